@@ -1,0 +1,136 @@
+"""NetworkPolicies: deny everything in the namespace, then allow exactly the guestbook's flows.
+
+Allowed flows:
+- clients → frontend on its container port (from ``clientCidrs``, or anyone);
+- frontend → redis-leader and redis-follower on 6379;
+- redis-follower → redis-leader on 6379;
+- frontend and followers → the cluster DNS on 53 (UDP and TCP).
+The leader needs no egress at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from constructs import Construct
+
+from guestbook.config import NetworkPolicyProps
+from guestbook.constructs.frontend import Frontend
+from guestbook.constructs.labels import Identity
+from guestbook.constructs.redis import RedisFollowers, RedisLeader
+from guestbook.constructs.workload import metadata
+from guestbook.kubernetes import k8s
+
+DNS_PORT = 53
+
+
+def _pods(labels: Mapping[str, str]) -> k8s.NetworkPolicyPeer:
+    return k8s.NetworkPolicyPeer(pod_selector=k8s.LabelSelector(match_labels=dict(labels)))
+
+
+def _tcp(port: int) -> k8s.NetworkPolicyPort:
+    return k8s.NetworkPolicyPort(protocol="TCP", port=k8s.IntOrString.from_number(port))
+
+
+class GuestbookNetworkPolicies(Construct):
+    """Default-deny plus one policy per component, derived from the components' pod labels."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        frontend: Frontend,
+        leader: RedisLeader,
+        followers: RedisFollowers,
+        props: NetworkPolicyProps | None = None,
+        identity: Identity | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        props = props or NetworkPolicyProps()
+        identity = identity or Identity()
+        dns = k8s.NetworkPolicyEgressRule(
+            to=[
+                k8s.NetworkPolicyPeer(
+                    namespace_selector=k8s.LabelSelector(
+                        match_labels={"kubernetes.io/metadata.name": props.dns_namespace}
+                    )
+                )
+            ],
+            ports=[
+                k8s.NetworkPolicyPort(protocol="UDP", port=k8s.IntOrString.from_number(DNS_PORT)),
+                _tcp(DNS_PORT),
+            ],
+        )
+        clients = [
+            k8s.NetworkPolicyPeer(ip_block=k8s.IpBlock(cidr=cidr)) for cidr in props.client_cidrs
+        ]
+
+        def policy(
+            construct_id: str,
+            name: str,
+            component: str,
+            pods: Mapping[str, str],
+            ingress: list[k8s.NetworkPolicyIngressRule],
+            egress: list[k8s.NetworkPolicyEgressRule],
+        ) -> k8s.KubeNetworkPolicy:
+            labels = identity.labels(name="guestbook", component=component, selector={})
+            return k8s.KubeNetworkPolicy(
+                self,
+                construct_id,
+                metadata=metadata(identity, name=name, labels=labels),
+                spec=k8s.NetworkPolicySpec(
+                    pod_selector=k8s.LabelSelector(match_labels=dict(pods) or None),
+                    policy_types=["Ingress", "Egress"],
+                    ingress=ingress or None,
+                    egress=egress or None,
+                ),
+            )
+
+        self.default_deny = policy("DefaultDeny", "default-deny", "network-policy", {}, [], [])
+        """Denies all ingress and egress for every pod in the namespace."""
+        self.frontend = policy(
+            "Frontend",
+            frontend.service_name,
+            "frontend",
+            frontend.pod_labels,
+            [k8s.NetworkPolicyIngressRule(from_=clients or None, ports=[_tcp(frontend.container_port)])],
+            [
+                k8s.NetworkPolicyEgressRule(
+                    to=[_pods(leader.pod_labels), _pods(followers.pod_labels)],
+                    ports=[_tcp(leader.port)],
+                ),
+                dns,
+            ],
+        )
+        """Clients in, Redis and DNS out."""
+        self.leader = policy(
+            "Leader",
+            leader.service_name,
+            "leader",
+            leader.pod_labels,
+            [
+                k8s.NetworkPolicyIngressRule(
+                    from_=[_pods(frontend.pod_labels), _pods(followers.pod_labels)],
+                    ports=[_tcp(leader.port)],
+                )
+            ],
+            [],
+        )
+        """Frontend and followers in; nothing out."""
+        self.followers = policy(
+            "Followers",
+            followers.service_name,
+            "follower",
+            followers.pod_labels,
+            [
+                k8s.NetworkPolicyIngressRule(
+                    from_=[_pods(frontend.pod_labels)], ports=[_tcp(followers.port)]
+                )
+            ],
+            [
+                k8s.NetworkPolicyEgressRule(to=[_pods(leader.pod_labels)], ports=[_tcp(leader.port)]),
+                dns,
+            ],
+        )
+        """Frontend in; leader and DNS out."""

@@ -1,0 +1,82 @@
+"""Kubernetes name and label syntax, as the API server checks it.
+
+Shared by the config loader (to reject bad overlays early) and the validation
+rules (to catch the same mistakes in any manifest).
+"""
+
+from __future__ import annotations
+
+import re
+
+DNS1123_LABEL_MAX = 63
+DNS1123_SUBDOMAIN_MAX = 253
+LABEL_VALUE_MAX = 63
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_QUANTITY = re.compile(
+    r"^[+-]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$"
+)
+
+
+def dns1123_label_error(value: str) -> str | None:
+    """Why ``value`` is not a DNS-1123 label (namespace, Service name), or None."""
+    if len(value) > DNS1123_LABEL_MAX:
+        return f"must be at most {DNS1123_LABEL_MAX} characters"
+    if not _DNS1123_LABEL.match(value):
+        return "must be lower-case letters, digits and '-', starting and ending with a letter or digit"
+    return None
+
+
+def dns1123_subdomain_error(value: str) -> str | None:
+    """Why ``value`` is not a DNS-1123 subdomain (most object names), or None."""
+    if len(value) > DNS1123_SUBDOMAIN_MAX:
+        return f"must be at most {DNS1123_SUBDOMAIN_MAX} characters"
+    if not _DNS1123_SUBDOMAIN.match(value):
+        return (
+            "must be lower-case letters, digits, '-' and '.', "
+            "starting and ending with a letter or digit"
+        )
+    return None
+
+
+def qualified_name_error(key: str) -> str | None:
+    """Why ``key`` is not a valid label or annotation key (``[prefix/]name``), or None."""
+    prefix, _, name = key.rpartition("/")
+    if "/" in key and not prefix:
+        return "has an empty prefix before '/'"
+    if prefix:
+        problem = dns1123_subdomain_error(prefix)
+        if problem:
+            return f"prefix {prefix!r} {problem}"
+    if not name:
+        return "has an empty name"
+    if len(name) > LABEL_VALUE_MAX:
+        return f"name part must be at most {LABEL_VALUE_MAX} characters"
+    if not _QUALIFIED_NAME.match(name):
+        return (
+            "name part must be letters, digits, '-', '_' and '.', "
+            "starting and ending with a letter or digit"
+        )
+    return None
+
+
+def label_value_error(value: str) -> str | None:
+    """Why ``value`` is not a valid label value, or None."""
+    if len(value) > LABEL_VALUE_MAX:
+        return f"must be at most {LABEL_VALUE_MAX} characters"
+    if not _LABEL_VALUE.match(value):
+        return (
+            "must be empty or letters, digits, '-', '_' and '.', "
+            "starting and ending with a letter or digit"
+        )
+    return None
+
+
+def quantity_error(value: str) -> str | None:
+    """Why ``value`` is not a Kubernetes resource quantity (``100m``, ``1Gi``), or None."""
+    if not _QUANTITY.match(value):
+        return "must be a Kubernetes quantity such as 100m, 0.5, 128Mi or 1Gi"
+    return None

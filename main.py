@@ -1,0 +1,15 @@
+"""cdk8s app entry: render every environment in environments/ into dist/ (or $CDK8S_OUTDIR).
+
+`cdk8s synth` and `python main.py` produce the same files as `guestbook synth`.
+"""
+
+import os
+from pathlib import Path
+
+from guestbook.cli import user_errors
+from guestbook.config import load_environments
+from guestbook.render import synth
+
+if __name__ == "__main__":
+    with user_errors():
+        synth(load_environments(Path("environments")), Path(os.environ.get("CDK8S_OUTDIR", "dist")))
