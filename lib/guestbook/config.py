@@ -30,6 +30,7 @@ from pydantic.alias_generators import to_camel
 
 from guestbook import names
 from guestbook.errors import GuestbookError
+from guestbook.yamlio import UniqueKeyLoader, field_lines
 
 OVERLAY_SUFFIXES = (".yaml", ".yml")
 SCHEMA_FILE = "overlay.schema.json"
@@ -256,33 +257,6 @@ class Environment:
         return self.props.namespace or f"guestbook-{self.name}"
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that rejects duplicate keys instead of keeping the last one."""
-
-
-def _construct_unique_mapping(
-    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
-) -> dict[Any, Any]:
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"duplicate key {key!r} (first on line {seen[key] + 1})",
-                key_node.start_mark,
-            )
-        seen[key] = key_node.start_mark.line
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_unique_mapping,  # type: ignore[arg-type]
-)
-
-
 def load_yaml_mapping(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
     """Read one YAML document that must be a mapping; also return its node tree for line lookup."""
     try:
@@ -292,8 +266,8 @@ def load_yaml_mapping(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
     except UnicodeDecodeError:
         raise GuestbookError(f"{path}: not UTF-8 text") from None
     try:
-        node = yaml.compose(text, Loader=_UniqueKeyLoader)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        node = yaml.compose(text, Loader=UniqueKeyLoader)
+        data = yaml.load(text, Loader=UniqueKeyLoader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -433,22 +407,13 @@ _EXPECTED = {
 
 def _line_of(node: yaml.Node | None, path: tuple[str | int, ...]) -> int | None:
     """The 1-based line of ``path`` in the overlay, or of its deepest existing parent."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == part), None)
-            key = next((k for k, _ in node.value if k.value == part), None)
-            if match is None or key is None:
-                break
-            line, node = key.start_mark.line + 1, match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                break
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
+    if node is None:
+        return None
+    lines = field_lines(node)
+    for end in range(len(path), 0, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return node.start_mark.line + 1
 
 
 def _known_keys(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str]:

@@ -1,0 +1,85 @@
+"""Find manifest files and stream their documents, with file and line for each field.
+
+Unreadable files, YAML syntax errors and duplicate keys become findings
+(rule ``yaml``) with the file and line, never exceptions: one broken file
+must not hide the problems of the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+import yaml
+
+from guestbook.errors import GuestbookError
+from guestbook.validate.model import Document, Finding, Severity
+from guestbook.yamlio import UniqueKeyLoader, field_lines
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def find_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders (recursively) into manifest files; keep named files as given."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(
+                sorted(p for p in path.rglob("*") if p.suffix in MANIFEST_SUFFIXES and p.is_file())
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise GuestbookError(f"{path}: no such file or folder")
+    return list(dict.fromkeys(files))
+
+
+def _yaml_finding(path: Path, line: int, message: str) -> Finding:
+    return Finding(
+        rule="yaml",
+        severity=Severity.ERROR,
+        message=message,
+        path=path,
+        line=line,
+        hint="fix the YAML syntax; each key may appear once per mapping",
+    )
+
+
+def read_documents(path: Path) -> tuple[list[Document], list[Finding]]:
+    """Parse every document of one file. Empty documents are skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        return [], [_yaml_finding(path, 1, f"cannot read file: {err}")]
+    documents: list[Document] = []
+    loader = UniqueKeyLoader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            obj = loader.construct_document(node)
+            if obj is None:
+                continue
+            line = node.start_mark.line + 1
+            if not isinstance(obj, Mapping):
+                return documents, [
+                    _yaml_finding(path, line, "document is not a mapping (a Kubernetes object)")
+                ]
+            documents.append(Document(path=path, line=line, obj=obj, lines=field_lines(node)))
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark else 1
+        return documents, [_yaml_finding(path, line, f"invalid YAML: {err.problem or err}")]
+    except yaml.YAMLError as err:
+        return documents, [_yaml_finding(path, 1, f"invalid YAML: {err}")]
+    finally:
+        loader.dispose()
+    return documents, []
+
+
+def load(paths: Iterable[Path]) -> Iterator[tuple[Path, list[Document], list[Finding]]]:
+    """For each manifest file under ``paths``: its documents and any reading findings."""
+    for path in find_files(paths):
+        documents, findings = read_documents(path)
+        yield path, documents, findings
