@@ -71,28 +71,22 @@ def _valid_image(value: str) -> str:
     return value
 
 
-def _valid_labels(value: dict[str, str]) -> dict[str, str]:
-    for key, label in value.items():
-        _check(_prefixed(f"key {key!r}", names.qualified_name_error(key)))
-        _check(_prefixed(f"value {label!r} of {key!r}", names.label_value_error(label)))
+def _valid_label_key(key: str) -> str:
+    _check(names.qualified_name_error(key))
+    return key
+
+
+def _valid_label_value(value: str) -> str:
+    _check(names.label_value_error(value))
     return value
-
-
-def _valid_annotations(value: dict[str, str]) -> dict[str, str]:
-    for key in value:
-        _check(_prefixed(f"key {key!r}", names.qualified_name_error(key)))
-    return value
-
-
-def _prefixed(what: str, problem: str | None) -> str | None:
-    return f"{what} {problem}" if problem else None
 
 
 Quantity = Annotated[str, BeforeValidator(_quantity_to_str), AfterValidator(_valid_quantity)]
 DnsLabel = Annotated[str, AfterValidator(_valid_dns_label)]
 Image = Annotated[str, AfterValidator(_valid_image)]
-Labels = Annotated[dict[str, str], AfterValidator(_valid_labels)]
-Annotations = Annotated[dict[str, str], AfterValidator(_valid_annotations)]
+LabelKey = Annotated[str, AfterValidator(_valid_label_key)]
+Labels = dict[LabelKey, Annotated[str, AfterValidator(_valid_label_value)]]
+Annotations = dict[LabelKey, str]
 Port = Annotated[int, Field(ge=1, le=65535)]
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
 AccessMode = Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"]
@@ -145,7 +139,9 @@ class Persistence(Model):
     """Requested storage. Default: 1Gi."""
     storage_class: str | None = None
     """StorageClass name; unset uses the cluster's default class. Default: unset."""
-    access_modes: list[AccessMode] = Field(default_factory=lambda: ["ReadWriteOnce"], min_length=1)
+    access_modes: list[AccessMode] = Field(
+        default_factory=lambda: list[AccessMode](["ReadWriteOnce"]), min_length=1
+    )
     """PVC access modes. Default: [ReadWriteOnce]."""
 
 
@@ -421,9 +417,7 @@ def _known_keys(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str
     for part in path:
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return []
-        field = next(
-            (f for n, f in current.model_fields.items() if f.alias == part or n == part), None
-        )
+        field = next((f for n, f in current.model_fields.items() if part in (f.alias, n)), None)
         if field is None:
             return []
         current = field.annotation

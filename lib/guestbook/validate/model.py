@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 
-class Severity(str, Enum):
-    """How bad a finding is. Errors fail validation; warnings fail only with ``--fail-on warning``."""
+class Severity(StrEnum):
+    """How bad a finding is: errors fail validation, warnings only with ``--fail-on warning``."""
 
     ERROR = "error"
     WARNING = "warning"

@@ -1,0 +1,62 @@
+"""Shared test helpers: the project root, and rendering environments from overlay text."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def by_kind_name(manifests: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Index manifests by (kind, name)."""
+    return {(m["kind"], m["metadata"]["name"]): m for m in manifests}
+
+
+def read_tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` by relative path, with its bytes."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def load_file(path: Path) -> list[dict[str, Any]]:
+    """The non-empty YAML documents of one file."""
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def load_folder(folder: Path) -> list[dict[str, Any]]:
+    """All YAML documents in a folder of manifests."""
+    return [doc for path in sorted(folder.glob("*.yaml")) for doc in load_file(path)]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project's environments/ and dist/ in a temp folder."""
+    shutil.copytree(ROOT / "environments", tmp_path / "environments")
+    shutil.copytree(ROOT / "dist", tmp_path / "dist")
+    return tmp_path
+
+
+@pytest.fixture
+def render_overlay(tmp_path: Path) -> Callable[..., dict[tuple[str, str], dict[str, Any]]]:
+    """Render one environment from overlay text; return its objects by (kind, name)."""
+    from guestbook.config import load_environments
+    from guestbook.render import render_manifests
+
+    def render(text: str, name: str = "test") -> dict[tuple[str, str], dict[str, Any]]:
+        envs = tmp_path / f"envs-{name}"
+        envs.mkdir(exist_ok=True)
+        (envs / f"{name}.yaml").write_text(text)
+        [env] = load_environments(envs)
+        return by_kind_name(render_manifests([env])[name])
+
+    return render

@@ -1,0 +1,162 @@
+"""Each construct on its own, in any chart, the way another project would import it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cdk8s
+import pytest
+from guestbook import (
+    Frontend,
+    FrontendProps,
+    FrontendServiceProps,
+    Guestbook,
+    GuestbookProps,
+    Persistence,
+    RedisFollowers,
+    RedisLeader,
+    RedisLeaderProps,
+)
+
+from tests.conftest import by_kind_name
+
+RECOMMENDED = {
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/part-of",
+    "app.kubernetes.io/managed-by",
+}
+
+
+def _synth(build: Any, namespace: str | None = "shop") -> dict[tuple[str, str], dict[str, Any]]:
+    chart = cdk8s.Chart(cdk8s.Testing.app(), "chart", namespace=namespace)
+    build(chart)
+    return by_kind_name(list(cdk8s.Testing.synth(chart)))
+
+
+def _matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return selector.items() <= labels.items()
+
+
+def test_guestbook_in_a_foreign_chart_keeps_the_tutorial_names_and_the_chart_namespace() -> None:
+    # Given another project's chart with its own namespace
+    # When it adds the Guestbook with defaults
+    objects = _synth(lambda chart: Guestbook(chart, "gb"))
+    # Then it gets the tutorial's six objects, named as upstream, in the chart's namespace
+    assert sorted(objects) == [
+        ("Deployment", "frontend"),
+        ("Deployment", "redis-follower"),
+        ("Deployment", "redis-leader"),
+        ("Service", "frontend"),
+        ("Service", "redis-follower"),
+        ("Service", "redis-leader"),
+    ]
+    assert {o["metadata"]["namespace"] for o in objects.values()} == {"shop"}
+
+
+def test_every_object_carries_the_recommended_labels() -> None:
+    objects = _synth(lambda chart: Guestbook(chart, "gb", instance="blue"))
+    for obj in objects.values():
+        labels = obj["metadata"]["labels"]
+        assert labels.keys() >= RECOMMENDED
+        assert labels["app.kubernetes.io/instance"] == "blue"
+
+
+@pytest.mark.parametrize("name", ["frontend", "redis-leader", "redis-follower"])
+def test_service_selects_its_deployment_pods_on_an_exposed_port(name: str) -> None:
+    objects = _synth(lambda chart: Guestbook(chart, "gb"))
+    service = objects[("Service", name)]
+    deployment = objects[("Deployment", name)]
+    pod = deployment["spec"]["template"]
+    # The Deployment selects its own pods, and the Service selects them too
+    assert _matches(deployment["spec"]["selector"]["matchLabels"], pod["metadata"]["labels"])
+    assert _matches(service["spec"]["selector"], pod["metadata"]["labels"])
+    exposed = {p["containerPort"] for c in pod["spec"]["containers"] for p in c["ports"]}
+    assert {p["targetPort"] for p in service["spec"]["ports"]} <= exposed
+
+
+def test_leader_and_follower_selectors_do_not_overlap() -> None:
+    objects = _synth(lambda chart: Guestbook(chart, "gb"))
+    leader = objects[("Deployment", "redis-leader")]
+    follower = objects[("Deployment", "redis-follower")]
+    assert not _matches(
+        leader["spec"]["selector"]["matchLabels"],
+        follower["spec"]["template"]["metadata"]["labels"],
+    )
+    assert not _matches(
+        follower["spec"]["selector"]["matchLabels"],
+        leader["spec"]["template"]["metadata"]["labels"],
+    )
+
+
+def test_constructs_expose_what_callers_need_next() -> None:
+    chart = cdk8s.Chart(cdk8s.Testing.app(), "chart")
+    leader = RedisLeader(chart, "leader")
+    followers = RedisFollowers(chart, "followers")
+    frontend = Frontend(
+        chart, "frontend", props=FrontendProps(service=FrontendServiceProps(port=8080))
+    )
+    assert (leader.service_name, leader.port) == ("redis-leader", 6379)
+    assert (followers.service_name, followers.port) == ("redis-follower", 6379)
+    assert (frontend.service_name, frontend.port, frontend.container_port) == ("frontend", 8080, 80)
+    assert leader.claim is None
+
+
+def test_frontend_service_port_maps_to_apache_port() -> None:
+    props = FrontendProps(service=FrontendServiceProps(type="NodePort", port=8080, node_port=30080))
+    objects = _synth(lambda chart: Frontend(chart, "fe", props=props))
+    [port] = objects[("Service", "frontend")]["spec"]["ports"]
+    assert port == {"port": 8080, "targetPort": 80, "nodePort": 30080}
+    assert objects[("Service", "frontend")]["spec"]["type"] == "NodePort"
+
+
+def test_frontend_finds_redis_through_dns() -> None:
+    objects = _synth(lambda chart: Frontend(chart, "fe"))
+    [container] = objects[("Deployment", "frontend")]["spec"]["template"]["spec"]["containers"]
+    assert {"name": "GET_HOSTS_FROM", "value": "dns"} in container["env"]
+
+
+def test_leader_persistence_adds_a_claim_mounted_at_data_with_append_only_and_recreate() -> None:
+    # Given persistence with a storage class
+    props = RedisLeaderProps(
+        persistence=Persistence(enabled=True, size="5Gi", storage_class="fast")
+    )
+    objects = _synth(lambda chart: RedisLeader(chart, "leader", props=props))
+    claim = objects[("PersistentVolumeClaim", "redis-leader-data")]
+    deployment = objects[("Deployment", "redis-leader")]
+    pod = deployment["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    # Then the claim is as asked, mounted at /data, Redis writes an append-only file,
+    # and the Deployment never runs two pods on the ReadWriteOnce volume
+    assert claim["spec"] == {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": "5Gi"}},
+        "storageClassName": "fast",
+    }
+    assert pod["volumes"] == [
+        {"name": "data", "persistentVolumeClaim": {"claimName": "redis-leader-data"}}
+    ]
+    assert container["volumeMounts"] == [{"mountPath": "/data", "name": "data"}]
+    assert container["args"] == ["redis-server", "--appendonly", "yes"]
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_without_persistence_the_leader_has_no_volume_and_default_strategy() -> None:
+    objects = _synth(lambda chart: RedisLeader(chart, "leader"))
+    deployment = objects[("Deployment", "redis-leader")]
+    assert "strategy" not in deployment["spec"]
+    assert "volumes" not in deployment["spec"]["template"]["spec"]
+    assert ("PersistentVolumeClaim", "redis-leader-data") not in objects
+
+
+def test_extra_labels_and_annotations_reach_objects_and_pods_but_not_selectors() -> None:
+    props = GuestbookProps(labels={"team": "web"}, annotations={"example.com/owner": "web"})
+    objects = _synth(lambda chart: Guestbook(chart, "gb", props=props))
+    for obj in objects.values():
+        assert obj["metadata"]["labels"]["team"] == "web"
+        assert obj["metadata"]["annotations"] == {"example.com/owner": "web"}
+    for name in ("frontend", "redis-leader", "redis-follower"):
+        spec = objects[("Deployment", name)]["spec"]
+        assert spec["template"]["metadata"]["labels"]["team"] == "web"
+        assert "team" not in spec["selector"]["matchLabels"]
+        assert "team" not in objects[("Service", name)]["spec"]["selector"]

@@ -1,0 +1,72 @@
+"""Synth: deterministic bytes, committed dist/ current, and dist/ untouched on failure."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from guestbook.config import load_environments
+from guestbook.render import render_files, synth
+
+from tests.conftest import ROOT, read_tree
+
+
+def test_same_input_gives_byte_identical_files() -> None:
+    envs = load_environments(ROOT / "environments")
+    first = render_files(envs)
+    second = render_files(load_environments(ROOT / "environments"))
+    assert first == second
+
+
+def test_committed_dist_equals_a_fresh_synth(tmp_path: Path) -> None:
+    # Given a fresh synth of the committed overlays
+    synth(load_environments(ROOT / "environments"), tmp_path / "dist")
+    # Then it equals the committed dist/ byte for byte (else: run `make synth` and commit)
+    assert read_tree(tmp_path / "dist") == read_tree(ROOT / "dist")
+
+
+def test_full_synth_removes_folders_of_deleted_environments(project: Path) -> None:
+    (project / "environments" / "dev.yaml").unlink()
+    synth(load_environments(project / "environments"), project / "dist")
+    assert sorted(p.name for p in (project / "dist").iterdir()) == ["prod", "staging", "tutorial"]
+
+
+def test_partial_synth_replaces_only_the_named_environment(project: Path) -> None:
+    # Given a stray file in prod's output and a changed dev overlay
+    (project / "dist" / "prod" / "stray.yaml").write_text("x: 1\n")
+    (project / "environments" / "dev.yaml").write_text("frontend:\n  replicas: 4\n")
+    before = read_tree(project / "dist" / "prod")
+    # When only dev is rendered
+    synth(load_environments(project / "environments", ["dev"]), project / "dist", partial=True)
+    # Then dev changed and prod is exactly as it was
+    assert "replicas: 4" in (project / "dist/dev/deployment-frontend.yaml").read_text()
+    assert read_tree(project / "dist" / "prod") == before
+
+
+def test_no_temporary_folders_are_left_beside_the_output(project: Path) -> None:
+    synth(load_environments(project / "environments"), project / "dist")
+    assert sorted(p.name for p in project.iterdir()) == ["dist", "environments"]
+
+
+def _npx() -> str | None:
+    return shutil.which("npx") if (ROOT / "node_modules" / ".bin" / "cdk8s").exists() else None
+
+
+@pytest.mark.skipif(_npx() is None, reason="cdk8s CLI not installed (run `make setup`)")
+def test_cdk8s_synth_and_main_py_produce_the_committed_dist(tmp_path: Path) -> None:
+    # Given the pinned cdk8s CLI, When it synthesizes into a temp folder
+    out = tmp_path / "out"
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    subprocess.run(
+        ["npx", "--no-install", "cdk8s", "synth", "--output", str(out)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    # Then the files are exactly the committed dist/
+    assert read_tree(out) == read_tree(ROOT / "dist")
