@@ -39,7 +39,9 @@ def main() -> None:
     best, median = min(runs), statistics.median(runs)
     verdict = "ok" if median <= TARGET_SECONDS else "OVER TARGET"
     print(f"render all {envs} environments, cold process, {REPEAT} runs:")
-    print(f"  min {best:.3f} s   median {median:.3f} s   target <= {TARGET_SECONDS:.1f} s ({verdict})")
+    print(
+        f"  min {best:.3f} s   median {median:.3f} s   target <= {TARGET_SECONDS:.1f} s ({verdict})"
+    )
 
 
 if __name__ == "__main__":
