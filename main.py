@@ -7,9 +7,13 @@ import os
 from pathlib import Path
 
 from guestbook.cli import user_errors
-from guestbook.config import load_environments
+from guestbook.config import load_argocd_settings, load_environments
 from guestbook.render import synth
 
 if __name__ == "__main__":
     with user_errors():
-        synth(load_environments(Path("environments")), Path(os.environ.get("CDK8S_OUTDIR", "dist")))
+        synth(
+            load_environments(Path("environments")),
+            Path(os.environ.get("CDK8S_OUTDIR", "dist")),
+            settings=load_argocd_settings(Path("pyproject.toml")),
+        )

@@ -6,14 +6,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from guestbook.config import (
     GuestbookProps,
+    OverlayProps,
     deep_merge,
     load_environments,
     overlay_json_schema,
 )
 from guestbook.errors import GuestbookError
-
 from tests.conftest import FIXTURES, ROOT
 
 OVERLAYS = FIXTURES / "overlays"
@@ -46,12 +47,12 @@ def test_overlay_overrides_one_field_and_keeps_sibling_defaults(tmp_path: Path) 
     assert env.namespace == "guestbook-dev"
 
 
-def test_empty_overlay_is_the_tutorial(tmp_path: Path) -> None:
+def test_empty_overlay_gives_the_defaults(tmp_path: Path) -> None:
     envs = tmp_path / "environments"
     envs.mkdir()
     (envs / "tutorial.yaml").write_text("# nothing\n")
     [env] = load_environments(envs)
-    assert env.props == GuestbookProps()
+    assert env.props == OverlayProps()
 
 
 @pytest.mark.parametrize(

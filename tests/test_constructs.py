@@ -6,6 +6,7 @@ from typing import Any
 
 import cdk8s
 import pytest
+
 from guestbook import (
     Frontend,
     FrontendProps,
@@ -17,7 +18,6 @@ from guestbook import (
     RedisLeader,
     RedisLeaderProps,
 )
-
 from tests.conftest import by_kind_name
 
 RECOMMENDED = {

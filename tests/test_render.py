@@ -8,9 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from guestbook.config import load_environments
-from guestbook.render import render_files, synth
 
+from guestbook.config import load_argocd_settings, load_environments
+from guestbook.render import render_files, synth
 from tests.conftest import ROOT, read_tree
 
 
@@ -23,7 +23,11 @@ def test_same_input_gives_byte_identical_files() -> None:
 
 def test_committed_dist_equals_a_fresh_synth(tmp_path: Path) -> None:
     # Given a fresh synth of the committed overlays
-    synth(load_environments(ROOT / "environments"), tmp_path / "dist")
+    synth(
+        load_environments(ROOT / "environments"),
+        tmp_path / "dist",
+        settings=load_argocd_settings(ROOT / "pyproject.toml"),
+    )
     # Then it equals the committed dist/ byte for byte (else: run `make synth` and commit)
     assert read_tree(tmp_path / "dist") == read_tree(ROOT / "dist")
 
@@ -31,7 +35,13 @@ def test_committed_dist_equals_a_fresh_synth(tmp_path: Path) -> None:
 def test_full_synth_removes_folders_of_deleted_environments(project: Path) -> None:
     (project / "environments" / "dev.yaml").unlink()
     synth(load_environments(project / "environments"), project / "dist")
-    assert sorted(p.name for p in (project / "dist").iterdir()) == ["prod", "staging", "tutorial"]
+    assert sorted(p.name for p in (project / "dist").iterdir()) == [
+        "argocd",
+        "prod",
+        "staging",
+        "tutorial",
+    ]
+    assert not (project / "dist/argocd/application-guestbook-dev.yaml").exists()
 
 
 def test_partial_synth_replaces_only_the_named_environment(project: Path) -> None:

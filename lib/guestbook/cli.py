@@ -56,7 +56,8 @@ def synth(
         typer.Option(
             "--env",
             help="Render only this environment (repeatable); its folder is replaced, "
-            "the rest of the output is kept. Default: all environments, output replaced whole.",
+            "the rest of the output (argocd/ included) is kept. "
+            "Default: all environments and argocd/, output replaced whole.",
         ),
     ] = None,
     environments_dir: EnvironmentsDir = Path("environments"),
@@ -68,16 +69,19 @@ def synth(
     ] = Path("dist"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
 ) -> None:
-    """Render environments into OUTPUT/<env>/, one file per object.
+    """Render environments into OUTPUT/<env>/ and Argo CD's objects into OUTPUT/argocd/.
 
-    Nothing in OUTPUT changes unless every environment renders.
+    One file per object. Nothing in OUTPUT changes unless every environment renders.
+    Argo CD's repository settings come from [tool.guestbook.argocd] in ./pyproject.toml;
+    GUESTBOOK_REPO_URL and GUESTBOOK_REVISION override them.
     """
     with user_errors():
-        from guestbook.config import load_environments
+        from guestbook.config import load_argocd_settings, load_environments
         from guestbook.render import synth as render
 
         environments = load_environments(environments_dir, env or ())
-        count = render(environments, output, partial=bool(env))
+        settings = load_argocd_settings()
+        count = render(environments, output, settings=settings, partial=bool(env))
     if not quiet:
         names = ", ".join(e.name for e in environments)
         print(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,10 @@ from guestbook.yamlio import UniqueKeyLoader, field_lines
 
 OVERLAY_SUFFIXES = (".yaml", ".yml")
 SCHEMA_FILE = "overlay.schema.json"
+ARGOCD_FOLDER = "argocd"
+"""Output folder of the Argo CD objects."""
+RESERVED_NAMES = frozenset({ARGOCD_FOLDER})
+"""Output folders that are not environments."""
 
 REDIS_IMAGE = "docker.io/redis:6.0.5"
 FOLLOWER_IMAGE = "us-docker.pkg.dev/google-samples/containers/gke/gb-redis-follower:v2"
@@ -236,6 +242,63 @@ class GuestbookProps(Model):
     """NetworkPolicies. Default: none."""
 
 
+class DestinationProps(Model):
+    """The cluster an environment's Application deploys to: by API server URL or by name."""
+
+    server: str | None = None
+    """API server URL as registered in Argo CD. Default: the cluster Argo CD runs in
+    (``https://kubernetes.default.svc``) when ``name`` is unset too."""
+    name: str | None = None
+    """Cluster name as registered in Argo CD (multi-cluster). Default: unset."""
+
+    @model_validator(mode="after")
+    def _server_or_name(self) -> DestinationProps:
+        if self.server is not None and self.name is not None:
+            raise ValueError("set either server or name, not both")
+        return self
+
+
+class ArgoCdProps(Model):
+    """How Argo CD syncs this environment."""
+
+    enabled: bool = True
+    """Render an Argo CD Application for this environment. Default: true."""
+    destination: DestinationProps = DestinationProps()
+    """Target cluster. Default: the cluster Argo CD runs in."""
+    automated: bool = True
+    """Sync automatically when git changes. Default: true."""
+    prune: bool = True
+    """With automated sync, delete objects removed from git. Default: true."""
+    self_heal: bool = True
+    """With automated sync, revert changes made in the cluster by hand. Default: true."""
+    sync_waves: bool = True
+    """Annotate objects so Argo CD applies the leader, then followers, then the frontend."""
+
+
+class OverlayProps(GuestbookProps):
+    """One environment overlay file: the guestbook's props plus how Argo CD syncs it."""
+
+    argocd: ArgoCdProps = ArgoCdProps()
+    """Argo CD settings. Default: automated sync with prune and self-heal, in-cluster."""
+
+
+class ArgoCdSettings(Model):
+    """Repository-wide Argo CD settings, from ``[tool.guestbook.argocd]`` in pyproject.toml."""
+
+    repo_url: str = Field(
+        default="https://github.com/example/guestbook-gitops.git", alias="repoURL"
+    )
+    """Git URL Argo CD pulls ``dist/`` from (env ``GUESTBOOK_REPO_URL`` overrides)."""
+    revision: str = "main"
+    """Branch, tag or commit to sync (env ``GUESTBOOK_REVISION`` overrides). Default: main."""
+    namespace: DnsLabel = "argocd"
+    """Namespace Argo CD runs in; Applications and the AppProject go there."""
+    project: DnsLabel = "guestbook"
+    """Name of the AppProject that fences the environments' Applications."""
+    dist_path: str = "dist"
+    """Path of the rendered output inside the repository. Default: dist."""
+
+
 # --- environments ------------------------------------------------------------
 
 
@@ -245,7 +308,7 @@ class Environment:
 
     name: str
     source: Path
-    props: GuestbookProps
+    props: OverlayProps
 
     @property
     def namespace(self) -> str:
@@ -292,14 +355,14 @@ def deep_merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str,
 
 
 def _defaults() -> dict[str, Any]:
-    return GuestbookProps().model_dump(by_alias=True, mode="python")
+    return OverlayProps().model_dump(by_alias=True, mode="python")
 
 
 def parse_environment(path: Path) -> Environment:
     """Load, merge and validate one overlay file into an :class:`Environment`."""
     overlay, node = load_yaml_mapping(path)
     try:
-        props = GuestbookProps.model_validate(deep_merge(_defaults(), overlay))
+        props = OverlayProps.model_validate(deep_merge(_defaults(), overlay))
     except ValidationError as err:
         raise GuestbookError(_format_validation_error(path, err, node)) from None
     return Environment(name=path.stem, source=path, props=props)
@@ -319,6 +382,11 @@ def discover_overlays(directory: Path) -> dict[str, Path]:
             raise GuestbookError(
                 f"{path}: duplicate environment name {path.stem!r}, "
                 f"already defined by {found[path.stem]}; keep one file per environment"
+            )
+        if path.stem in RESERVED_NAMES:
+            raise GuestbookError(
+                f"{path}: {path.stem!r} is reserved for the Argo CD objects in dist/{path.stem}/; "
+                "rename the file"
             )
         problem = names.dns1123_label_error(path.stem)
         if problem:
@@ -359,7 +427,7 @@ def _check_unique_namespaces(environments: list[Environment]) -> None:
 
 def overlay_json_schema() -> str:
     """The JSON Schema of an overlay file, for editors (yaml-language-server and others)."""
-    schema = GuestbookProps.model_json_schema(by_alias=True, mode="validation")
+    schema = OverlayProps.model_json_schema(by_alias=True, mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "guestbook-gitops environment overlay"
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
@@ -428,12 +496,12 @@ def _known_keys(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str
     return []
 
 
-def _describe_error(error: Mapping[str, Any]) -> str:
+def _describe_error(error: Mapping[str, Any], model: type[BaseModel] | None = None) -> str:
     kind = error["type"]
     value = error.get("input")
     loc = tuple(error["loc"])
     if kind == "extra_forbidden":
-        known = _known_keys(GuestbookProps, loc[:-1])
+        known = _known_keys(model or OverlayProps, loc[:-1])
         hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
         suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
         return f"unknown key {loc[-1]!r}{suggestion}; expected one of: {', '.join(known)}"
@@ -465,3 +533,28 @@ def _format_validation_error(path: Path, err: ValidationError, node: yaml.Node |
         where = f"{path}:{line}" if line else str(path)
         lines.append(f"{where}: {key}: {_describe_error({**error, 'loc': loc})}")
     return "\n".join(dict.fromkeys(lines))
+
+
+def load_argocd_settings(project_file: Path = Path("pyproject.toml")) -> ArgoCdSettings:
+    """Read ``[tool.guestbook.argocd]``; ``GUESTBOOK_REPO_URL``/``GUESTBOOK_REVISION`` override.
+
+    A missing file or section means the defaults.
+    """
+    table: dict[str, Any] = {}
+    if project_file.is_file():
+        try:
+            data = tomllib.loads(project_file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as err:
+            raise GuestbookError(f"{project_file}: invalid TOML: {err}") from None
+        table = dict(data.get("tool", {}).get("guestbook", {}).get("argocd", {}))
+    overrides = {"repoURL": "GUESTBOOK_REPO_URL", "revision": "GUESTBOOK_REVISION"}
+    for key, variable in overrides.items():
+        if os.environ.get(variable):
+            table[key] = os.environ[variable]
+    try:
+        return ArgoCdSettings.model_validate(table)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {_describe_error(e)}" for e in err.errors()
+        )
+        raise GuestbookError(f"{project_file}: [tool.guestbook.argocd]: {problems}") from None
