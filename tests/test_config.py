@@ -119,7 +119,7 @@ def test_bad_overlay_names_file_line_key_found_and_expected(
 
 def test_unknown_key_lists_the_keys_that_exist(tmp_path: Path) -> None:
     with pytest.raises(
-        GuestbookError, match="expected one of: replicas, image, resources, service"
+        GuestbookError, match="expected one of: replicas, autoscaling, image, resources, service"
     ):
         load_environments(_envs_with(tmp_path, "unknown_key.yaml"))
 

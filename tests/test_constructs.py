@@ -42,7 +42,8 @@ def test_guestbook_in_a_foreign_chart_keeps_the_tutorial_names_and_the_chart_nam
     # Given another project's chart with its own namespace
     # When it adds the Guestbook with defaults
     objects = _synth(lambda chart: Guestbook(chart, "gb"))
-    # Then it gets the tutorial's six objects, named as upstream, in the chart's namespace
+    # Then it gets the tutorial's Deployments and Services, named as upstream, plus a
+    # ServiceAccount of the same name per workload (hardening), in the chart's namespace
     assert sorted(objects) == [
         ("Deployment", "frontend"),
         ("Deployment", "redis-follower"),
@@ -50,6 +51,9 @@ def test_guestbook_in_a_foreign_chart_keeps_the_tutorial_names_and_the_chart_nam
         ("Service", "frontend"),
         ("Service", "redis-follower"),
         ("Service", "redis-leader"),
+        ("ServiceAccount", "frontend"),
+        ("ServiceAccount", "redis-follower"),
+        ("ServiceAccount", "redis-leader"),
     ]
     assert {o["metadata"]["namespace"] for o in objects.values()} == {"shop"}
 
@@ -141,11 +145,14 @@ def test_leader_persistence_adds_a_claim_mounted_at_data_with_append_only_and_re
     assert deployment["spec"]["strategy"] == {"type": "Recreate"}
 
 
-def test_without_persistence_the_leader_has_no_volume_and_default_strategy() -> None:
+def test_without_persistence_the_leader_writes_to_a_scratch_volume_and_rolls() -> None:
     objects = _synth(lambda chart: RedisLeader(chart, "leader"))
     deployment = objects[("Deployment", "redis-leader")]
+    pod = deployment["spec"]["template"]["spec"]
     assert "strategy" not in deployment["spec"]
-    assert "volumes" not in deployment["spec"]["template"]["spec"]
+    # The root filesystem is read-only, so /data is an emptyDir
+    assert pod["volumes"] == [{"emptyDir": {}, "name": "scratch"}]
+    assert pod["containers"][0]["volumeMounts"] == [{"mountPath": "/data", "name": "scratch"}]
     assert ("PersistentVolumeClaim", "redis-leader-data") not in objects
 
 

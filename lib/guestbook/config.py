@@ -201,11 +201,37 @@ class FrontendServiceProps(Model):
         return self
 
 
+class AutoscalingProps(Model):
+    """A HorizontalPodAutoscaler (autoscaling/v2) on CPU utilisation.
+
+    While it is on, the Deployment leaves ``replicas`` out, so Argo CD and the
+    autoscaler never fight over it.
+    """
+
+    enabled: bool = False
+    """Scale the frontend with an HPA instead of a fixed replica count. Default: false."""
+    min_replicas: int = Field(default=2, ge=1)
+    """Fewest pods. Default: 2."""
+    max_replicas: int = Field(default=10, ge=1)
+    """Most pods. Default: 10."""
+    cpu_utilization: int = Field(default=70, ge=1, le=100)
+    """Target average CPU use, in percent of the CPU request. Default: 70."""
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> AutoscalingProps:
+        if self.min_replicas > self.max_replicas:
+            low, high = self.min_replicas, self.max_replicas
+            raise ValueError(f"minReplicas ({low}) must not exceed maxReplicas ({high})")
+        return self
+
+
 class FrontendProps(Model):
     """The PHP guestbook frontend."""
 
     replicas: int = Field(default=3, ge=0)
-    """Number of frontend pods. Default: 3."""
+    """Number of frontend pods (ignored while autoscaling is on). Default: 3."""
+    autoscaling: AutoscalingProps = AutoscalingProps()
+    """Horizontal autoscaling. Default: off."""
     image: Image = FRONTEND_IMAGE
     """Container image. Default: the tutorial's gb-frontend:v5."""
     resources: Resources = Resources()
@@ -225,6 +251,42 @@ class NetworkPolicyProps(Model):
     """Namespace of the cluster DNS that frontend and followers may query on port 53."""
 
 
+class SecurityProps(Model):
+    """Pod and container hardening (see README, "Security")."""
+
+    hardened: bool = True
+    """seccomp RuntimeDefault, no privilege escalation, every capability dropped except those
+    the image needs, non-root and a read-only root filesystem where the image allows, and a
+    ServiceAccount per workload with no API token mounted. Default: true."""
+
+
+class ProbesProps(Model):
+    """Health probes fitted to each image."""
+
+    enabled: bool = True
+    """Startup, readiness and liveness probes: Redis by TCP and ``redis-cli ping``, the
+    frontend by HTTP on ``/``. Default: true."""
+
+
+class AvailabilityProps(Model):
+    """Keeping replicated workloads up through node loss and voluntary disruptions."""
+
+    disruption_budgets: bool = False
+    """A PodDisruptionBudget (maxUnavailable 1) for every workload that runs, or may
+    autoscale to, more than one pod. Default: false."""
+    spread_across_nodes: bool = False
+    """Topology spread constraints that spread each workload's pods across nodes. Default: false."""
+    zone_key: LabelKey | None = None
+    """Node label of the zone (e.g. ``topology.kubernetes.io/zone``) to spread across zones
+    too; needs ``spreadAcrossNodes``. Default: unset."""
+
+    @model_validator(mode="after")
+    def _zone_needs_spread(self) -> AvailabilityProps:
+        if self.zone_key is not None and not self.spread_across_nodes:
+            raise ValueError("zoneKey needs spreadAcrossNodes: true")
+        return self
+
+
 class GuestbookProps(Model):
     """Everything one guestbook installation needs; also the shape of an overlay file."""
 
@@ -240,6 +302,12 @@ class GuestbookProps(Model):
     """The Redis leader and followers. Default: the tutorial's."""
     network_policy: NetworkPolicyProps = NetworkPolicyProps()
     """NetworkPolicies. Default: none."""
+    security: SecurityProps = SecurityProps()
+    """Hardening. Default: on (the tutorial overlay turns it off to match upstream)."""
+    probes: ProbesProps = ProbesProps()
+    """Health probes. Default: on (the tutorial overlay turns them off to match upstream)."""
+    availability: AvailabilityProps = AvailabilityProps()
+    """Disruption budgets and topology spread. Default: off."""
 
 
 class DestinationProps(Model):

@@ -5,12 +5,30 @@ from __future__ import annotations
 from constructs import Construct
 
 from guestbook.config import FrontendProps
+from guestbook.constructs import hardening
 from guestbook.constructs.labels import Identity
-from guestbook.constructs.workload import deployment, resource_requirements, service
+from guestbook.constructs.workload import (
+    Probes,
+    Workload,
+    WorkloadPolicy,
+    metadata,
+    resource_requirements,
+    service,
+)
 from guestbook.kubernetes import k8s
 
 FRONTEND_SERVICE = "frontend"
 HTTP_PORT = 80
+
+
+def frontend_probes() -> Probes:
+    """HTTP GET / on Apache: the static page, which does not depend on Redis."""
+    http = k8s.HttpGetAction(path="/", port=k8s.IntOrString.from_number(HTTP_PORT))
+    return Probes(
+        startup=k8s.Probe(http_get=http, period_seconds=2, failure_threshold=30),
+        readiness=k8s.Probe(http_get=http, period_seconds=5, timeout_seconds=2),
+        liveness=k8s.Probe(http_get=http, period_seconds=10, failure_threshold=3),
+    )
 
 
 class Frontend(Construct):
@@ -29,10 +47,12 @@ class Frontend(Construct):
         *,
         props: FrontendProps | None = None,
         identity: Identity | None = None,
+        policy: WorkloadPolicy | None = None,
     ) -> None:
         super().__init__(scope, id)
         props = props or FrontendProps()
         identity = identity or Identity()
+        policy = policy or WorkloadPolicy()
         self.service_name = FRONTEND_SERVICE
         """Name of the frontend Service."""
         self.port = props.service.port
@@ -42,24 +62,59 @@ class Frontend(Construct):
         self.pod_labels = {"app": "guestbook", "tier": "frontend"}
         """Labels on the frontend pods; the Deployment and Service select by exactly these."""
         labels = identity.labels(name="guestbook", component="frontend", selector=self.pod_labels)
-        self.deployment = deployment(
+        scaling = props.autoscaling
+        self.workload = Workload(
             self,
+            "Workload",
             identity=identity,
+            policy=policy,
             name=FRONTEND_SERVICE,
             labels=labels,
             selector=self.pod_labels,
             pod_labels=self.pod_labels,
-            replicas=props.replicas,
-            containers=[
-                k8s.Container(
-                    name="php-redis",
-                    image=props.image,
-                    env=[k8s.EnvVar(name="GET_HOSTS_FROM", value="dns")],
-                    resources=resource_requirements(props.resources),
-                    ports=[k8s.ContainerPort(container_port=HTTP_PORT)],
-                )
-            ],
+            # An HPA owns the replica count; pinning it here would make Argo CD undo scaling.
+            replicas=None if scaling.enabled else props.replicas,
+            max_replicas=scaling.max_replicas if scaling.enabled else props.replicas,
+            container=k8s.Container(
+                name="php-redis",
+                image=props.image,
+                env=[k8s.EnvVar(name="GET_HOSTS_FROM", value="dns")],
+                resources=resource_requirements(props.resources),
+                ports=[k8s.ContainerPort(container_port=HTTP_PORT)],
+            ),
+            contract=hardening.FRONTEND,
+            probes=frontend_probes(),
         )
+        """The Deployment and what hardening adds to it."""
+        self.deployment = self.workload.deployment
+        """The frontend Deployment."""
+        self.autoscaler: k8s.KubeHorizontalPodAutoscalerV2 | None = None
+        """The HPA, when autoscaling is on."""
+        if scaling.enabled:
+            self.autoscaler = k8s.KubeHorizontalPodAutoscalerV2(
+                self,
+                "Autoscaler",
+                metadata=metadata(identity, name=FRONTEND_SERVICE, labels=labels),
+                spec=k8s.HorizontalPodAutoscalerSpecV2(
+                    scale_target_ref=k8s.CrossVersionObjectReferenceV2(
+                        api_version="apps/v1", kind="Deployment", name=FRONTEND_SERVICE
+                    ),
+                    min_replicas=scaling.min_replicas,
+                    max_replicas=scaling.max_replicas,
+                    metrics=[
+                        k8s.MetricSpecV2(
+                            type="Resource",
+                            resource=k8s.ResourceMetricSourceV2(
+                                name="cpu",
+                                target=k8s.MetricTargetV2(
+                                    type="Utilization",
+                                    average_utilization=scaling.cpu_utilization,
+                                ),
+                            ),
+                        )
+                    ],
+                ),
+            )
         self.service = service(
             self,
             identity=identity,

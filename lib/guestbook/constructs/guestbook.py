@@ -9,6 +9,7 @@ from guestbook.constructs.frontend import Frontend
 from guestbook.constructs.labels import Identity
 from guestbook.constructs.network import GuestbookNetworkPolicies
 from guestbook.constructs.redis import RedisFollowers, RedisLeader
+from guestbook.constructs.workload import WorkloadPolicy
 
 
 class Guestbook(Construct):
@@ -32,11 +33,18 @@ class Guestbook(Construct):
         identity = Identity(
             instance=instance, extra_labels=props.labels, annotations=props.annotations
         )
-        self.leader = RedisLeader(self, "RedisLeader", props=props.redis.leader, identity=identity)
-        self.followers = RedisFollowers(
-            self, "RedisFollowers", props=props.redis.followers, identity=identity
+        policy = WorkloadPolicy(
+            security=props.security, probes=props.probes, availability=props.availability
         )
-        self.frontend = Frontend(self, "Frontend", props=props.frontend, identity=identity)
+        self.leader = RedisLeader(
+            self, "RedisLeader", props=props.redis.leader, identity=identity, policy=policy
+        )
+        self.followers = RedisFollowers(
+            self, "RedisFollowers", props=props.redis.followers, identity=identity, policy=policy
+        )
+        self.frontend = Frontend(
+            self, "Frontend", props=props.frontend, identity=identity, policy=policy
+        )
         self.network_policies: GuestbookNetworkPolicies | None = None
         if props.network_policy.enabled:
             self.network_policies = GuestbookNetworkPolicies(

@@ -12,14 +12,36 @@ from __future__ import annotations
 from constructs import Construct
 
 from guestbook.config import RedisFollowersProps, RedisLeaderProps
+from guestbook.constructs import hardening
 from guestbook.constructs.labels import Identity
-from guestbook.constructs.workload import deployment, metadata, resource_requirements, service
+from guestbook.constructs.workload import (
+    Probes,
+    Workload,
+    WorkloadPolicy,
+    metadata,
+    resource_requirements,
+    service,
+)
 from guestbook.kubernetes import k8s
 
 REDIS_PORT = 6379
 LEADER_SERVICE = "redis-leader"
 FOLLOWER_SERVICE = "redis-follower"
 DATA_PATH = "/data"
+
+
+def redis_probes() -> Probes:
+    """TCP for start-up and liveness; a real PING for readiness (PONG, not LOADING)."""
+    tcp = k8s.TcpSocketAction(port=k8s.IntOrString.from_number(REDIS_PORT))
+    return Probes(
+        startup=k8s.Probe(tcp_socket=tcp, period_seconds=2, failure_threshold=30),
+        readiness=k8s.Probe(
+            exec=k8s.ExecAction(command=["sh", "-c", "redis-cli ping | grep -q PONG"]),
+            period_seconds=5,
+            timeout_seconds=2,
+        ),
+        liveness=k8s.Probe(tcp_socket=tcp, period_seconds=10, failure_threshold=3),
+    )
 
 
 class RedisLeader(Construct):
@@ -37,10 +59,12 @@ class RedisLeader(Construct):
         *,
         props: RedisLeaderProps | None = None,
         identity: Identity | None = None,
+        policy: WorkloadPolicy | None = None,
     ) -> None:
         super().__init__(scope, id)
         props = props or RedisLeaderProps()
         identity = identity or Identity()
+        policy = policy or WorkloadPolicy()
         self.service_name = LEADER_SERVICE
         """DNS name of the leader Service (fixed by the images)."""
         self.port = REDIS_PORT
@@ -79,27 +103,33 @@ class RedisLeader(Construct):
             mounts.append(k8s.VolumeMount(name="data", mount_path=DATA_PATH))
             args = ["redis-server", "--appendonly", "yes"]
 
-        self.deployment = deployment(
+        self.workload = Workload(
             self,
+            "Workload",
             identity=identity,
+            policy=policy,
             name=LEADER_SERVICE,
             labels=labels,
             selector={"app": "redis", "role": "leader"},
             pod_labels=self.pod_labels,
             replicas=1,
-            containers=[
-                k8s.Container(
-                    name="leader",
-                    image=props.image,
-                    args=args,
-                    resources=resource_requirements(props.resources),
-                    ports=[k8s.ContainerPort(container_port=REDIS_PORT)],
-                    volume_mounts=mounts or None,
-                )
-            ],
+            max_replicas=1,
+            container=k8s.Container(
+                name="leader",
+                image=props.image,
+                args=args,
+                resources=resource_requirements(props.resources),
+                ports=[k8s.ContainerPort(container_port=REDIS_PORT)],
+                volume_mounts=mounts or None,
+            ),
+            contract=hardening.REDIS,
+            probes=redis_probes(),
             volumes=volumes,
             recreate=props.persistence.enabled,
         )
+        """The Deployment and what hardening adds to it."""
+        self.deployment = self.workload.deployment
+        """The leader Deployment."""
         self.service = service(
             self,
             identity=identity,
@@ -121,10 +151,12 @@ class RedisFollowers(Construct):
         *,
         props: RedisFollowersProps | None = None,
         identity: Identity | None = None,
+        policy: WorkloadPolicy | None = None,
     ) -> None:
         super().__init__(scope, id)
         props = props or RedisFollowersProps()
         identity = identity or Identity()
+        policy = policy or WorkloadPolicy()
         self.service_name = FOLLOWER_SERVICE
         """DNS name of the follower Service (fixed by the images)."""
         self.port = REDIS_PORT
@@ -132,23 +164,29 @@ class RedisFollowers(Construct):
         self.pod_labels = {"app": "redis", "role": "follower", "tier": "backend"}
         """Labels on the follower pods; the Service selects by these."""
         labels = identity.labels(name="redis", component="follower", selector=self.pod_labels)
-        self.deployment = deployment(
+        self.workload = Workload(
             self,
+            "Workload",
             identity=identity,
+            policy=policy,
             name=FOLLOWER_SERVICE,
             labels=labels,
             selector={"app": "redis", "role": "follower"},
             pod_labels=self.pod_labels,
             replicas=props.replicas,
-            containers=[
-                k8s.Container(
-                    name="follower",
-                    image=props.image,
-                    resources=resource_requirements(props.resources),
-                    ports=[k8s.ContainerPort(container_port=REDIS_PORT)],
-                )
-            ],
+            max_replicas=props.replicas,
+            container=k8s.Container(
+                name="follower",
+                image=props.image,
+                resources=resource_requirements(props.resources),
+                ports=[k8s.ContainerPort(container_port=REDIS_PORT)],
+            ),
+            contract=hardening.REDIS,
+            probes=redis_probes(),
         )
+        """The Deployment and what hardening adds to it."""
+        self.deployment = self.workload.deployment
+        """The follower Deployment."""
         self.service = service(
             self,
             identity=identity,

@@ -1,4 +1,5 @@
-"""Small builders shared by the component constructs: one Deployment, one Service.
+"""Building blocks shared by the component constructs: a workload (Deployment and what
+hardening and availability add to it) and a Service.
 
 They write the typed L1 objects directly, so the output is exactly what we
 chose: the tutorial's plain selectors, no hashed labels, no default resources.
@@ -7,12 +8,39 @@ chose: the tutorial's plain selectors, no hashed labels, no default resources.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from constructs import Construct
 
-from guestbook.config import Resources
+from guestbook.config import AvailabilityProps, ProbesProps, Resources, SecurityProps
+from guestbook.constructs.hardening import (
+    ImageContract,
+    container_security_context,
+    pod_security_context,
+)
 from guestbook.constructs.labels import Identity
 from guestbook.kubernetes import k8s
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkloadPolicy:
+    """The cross-cutting settings every workload follows: hardening, probes, availability."""
+
+    security: SecurityProps = field(default_factory=SecurityProps)
+    """Hardening. Default: on."""
+    probes: ProbesProps = field(default_factory=ProbesProps)
+    """Health probes. Default: on."""
+    availability: AvailabilityProps = field(default_factory=AvailabilityProps)
+    """PodDisruptionBudgets and topology spread. Default: off."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Probes:
+    """The probes an image answers, used when probes are on."""
+
+    startup: k8s.Probe
+    readiness: k8s.Probe
+    liveness: k8s.Probe
 
 
 def resource_requirements(resources: Resources) -> k8s.ResourceRequirements:
@@ -35,34 +63,121 @@ def metadata(
     return k8s.ObjectMeta(name=name, labels=dict(labels), annotations=merged or None)
 
 
-def deployment(
-    scope: Construct,
-    *,
-    identity: Identity,
-    name: str,
-    labels: Mapping[str, str],
-    selector: Mapping[str, str],
-    pod_labels: Mapping[str, str],
-    replicas: int,
-    containers: Sequence[k8s.Container],
-    volumes: Sequence[k8s.Volume] = (),
-    recreate: bool = False,
-) -> k8s.KubeDeployment:
-    """A Deployment whose selector is exactly ``selector`` and whose pods carry ``pod_labels``."""
-    return k8s.KubeDeployment(
-        scope,
-        "Deployment",
-        metadata=metadata(identity, name=name, labels=labels),
-        spec=k8s.DeploymentSpec(
-            replicas=replicas,
-            selector=k8s.LabelSelector(match_labels=dict(selector)),
-            strategy=k8s.DeploymentStrategy(type="Recreate") if recreate else None,
-            template=k8s.PodTemplateSpec(
-                metadata=k8s.ObjectMeta(labels={**identity.extra_labels, **pod_labels}),
-                spec=k8s.PodSpec(containers=list(containers), volumes=list(volumes) or None),
+class Workload(Construct):
+    """A Deployment of one container, plus what the policy asks for around it.
+
+    Hardened: a ServiceAccount of the same name with no API token, the image's
+    security contexts, and emptyDir volumes for paths the image must write when its
+    root filesystem is read-only. Availability: topology spread across nodes (and
+    zones) and a PodDisruptionBudget when more than one pod may run.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        identity: Identity,
+        policy: WorkloadPolicy,
+        name: str,
+        labels: Mapping[str, str],
+        selector: Mapping[str, str],
+        pod_labels: Mapping[str, str],
+        replicas: int | None,
+        max_replicas: int,
+        container: k8s.Container,
+        contract: ImageContract,
+        probes: Probes,
+        volumes: Sequence[k8s.Volume] = (),
+        recreate: bool = False,
+    ) -> None:
+        super().__init__(scope, id)
+        hardened = policy.security.hardened
+        self.service_account: k8s.KubeServiceAccount | None = None
+        """The workload's own ServiceAccount, when hardened."""
+        if hardened:
+            self.service_account = k8s.KubeServiceAccount(
+                self,
+                "ServiceAccount",
+                metadata=metadata(identity, name=name, labels=labels),
+                automount_service_account_token=False,
+            )
+        volumes = list(volumes)
+        mounts = list(container.volume_mounts or [])
+        if hardened and contract.read_only_root_filesystem:
+            mounted = {m.mount_path for m in mounts}
+            for index, path in enumerate(p for p in contract.writable_paths if p not in mounted):
+                volume = f"scratch-{index}" if index else "scratch"
+                volumes.append(k8s.Volume(name=volume, empty_dir=k8s.EmptyDirVolumeSource()))
+                mounts.append(k8s.VolumeMount(name=volume, mount_path=path))
+        with_probes = policy.probes.enabled
+        container = k8s.Container(
+            name=container.name,
+            image=container.image,
+            args=container.args,
+            env=container.env,
+            ports=container.ports,
+            resources=container.resources,
+            volume_mounts=mounts or None,
+            startup_probe=probes.startup if with_probes else None,
+            readiness_probe=probes.readiness if with_probes else None,
+            liveness_probe=probes.liveness if with_probes else None,
+            security_context=container_security_context(contract) if hardened else None,
+        )
+        self.deployment = k8s.KubeDeployment(
+            self,
+            "Deployment",
+            metadata=metadata(identity, name=name, labels=labels),
+            spec=k8s.DeploymentSpec(
+                replicas=replicas,
+                selector=k8s.LabelSelector(match_labels=dict(selector)),
+                strategy=k8s.DeploymentStrategy(type="Recreate") if recreate else None,
+                template=k8s.PodTemplateSpec(
+                    metadata=k8s.ObjectMeta(labels={**identity.extra_labels, **pod_labels}),
+                    spec=k8s.PodSpec(
+                        service_account_name=name if hardened else None,
+                        automount_service_account_token=False if hardened else None,
+                        security_context=pod_security_context(contract) if hardened else None,
+                        containers=[container],
+                        volumes=volumes or None,
+                        topology_spread_constraints=_spread(policy.availability, selector),
+                    ),
+                ),
             ),
-        ),
-    )
+        )
+        """The Deployment."""
+        self.disruption_budget: k8s.KubePodDisruptionBudget | None = None
+        """A PodDisruptionBudget, when asked for and more than one pod may run."""
+        if policy.availability.disruption_budgets and max_replicas > 1:
+            self.disruption_budget = k8s.KubePodDisruptionBudget(
+                self,
+                "DisruptionBudget",
+                metadata=metadata(identity, name=name, labels=labels),
+                spec=k8s.PodDisruptionBudgetSpec(
+                    max_unavailable=k8s.IntOrString.from_number(1),
+                    selector=k8s.LabelSelector(match_labels=dict(selector)),
+                ),
+            )
+
+
+def _spread(
+    availability: AvailabilityProps, selector: Mapping[str, str]
+) -> list[k8s.TopologySpreadConstraint] | None:
+    """Soft spread (ScheduleAnyway): pods still start when a node or zone is missing."""
+    if not availability.spread_across_nodes:
+        return None
+    keys = ["kubernetes.io/hostname"]
+    if availability.zone_key:
+        keys.append(availability.zone_key)
+    return [
+        k8s.TopologySpreadConstraint(
+            max_skew=1,
+            topology_key=key,
+            when_unsatisfiable="ScheduleAnyway",
+            label_selector=k8s.LabelSelector(match_labels=dict(selector)),
+        )
+        for key in keys
+    ]
 
 
 def service(
