@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,4 +80,24 @@ def test_cdk8s_synth_and_main_py_produce_the_committed_dist(tmp_path: Path) -> N
         timeout=120,
     )
     # Then the files are exactly the committed dist/
+    assert read_tree(out) == read_tree(ROOT / "dist")
+
+
+@pytest.mark.parametrize("seed", ["1", "2"])
+def test_output_does_not_depend_on_hash_randomization(project: Path, seed: str) -> None:
+    # Given a fresh process with a different hash seed, When it renders
+    out = project / f"out-{seed}"
+    env = {
+        **os.environ,
+        "PYTHONHASHSEED": seed,
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+    subprocess.run(
+        [str(Path(sys.executable).with_name("guestbook")), "synth", "-q", "-o", str(out)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    # Then the bytes are the committed ones (set or dict ordering never leaks into output)
     assert read_tree(out) == read_tree(ROOT / "dist")

@@ -14,6 +14,7 @@ import cdk8s
 from constructs import Construct
 
 from guestbook.config import ArgoCdProps, ArgoCdSettings
+from guestbook.constructs.custom import custom_object
 from guestbook.constructs.labels import MANAGED_BY, PART_OF
 
 API_VERSION = "argoproj.io/v1alpha1"
@@ -57,15 +58,15 @@ def _labels(component: str) -> dict[str, str]:
 def _api_object(
     scope: Construct, id: str, *, kind: str, name: str, component: str, spec: Mapping[str, Any]
 ) -> cdk8s.ApiObject:
-    obj = cdk8s.ApiObject(
+    return custom_object(
         scope,
         id,
         api_version=API_VERSION,
         kind=kind,
-        metadata=cdk8s.ApiObjectMetadata(name=name, labels=_labels(component)),
+        name=name,
+        labels=_labels(component),
+        spec=spec,
     )
-    obj.add_json_patch(cdk8s.JsonPatch.add("/spec", dict(spec)))
-    return obj
 
 
 def _sync_policy(automated: bool, prune: bool, self_heal: bool) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from constructs import Construct
 from guestbook.config import GuestbookProps
 from guestbook.constructs.frontend import Frontend
 from guestbook.constructs.labels import Identity
+from guestbook.constructs.monitoring import METRICS_PORT, RedisMonitoring, redis_exporter
 from guestbook.constructs.network import GuestbookNetworkPolicies
 from guestbook.constructs.redis import RedisFollowers, RedisLeader
 from guestbook.constructs.workload import WorkloadPolicy
@@ -36,15 +37,42 @@ class Guestbook(Construct):
         policy = WorkloadPolicy(
             security=props.security, probes=props.probes, availability=props.availability
         )
+        monitoring = props.monitoring
+        sidecars = (
+            [redis_exporter(monitoring, hardened=props.security.hardened)]
+            if monitoring.enabled
+            else []
+        )
         self.leader = RedisLeader(
-            self, "RedisLeader", props=props.redis.leader, identity=identity, policy=policy
+            self,
+            "RedisLeader",
+            props=props.redis.leader,
+            identity=identity,
+            policy=policy,
+            sidecars=sidecars,
         )
         self.followers = RedisFollowers(
-            self, "RedisFollowers", props=props.redis.followers, identity=identity, policy=policy
+            self,
+            "RedisFollowers",
+            props=props.redis.followers,
+            identity=identity,
+            policy=policy,
+            sidecars=sidecars,
         )
         self.frontend = Frontend(
             self, "Frontend", props=props.frontend, identity=identity, policy=policy
         )
+        self.monitoring: RedisMonitoring | None = None
+        if monitoring.enabled:
+            self.monitoring = RedisMonitoring(
+                self,
+                "Monitoring",
+                leader=self.leader,
+                followers=self.followers,
+                followers_count=props.redis.followers.replicas,
+                props=monitoring,
+                identity=identity,
+            )
         self.network_policies: GuestbookNetworkPolicies | None = None
         if props.network_policy.enabled:
             self.network_policies = GuestbookNetworkPolicies(
@@ -55,4 +83,7 @@ class Guestbook(Construct):
                 followers=self.followers,
                 props=props.network_policy,
                 identity=identity,
+                metrics=(monitoring.prometheus_namespace, METRICS_PORT)
+                if monitoring.enabled
+                else None,
             )

@@ -4,7 +4,8 @@ Allowed flows:
 - clients → frontend on its container port (from ``clientCidrs``, or anyone);
 - frontend → redis-leader and redis-follower on 6379;
 - redis-follower → redis-leader on 6379;
-- frontend and followers → the cluster DNS on 53 (UDP and TCP).
+- frontend and followers → the cluster DNS on 53 (UDP and TCP);
+- with monitoring, the Prometheus namespace → the Redis exporters on 9121.
 The leader needs no egress at all.
 """
 
@@ -28,6 +29,12 @@ def _pods(labels: Mapping[str, str]) -> k8s.NetworkPolicyPeer:
     return k8s.NetworkPolicyPeer(pod_selector=k8s.LabelSelector(match_labels=dict(labels)))
 
 
+def _namespace(name: str) -> k8s.NetworkPolicyPeer:
+    return k8s.NetworkPolicyPeer(
+        namespace_selector=k8s.LabelSelector(match_labels={"kubernetes.io/metadata.name": name})
+    )
+
+
 def _tcp(port: int) -> k8s.NetworkPolicyPort:
     return k8s.NetworkPolicyPort(protocol="TCP", port=k8s.IntOrString.from_number(port))
 
@@ -45,22 +52,28 @@ class GuestbookNetworkPolicies(Construct):
         followers: RedisFollowers,
         props: NetworkPolicyProps | None = None,
         identity: Identity | None = None,
+        metrics: tuple[str, int] | None = None,
     ) -> None:
         super().__init__(scope, id)
         props = props or NetworkPolicyProps()
         identity = identity or Identity()
         dns = k8s.NetworkPolicyEgressRule(
-            to=[
-                k8s.NetworkPolicyPeer(
-                    namespace_selector=k8s.LabelSelector(
-                        match_labels={"kubernetes.io/metadata.name": props.dns_namespace}
-                    )
-                )
-            ],
+            to=[_namespace(props.dns_namespace)],
             ports=[
                 k8s.NetworkPolicyPort(protocol="UDP", port=k8s.IntOrString.from_number(DNS_PORT)),
                 _tcp(DNS_PORT),
             ],
+        )
+        # Prometheus (namespace, port) may scrape the Redis exporters, and nothing else.
+        scrape = (
+            [
+                k8s.NetworkPolicyIngressRule(
+                    from_=[_namespace(metrics[0])],
+                    ports=[_tcp(metrics[1])],
+                )
+            ]
+            if metrics
+            else []
         )
         clients = [
             k8s.NetworkPolicyPeer(ip_block=k8s.IpBlock(cidr=cidr)) for cidr in props.client_cidrs
@@ -117,7 +130,8 @@ class GuestbookNetworkPolicies(Construct):
                 k8s.NetworkPolicyIngressRule(
                     from_=[_pods(frontend.pod_labels), _pods(followers.pod_labels)],
                     ports=[_tcp(leader.port)],
-                )
+                ),
+                *scrape,
             ],
             [],
         )
@@ -130,7 +144,8 @@ class GuestbookNetworkPolicies(Construct):
             [
                 k8s.NetworkPolicyIngressRule(
                     from_=[_pods(frontend.pod_labels)], ports=[_tcp(followers.port)]
-                )
+                ),
+                *scrape,
             ],
             [
                 k8s.NetworkPolicyEgressRule(

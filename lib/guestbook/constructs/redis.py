@@ -9,6 +9,8 @@ apart by namespace, not by renaming.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from constructs import Construct
 
 from guestbook.config import RedisFollowersProps, RedisLeaderProps
@@ -60,6 +62,7 @@ class RedisLeader(Construct):
         props: RedisLeaderProps | None = None,
         identity: Identity | None = None,
         policy: WorkloadPolicy | None = None,
+        sidecars: Sequence[k8s.Container] = (),
     ) -> None:
         super().__init__(scope, id)
         props = props or RedisLeaderProps()
@@ -125,6 +128,7 @@ class RedisLeader(Construct):
             contract=hardening.REDIS,
             probes=redis_probes(),
             volumes=volumes,
+            sidecars=sidecars,
             recreate=props.persistence.enabled,
         )
         """The Deployment and what hardening adds to it."""
@@ -152,6 +156,7 @@ class RedisFollowers(Construct):
         props: RedisFollowersProps | None = None,
         identity: Identity | None = None,
         policy: WorkloadPolicy | None = None,
+        sidecars: Sequence[k8s.Container] = (),
     ) -> None:
         super().__init__(scope, id)
         props = props or RedisFollowersProps()
@@ -183,6 +188,7 @@ class RedisFollowers(Construct):
             ),
             contract=hardening.REDIS,
             probes=redis_probes(),
+            sidecars=sidecars,
         )
         """The Deployment and what hardening adds to it."""
         self.deployment = self.workload.deployment

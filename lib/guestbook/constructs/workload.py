@@ -89,6 +89,7 @@ class Workload(Construct):
         contract: ImageContract,
         probes: Probes,
         volumes: Sequence[k8s.Volume] = (),
+        sidecars: Sequence[k8s.Container] = (),
         recreate: bool = False,
     ) -> None:
         super().__init__(scope, id)
@@ -138,7 +139,7 @@ class Workload(Construct):
                         service_account_name=name if hardened else None,
                         automount_service_account_token=False if hardened else None,
                         security_context=pod_security_context(contract) if hardened else None,
-                        containers=[container],
+                        containers=[container, *sidecars],
                         volumes=volumes or None,
                         topology_spread_constraints=_spread(policy.availability, selector),
                     ),
