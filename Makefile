@@ -13,12 +13,21 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
 .PHONY: setup synth test lint bench cdk8s-synth clean
 
-setup: $(VENV)/.installed node_modules/.installed ## install everything the project needs (idempotent)
+CHECKOV_VERSION := 3.3.30
+CHECKOV := .tools/checkov/bin/checkov
+
+setup: $(VENV)/.installed node_modules/.installed $(CHECKOV) ## install everything the project needs (idempotent)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+# checkov has its own venv: its many dependencies must not move the project's pins.
+$(CHECKOV): Makefile
+	test -x .tools/checkov/bin/python || $(PYTHON) -m venv .tools/checkov
+	.tools/checkov/bin/python -m pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -35,10 +44,12 @@ cdk8s-synth: setup ## the same render through the pinned cdk8s CLI
 test: setup ## run the test suite
 	$(BIN)/pytest -q
 
-lint: setup ## ruff (lint and format) and mypy (strict on lib/)
+lint: setup ## ruff, ruff format, mypy (strict on lib/), checkov on dist/prod
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(CHECKOV) -d dist/prod --framework kubernetes -o json --quiet --soft-fail --skip-download \
+	  | $(BIN)/python .ci/checkov_gate.py .ci/checkov-skips.yaml
 
 bench: setup ## benchmarks (not tests): print timings
 	$(BIN)/python bench/render.py

@@ -40,8 +40,8 @@ def test_redis_runs_as_its_own_user_with_nothing_added_and_a_read_only_root(
     pod = _pod(render_overlay("{}\n"), name)
     [container] = pod["containers"]
     assert pod["securityContext"]["runAsNonRoot"] is True
-    assert pod["securityContext"]["runAsUser"] == 999
-    assert pod["securityContext"]["fsGroup"] == 999
+    assert pod["securityContext"]["runAsUser"] == 10001
+    assert pod["securityContext"]["fsGroup"] == 10001
     assert "add" not in container["securityContext"]["capabilities"]
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert {m["mountPath"] for m in container["volumeMounts"]} == {"/data"}

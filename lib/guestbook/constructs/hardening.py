@@ -2,9 +2,11 @@
 
 What cannot be hardened, and why (also in the README):
 - Redis (leader ``docker.io/redis``, follower ``gb-redis-follower``, built on it): runs fine
-  as the image's ``redis`` user (uid/gid 999) with no capabilities and a read-only root
-  filesystem, as long as ``/data`` (its working directory) is writable: a PVC or an emptyDir,
-  owned through ``fsGroup`` 999. Nothing is left unhardened.
+  as an unprivileged high UID (10001, clear of host users) with no capabilities and a
+  read-only root filesystem, as long as ``/data`` (its working directory) is writable: a PVC
+  or an emptyDir, owned through ``fsGroup`` 10001. The entrypoint only chowns and drops
+  privileges when started as root, so it runs ``redis-server`` directly. Nothing is left
+  unhardened.
 - Frontend (``gb-frontend``, Apache with mod_php): Apache must start as root to bind port 80
   and then switches its workers to ``www-data``. So it cannot run as non-root, it keeps
   NET_BIND_SERVICE (bind 80), SETUID and SETGID (switch user) and KILL (the root parent
@@ -36,8 +38,8 @@ class ImageContract:
 
 
 REDIS = ImageContract(
-    run_as_user=999,
-    fs_group=999,
+    run_as_user=10001,
+    fs_group=10001,
     read_only_root_filesystem=True,
     writable_paths=("/data",),
 )
