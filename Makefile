@@ -15,8 +15,18 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
 CHECKOV_VERSION := 3.3.30
 CHECKOV := .tools/checkov/bin/checkov
+ACTIONLINT_VERSION := v1.7.12
+TOOLS_BIN := $(CURDIR)/.tools/bin
+ACTIONLINT := $(TOOLS_BIN)/actionlint-$(ACTIONLINT_VERSION)
 
-setup: $(VENV)/.installed node_modules/.installed $(CHECKOV) ## install everything the project needs (idempotent)
+setup: $(VENV)/.installed node_modules/.installed $(CHECKOV) $(ACTIONLINT) ## install everything the project needs (idempotent)
+
+# Go tools are built from the Go module proxy at pinned versions, one file per version.
+$(ACTIONLINT):
+	mkdir -p $(TOOLS_BIN)/.build-actionlint
+	GOBIN=$(TOOLS_BIN)/.build-actionlint go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	mv $(TOOLS_BIN)/.build-actionlint/actionlint $@
+	rm -rf $(TOOLS_BIN)/.build-actionlint
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +58,7 @@ lint: setup ## ruff, ruff format, mypy (strict on lib/), checkov on dist/prod
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(ACTIONLINT) -shellcheck= -pyflakes= .github/workflows/*.yml
 	$(CHECKOV) -d dist/prod --framework kubernetes -o json --quiet --soft-fail --skip-download \
 	  | $(BIN)/python .ci/checkov_gate.py .ci/checkov-skips.yaml
 
