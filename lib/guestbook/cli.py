@@ -80,7 +80,9 @@ def synth(
         count = render(environments, output, partial=bool(env))
     if not quiet:
         names = ", ".join(e.name for e in environments)
-        print(f"rendered {count} files for {len(environments)} environments ({names}) into {output}/")
+        print(
+            f"rendered {count} files for {len(environments)} environments ({names}) into {output}/"
+        )
 
 
 @app.command()

@@ -96,6 +96,7 @@ Annotations = Annotated[dict[str, str], AfterValidator(_valid_annotations)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
 AccessMode = Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"]
+_READ_WRITE_ONCE: AccessMode = "ReadWriteOnce"
 
 
 class Model(BaseModel):
@@ -145,7 +146,7 @@ class Persistence(Model):
     """Requested storage. Default: 1Gi."""
     storage_class: str | None = None
     """StorageClass name; unset uses the cluster's default class. Default: unset."""
-    access_modes: list[AccessMode] = Field(default_factory=lambda: ["ReadWriteOnce"], min_length=1)
+    access_modes: list[AccessMode] = Field(default_factory=lambda: [_READ_WRITE_ONCE], min_length=1)
     """PVC access modes. Default: [ReadWriteOnce]."""
 
 
@@ -421,9 +422,7 @@ def _known_keys(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str
     for part in path:
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return []
-        field = next(
-            (f for n, f in current.model_fields.items() if f.alias == part or n == part), None
-        )
+        field = next((f for n, f in current.model_fields.items() if part in (f.alias, n)), None)
         if field is None:
             return []
         current = field.annotation

@@ -15,7 +15,10 @@ from typing import Any
 
 
 class Severity(str, Enum):
-    """How bad a finding is. Errors fail validation; warnings fail only with ``--fail-on warning``."""
+    """How bad a finding is.
+
+    Errors fail validation; warnings fail only with ``--fail-on warning``.
+    """
 
     ERROR = "error"
     WARNING = "warning"
