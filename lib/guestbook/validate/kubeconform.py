@@ -1,0 +1,170 @@
+"""Run the pinned kubeconform binary and read its results (an edge module).
+
+kubeconform always runs ``-strict``, against one Kubernetes version, with the
+local schema cache as its only schema location, so it never reaches for the
+network and a kind without a schema is an error. Its JSON output becomes
+:class:`Result` objects; turning them into findings is :mod:`.schema_layer`'s job.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from guestbook.errors import GuestbookError
+from guestbook.validate.schemas import SETUP_HINT, SchemaStore
+
+DEFAULT_WORKERS = 2
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    """One schema violation inside a resource."""
+
+    pointer: tuple[str, ...]
+    """Where in the object, as JSON pointer tokens (``("spec", "replicas")``)."""
+    message: str
+    """What kubeconform's JSON Schema library says, e.g. ``got string, want integer``."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """kubeconform's verdict on one resource that is not valid."""
+
+    file: str
+    """The file name exactly as it was passed to kubeconform."""
+    kind: str
+    name: str
+    api_version: str
+    status: str
+    """``invalid`` (schema violations) or ``error`` (no schema, unreadable, ...)."""
+    message: str
+    errors: tuple[SchemaError, ...] = ()
+
+
+@dataclass(frozen=True)
+class Kubeconform:
+    """How to run kubeconform: which binary, which schemas, how many workers."""
+
+    binary: Path
+    schemas: SchemaStore
+    workers: int = DEFAULT_WORKERS
+
+    def command(self, files: Sequence[str]) -> list[str]:
+        """The full command line for ``files``."""
+        return [
+            str(self.binary),
+            "-strict",
+            "-kubernetes-version",
+            self.schemas.kubernetes_version,
+            "-schema-location",
+            self.schemas.location,
+            "-output",
+            "json",
+            "-n",
+            str(self.workers),
+            *files,
+        ]
+
+    def start(self, files: Sequence[str]) -> Run:
+        """Start validating ``files`` in the background; :meth:`Run.results` waits."""
+        if not self.binary.is_file():
+            raise GuestbookError(f"kubeconform not found at {self.binary}; run `make setup`")
+        try:
+            process = subprocess.Popen(
+                self.command(files),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                text=True,
+            )
+        except OSError as err:
+            raise GuestbookError(f"cannot run {self.binary}: {err}; run `make setup`") from None
+        return Run(process)
+
+    def run(self, files: Sequence[str]) -> list[Result]:
+        """Validate ``files`` and wait for the results."""
+        return self.start(files).results() if files else []
+
+
+@dataclass
+class Run:
+    """A running kubeconform process."""
+
+    process: subprocess.Popen[str]
+
+    def results(self) -> list[Result]:
+        """Wait for kubeconform and parse its output (exit code 1 just means findings)."""
+        out, err = self.process.communicate()
+        try:
+            data = json.loads(out)
+            resources = data["resources"]
+        except (ValueError, KeyError, TypeError):
+            detail = (err or out).strip().splitlines()
+            raise GuestbookError(
+                f"kubeconform failed (exit {self.process.returncode}): "
+                f"{detail[0] if detail else 'no output'}; {SETUP_HINT}"
+            ) from None
+        return [parse_result(item) for item in resources]
+
+
+_STATUS = {"statusInvalid": "invalid", "statusError": "error"}
+
+
+def parse_result(item: dict[str, object]) -> Result:
+    """One entry of kubeconform's JSON ``resources`` list."""
+    message = str(item.get("msg") or "")
+    errors = leaf_errors(message)
+    if not errors:
+        errors = tuple(
+            SchemaError(pointer_tokens(str(e.get("path", ""))), str(e.get("msg", "")))
+            for e in item.get("validationErrors") or ()  # type: ignore[attr-defined]
+        )
+    return Result(
+        file=str(item.get("filename", "")),
+        kind=str(item.get("kind", "")),
+        name=str(item.get("name", "")),
+        api_version=str(item.get("version", "")),
+        status=_STATUS.get(str(item.get("status")), str(item.get("status"))),
+        message=message,
+        errors=errors,
+    )
+
+
+# kubeconform flattens the library's error tree onto one line: each cause
+# starts with a space (the newline), two spaces per level, then "- at '<ptr>': ".
+_CAUSE = re.compile(r" ((?:  )*)- at '((?:[^'\\]|\\.)*)': ")
+
+
+def leaf_errors(message: str) -> tuple[SchemaError, ...]:
+    """The innermost errors of kubeconform's one-line error tree, where the problems are.
+
+    kubeconform's own ``validationErrors`` list only the first level of the
+    tree, which says "validation failed" for an object with several problems.
+    """
+    matches = list(_CAUSE.finditer(message))
+    errors: list[SchemaError] = []
+    for index, match in enumerate(matches):
+        depth = len(match.group(1))
+        following = matches[index + 1] if index + 1 < len(matches) else None
+        if following is not None and len(following.group(1)) > depth:
+            continue  # a group: its causes say what is wrong
+        end = following.start() if following is not None else len(message)
+        pointer = _unquote(match.group(2))
+        errors.append(SchemaError(pointer_tokens(pointer), message[match.end() : end].strip()))
+    return tuple(errors)
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def pointer_tokens(pointer: str) -> tuple[str, ...]:
+    """``/spec/ports/0`` as ``("spec", "ports", "0")`` (RFC 6901 unescaping)."""
+    if not pointer:
+        return ()
+    return tuple(t.replace("~1", "/").replace("~0", "~") for t in pointer.lstrip("/").split("/"))
