@@ -14,7 +14,7 @@ import yaml
 
 from guestbook.errors import GuestbookError
 from guestbook.validate.model import Document, Finding, Severity
-from guestbook.yamlio import UniqueKeyLoader, field_lines
+from guestbook.yamlio import UniqueKeyLoader, construct_with_lines
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -60,7 +60,7 @@ def read_documents(path: Path) -> tuple[list[Document], list[Finding]]:
             if node is None:
                 continue
             try:
-                obj = loader.construct_document(node)
+                obj, lines = construct_with_lines(loader, node)
             except yaml.constructor.ConstructorError as err:
                 # A duplicate key spoils one document, not the stream: keep reading.
                 findings.append(_yaml_finding(path, _line(err), f"invalid YAML: {err.problem}"))
@@ -73,7 +73,7 @@ def read_documents(path: Path) -> tuple[list[Document], list[Finding]]:
                 message = "document is not a mapping (a Kubernetes object)"
                 findings.append(_yaml_finding(path, line, message))
                 continue
-            documents.append(Document(path=path, line=line, obj=obj, lines=field_lines(node)))
+            documents.append(Document(path=path, line=line, obj=obj, lines=lines))
     except yaml.MarkedYAMLError as err:
         return documents, [
             *findings,
