@@ -34,14 +34,16 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
-def _yaml_finding(path: Path, line: int, message: str) -> Finding:
+def _yaml_finding(
+    path: Path, line: int, message: str, hint: str = "fix the YAML syntax"
+) -> Finding:
     return Finding(
         rule="yaml",
         severity=Severity.ERROR,
         message=message,
         path=path,
         line=line,
-        hint="fix the YAML syntax; each key may appear once per mapping",
+        hint=hint,
     )
 
 
@@ -63,7 +65,9 @@ def read_documents(path: Path) -> tuple[list[Document], list[Finding]]:
                 obj, lines = construct_with_lines(loader, node)
             except yaml.constructor.ConstructorError as err:
                 # A duplicate key spoils one document, not the stream: keep reading.
-                findings.append(_yaml_finding(path, _line(err), f"invalid YAML: {err.problem}"))
+                message = f"invalid YAML: {err.problem}"
+                hint = "each key may appear once per mapping; remove or rename one"
+                findings.append(_yaml_finding(path, _line(err), message, hint))
                 _reset_constructor(loader)
                 continue
             if obj is None:
@@ -71,7 +75,8 @@ def read_documents(path: Path) -> tuple[list[Document], list[Finding]]:
             line = node.start_mark.line + 1
             if not isinstance(obj, Mapping):
                 message = "document is not a mapping (a Kubernetes object)"
-                findings.append(_yaml_finding(path, line, message))
+                hint = "each document must be one object with apiVersion, kind and metadata"
+                findings.append(_yaml_finding(path, line, message, hint))
                 continue
             documents.append(Document(path=path, line=line, obj=obj, lines=lines))
     except yaml.MarkedYAMLError as err:

@@ -76,10 +76,11 @@ def match_documents(
 ) -> list[tuple[Result, Document | None]]:
     """Pair each result with its document: same file, kind, name and apiVersion.
 
-    kubeconform's workers report in any order and without document numbers,
-    so exact matches go first; then kind and apiVersion alone (a name that is
-    not a string); then a file's only document. A document the YAML loader
-    could not read has no partner.
+    kubeconform's workers report in any order, without document numbers or
+    namespaces, so exact matches go first, and among several objects with the
+    same kind and name the one whose fields fit the reported errors wins; then
+    kind and apiVersion alone (a name that is not a string); then a file's
+    only document. A document the YAML loader could not read has no partner.
     """
     pending = list(results)
     unused = {file: list(docs) for file, docs in documents.items()}
@@ -94,11 +95,52 @@ def match_documents(
             if number in matched or result.message.startswith(_UNREADABLE):
                 continue
             docs = unused.get(result.file, [])
-            doc = next((d for d in docs if test(result, d)), None)
-            if doc is not None:
+            candidates = [d for d in docs if test(result, d)]
+            if candidates:
+                doc = max(candidates, key=lambda d: _fit(result, d))
                 docs.remove(doc)
                 matched[number] = doc
     return [(result, matched.get(number)) for number, result in enumerate(pending)]
+
+
+def _fit(result: Result, doc: Document) -> int:
+    """How many of ``result``'s errors make sense for ``doc`` (first best wins ties)."""
+    score = 0
+    for error in result.errors:
+        path = _field_path(doc.obj, error.pointer)
+        if not _has(doc.obj, path):
+            continue
+        unknown = _UNKNOWN.match(error.message)
+        missing = _MISSING.match(error.message)
+        if unknown:
+            score += all(_has(doc.obj, (*path, n)) for n in _quoted(unknown.group(1)))
+        elif missing:
+            score += not any(_has(doc.obj, (*path, n)) for n in _quoted(missing.group(1)))
+        else:
+            score += 1
+    return score
+
+
+def _has(obj: Any, path: Sequence[str | int]) -> bool:
+    return _lookup(obj, path)[0]
+
+
+def _value_at(obj: Any, path: Sequence[str | int]) -> Any:
+    return _lookup(obj, path)[1]
+
+
+def _lookup(obj: Any, path: Sequence[str | int]) -> tuple[bool, Any]:
+    """Whether ``path`` exists in ``obj``, and the value there (None when it does not)."""
+    current = obj
+    for part in path:
+        if isinstance(part, int):
+            found = isinstance(current, list) and part < len(current)
+        else:
+            found = isinstance(current, Mapping) and part in current
+        if not found:
+            return False, None
+        current = current[part]
+    return True, current
 
 
 def _finding(
@@ -142,14 +184,16 @@ def _missing_schema(result: Result, doc: Document | None, index: SchemaIndex) ->
     version = index.kubernetes_version
     served = index.kinds.get(kind)
     if served:
-        choices = " or ".join(served)
+        hint = f"use apiVersion {' or '.join(served)}, and check the fields that changed with it"
+        if _group(api_version) not in {_group(v) for vs in index.kinds.values() for v in vs}:
+            hint += f"; or, {CRD_HINT}"
         return _finding(
             result,
             doc,
             "api-version",
             f"{kind} is not served as {api_version} by Kubernetes {version}",
             field_path=("apiVersion",),
-            hint=f"use apiVersion {choices}, and check the fields that changed with it",
+            hint=hint,
         )
     close = difflib.get_close_matches(kind, list(index.kinds), n=1)
     hint = f"did you mean kind {close[0]}? otherwise, {CRD_HINT}" if close else CRD_HINT
@@ -252,18 +296,6 @@ def _field_path(obj: Any, pointer: Sequence[str]) -> tuple[str | int, ...]:
     return tuple(path)
 
 
-def _value_at(obj: Any, path: Sequence[str | int]) -> Any:
-    current = obj
-    for part in path:
-        if isinstance(part, int) and isinstance(current, list) and part < len(current):
-            current = current[part]
-        elif isinstance(part, str) and isinstance(current, Mapping):
-            current = current.get(part)
-        else:
-            return None
-    return current
-
-
 def _known_fields(schema: Mapping[str, Any] | None, pointer: Sequence[str]) -> list[str]:
     """The property names the schema allows at ``pointer`` (for "did you mean")."""
     if schema is None:
@@ -300,6 +332,10 @@ def _resolve(node: Any, definitions: Mapping[str, Any]) -> Mapping[str, Any]:
             continue
         return node
     return {}
+
+
+def _group(api_version: str) -> str:
+    return api_version.rpartition("/")[0]
 
 
 def _quoted(text: str) -> list[str]:

@@ -22,7 +22,7 @@ def write(report: Report, fail_on: Severity) -> str:
 
 def _annotation(finding: Finding) -> str:
     command = "error" if finding.severity is Severity.ERROR else "warning"
-    message = finding.message + (f"\nfix: {finding.hint}" if finding.hint else "")
+    message = finding.message + (f"\nhint: {finding.hint}" if finding.hint else "")
     properties = ",".join(
         f"{key}={_property(value)}"
         for key, value in (

@@ -57,7 +57,7 @@ def write(report: Report, fail_on: Severity) -> str:
 
 
 def _line(finding: Finding) -> str:
-    hint = f" (fix: {finding.hint})" if finding.hint else ""
+    hint = f" (hint: {finding.hint})" if finding.hint else ""
     return (
         f"{finding.path.as_posix()}:{finding.line}: {finding.severity.value} "
         f"[{finding.rule}] {finding.ref}: {finding.message}{hint}"
