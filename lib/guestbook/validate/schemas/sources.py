@@ -8,7 +8,7 @@ then run ``make setup``::
 
     CrdSource(
         module="github.com/prometheus-operator/prometheus-operator",
-        version="v0.87.0",
+        version="v0.85.0",
         paths=(
             "example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml",
             "example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml",
