@@ -97,7 +97,7 @@ def main() -> None:
                 times[name].append(timed(command, expected))
 
     medians = {name: statistics.median(values) for name, values in times.items()}
-    print(f"kubeconform flags: {' '.join(alone[1 : -len(files)])} <{len(files)} files>")
+    print(f"kubeconform flags: {' '.join(alone[1 : -len(files) - 1])} <{len(files)} files>")
     for name, median in medians.items():
         print(f"{name + ':':42} {median:.3f} s (median of {args.runs})")
     ratio = medians["guestbook validate"] / medians["kubeconform alone"]

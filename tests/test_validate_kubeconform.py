@@ -32,7 +32,7 @@ def test_command_is_strict_offline_and_pinned_to_the_version(tmp_path: Path) -> 
     assert locations == [SchemaStore(tmp_path, "1.34.3").location]
     assert locations[0].startswith(tmp_path.resolve().as_posix() + "/")
     assert "-ignore-missing-schemas" not in command
-    assert command[-1] == "a.yaml"
+    assert command[-2:] == ["--", "a.yaml"]
 
 
 def test_missing_binary_asks_for_make_setup(tmp_path: Path) -> None:

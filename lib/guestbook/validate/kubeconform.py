@@ -70,6 +70,7 @@ class Kubeconform:
             "json",
             "-n",
             str(self.workers),
+            "--",  # a file named like a flag is still a file
             *files,
         ]
 
