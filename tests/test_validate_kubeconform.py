@@ -11,11 +11,13 @@ from guestbook.errors import GuestbookError
 from guestbook.validate.kubeconform import (
     Kubeconform,
     SchemaError,
+    batches,
     leaf_errors,
     parse_result,
     pointer_tokens,
 )
 from guestbook.validate.schemas import SchemaStore
+from guestbook.validate.tools import kubeconform_binary, schemas_root
 
 
 def runner(tmp_path: Path, binary: Path | None = None) -> Kubeconform:
@@ -93,3 +95,24 @@ def test_a_result_without_a_tree_falls_back_to_validation_errors() -> None:
     )
     assert result.status == "invalid"
     assert result.errors == (SchemaError(("spec",), "bad"),)
+
+
+def test_a_long_file_list_is_split_but_keeps_its_order() -> None:
+    files = [f"dist/env-{n:03d}/service.yaml" for n in range(10)]
+    cut = batches(files, limit=80)
+    assert [len(b) for b in cut] == [3, 3, 3, 1]
+    assert [name for batch in cut for name in batch] == files
+
+
+def test_every_batch_is_validated() -> None:
+    # Given one valid and one broken file, and room for one name per command line
+    fixtures = Path(__file__).parent / "fixtures" / "validate"
+    files = [str(fixtures / "argocd_application_valid.yaml"), str(fixtures / "wrong_type.yaml")]
+    split = Kubeconform(
+        kubeconform_binary(), SchemaStore(schemas_root(), "1.34.3"), max_argument_chars=1
+    )
+    # When they are validated
+    run = split.start(files)
+    # Then two processes ran and the broken file's result is there
+    assert len(run.processes) == 2
+    assert [r.file for r in run.results()] == [files[1]]

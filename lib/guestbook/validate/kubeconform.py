@@ -49,6 +49,10 @@ class Result:
     errors: tuple[SchemaError, ...] = ()
 
 
+MAX_ARGUMENT_CHARS = 100_000
+"""File names per kubeconform command line (Linux allows 2 MB for all arguments)."""
+
+
 @dataclass(frozen=True)
 class Kubeconform:
     """How to run kubeconform: which binary, which schemas, how many workers."""
@@ -56,6 +60,8 @@ class Kubeconform:
     binary: Path
     schemas: SchemaStore
     workers: int = DEFAULT_WORKERS
+    max_argument_chars: int = MAX_ARGUMENT_CHARS
+    """Longer file lists are split over several kubeconform processes."""
 
     def command(self, files: Sequence[str]) -> list[str]:
         """The full command line for ``files``."""
@@ -75,45 +81,75 @@ class Kubeconform:
         ]
 
     def start(self, files: Sequence[str]) -> Run:
-        """Start validating ``files`` in the background; :meth:`Run.results` waits."""
+        """Start validating ``files`` in the background; :meth:`Run.results` waits.
+
+        A very long file list is split over several processes, so that no
+        command line exceeds what the operating system accepts.
+        """
         if not self.binary.is_file():
             raise GuestbookError(f"kubeconform not found at {self.binary}; run `make setup`")
+        processes = []
         try:
-            process = subprocess.Popen(
-                self.command(files),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                stdin=subprocess.DEVNULL,
-                text=True,
-            )
+            for batch in batches(files, self.max_argument_chars):
+                processes.append(
+                    subprocess.Popen(
+                        self.command(batch),
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                        stdin=subprocess.DEVNULL,
+                        text=True,
+                    )
+                )
         except OSError as err:
+            for process in processes:
+                process.kill()
+                process.communicate()
             raise GuestbookError(f"cannot run {self.binary}: {err}; run `make setup`") from None
-        return Run(process)
+        return Run(processes)
 
     def run(self, files: Sequence[str]) -> list[Result]:
         """Validate ``files`` and wait for the results."""
         return self.start(files).results() if files else []
 
 
+def batches(files: Sequence[str], limit: int) -> list[list[str]]:
+    """``files`` in order, cut into lists whose names add up to at most ``limit`` characters."""
+    cut: list[list[str]] = [[]]
+    size = 0
+    for name in files:
+        if cut[-1] and size + len(name) + 1 > limit:
+            cut.append([])
+            size = 0
+        cut[-1].append(name)
+        size += len(name) + 1
+    return cut
+
+
 @dataclass
 class Run:
-    """A running kubeconform process."""
+    """Running kubeconform processes (usually one)."""
 
-    process: subprocess.Popen[str]
+    processes: list[subprocess.Popen[str]]
 
     def results(self) -> list[Result]:
         """Wait for kubeconform and parse its output (exit code 1 just means findings)."""
-        out, err = self.process.communicate()
-        try:
-            data = json.loads(out)
-            resources = data["resources"]
-        except (ValueError, KeyError, TypeError):
-            detail = (err or out).strip().splitlines()
-            raise GuestbookError(
-                f"kubeconform failed (exit {self.process.returncode}): "
-                f"{detail[0] if detail else 'no output'}; {SETUP_HINT}"
-            ) from None
-        return [parse_result(item) for item in resources]
+        results: list[Result] = []
+        for process in self.processes:
+            results.extend(_read(process))
+        return results
+
+
+def _read(process: subprocess.Popen[str]) -> list[Result]:
+    out, err = process.communicate()
+    try:
+        resources = json.loads(out)["resources"]
+    except (ValueError, KeyError, TypeError):
+        detail = (err or out).strip().splitlines()
+        raise GuestbookError(
+            f"kubeconform failed (exit {process.returncode}): "
+            f"{detail[0] if detail else 'no output'}; {SETUP_HINT}"
+        ) from None
+    return [parse_result(item) for item in resources]
 
 
 _STATUS = {"statusInvalid": "invalid", "statusError": "error"}
