@@ -11,6 +11,7 @@ import guestbook.validate.rules
 from guestbook.errors import GuestbookError
 from guestbook.kubernetes import SUPPORTED_KUBERNETES_VERSIONS
 from guestbook.validate import Document, Finding, Severity, validate
+from guestbook.validate.kubeconform import Kubeconform, Run
 
 ROOT = Path(__file__).parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
@@ -80,3 +81,26 @@ def test_a_missing_path_is_a_user_error() -> None:
 def test_an_empty_folder_is_an_empty_report(tmp_path: Path) -> None:
     report = validate([tmp_path])
     assert (report.files, report.documents, report.findings) == (0, 0, ())
+
+
+def test_kubeconform_does_not_outlive_a_failing_rule_layer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a rule layer with a bug
+    started = []
+    original = Kubeconform.start
+
+    def start(self: Kubeconform, files: Sequence[str]) -> Run:
+        started.append(run := original(self, files))
+        return run
+
+    def broken(_documents: Sequence[Document]) -> list[Finding]:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(Kubeconform, "start", start)
+    monkeypatch.setattr(guestbook.validate.rules, "run", broken)
+    # When validation fails with it, then the traceback is the bug's...
+    with pytest.raises(RuntimeError, match="bug"):
+        validate([FIXTURES / "unknown_field.yaml"])
+    # ...and no kubeconform process is left behind
+    assert [p.poll() is not None for p in started[0].processes] == [True]

@@ -138,6 +138,13 @@ class Run:
             results.extend(_read(process))
         return results
 
+    def stop(self) -> None:
+        """End processes still running (after an error elsewhere); finished ones are left."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+
 
 def _read(process: subprocess.Popen[str]) -> list[Result]:
     out, err = process.communicate()

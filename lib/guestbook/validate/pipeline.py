@@ -56,39 +56,42 @@ def validate(
     files = find_files(Path(p) for p in paths)
     names = [str(f) for f in files]
 
-    run = None
     store = SchemaStore(schemas_root(tools), kubernetes_version)
-    if schema:
-        index = store.index()
-        if files:
-            tell(f"kubeconform: {len(files)} files against Kubernetes {kubernetes_version}")
-            run = Kubeconform(kubeconform_binary(tools), store, workers).start(names)
+    index = store.index() if schema else None  # fails early, with the setup hint
+    run = None
+    if index is not None and files:
+        tell(f"kubeconform: {len(files)} files against Kubernetes {kubernetes_version}")
+        run = Kubeconform(kubeconform_binary(tools), store, workers).start(names)
 
-    tell(f"reading {len(files)} files")
-    documents: dict[str, list[Document]] = {}
-    findings: list[Finding] = []
-    for name, path in zip(names, files, strict=True):
-        docs, problems = read_documents(path)
-        documents[name] = docs
-        findings.extend(problems)
-    unreadable = {str(f.path) for f in findings}
+    try:
+        tell(f"reading {len(files)} files")
+        documents: dict[str, list[Document]] = {}
+        findings: list[Finding] = []
+        for name, path in zip(names, files, strict=True):
+            docs, problems = read_documents(path)
+            documents[name] = docs
+            findings.extend(problems)
+        unreadable = {str(f.path) for f in findings}
 
-    everything = [doc for docs in documents.values() for doc in docs]
-    if rules:
-        tell(f"rules: {len(everything)} objects")
-        findings.extend(_run_rules(everything))
+        everything = [doc for docs in documents.values() for doc in docs]
+        if rules:
+            tell(f"rules: {len(everything)} objects")
+            findings.extend(_run_rules(everything))
 
-    if run is not None:
-        tell("kubeconform: waiting for results")
-        findings.extend(
-            schema_findings(
-                run.results(),
-                documents,
-                index=index,
-                load_schema=store.load,
-                unreadable=unreadable,
+        if run is not None and index is not None:
+            tell("kubeconform: waiting for results")
+            findings.extend(
+                schema_findings(
+                    run.results(),
+                    documents,
+                    index=index,
+                    load_schema=store.load,
+                    unreadable=unreadable,
+                )
             )
-        )
+    finally:
+        if run is not None:
+            run.stop()
 
     return Report(
         findings=tuple(sorted(dict.fromkeys(findings), key=Finding.sort_key)),
