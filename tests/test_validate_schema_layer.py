@@ -98,6 +98,20 @@ def test_removed_api_version_is_an_error_naming_the_replacement() -> None:
     assert finding.hint.startswith("use apiVersion apps/v1")
 
 
+@pytest.mark.parametrize(
+    ("version", "rules"),
+    [("1.33.13", []), ("1.34.3", ["api-version"]), ("1.35.4", ["api-version"])],
+)
+def test_each_minor_knows_which_api_versions_it_serves(version: str, rules: list[str]) -> None:
+    # Given an apiVersion the older minor serves and the target no longer does
+    findings = schema_findings("api_version_served_only_by_the_older_minor.yaml", version)
+    # Then validating against each minor tells the upgrade story
+    assert [f.rule for f in findings] == rules
+    assert all(
+        f.hint.startswith("use apiVersion admissionregistration.k8s.io/v1,") for f in findings
+    )
+
+
 @pytest.mark.parametrize("version", ["1.33.13", "1.34.3", "1.35.4"])
 def test_argocd_application_with_an_unknown_field_is_rejected(version: str) -> None:
     finding = only(schema_findings("argocd_application_unknown_field.yaml", version))
