@@ -9,7 +9,7 @@ from guestbook.validate.progress import SlowProgress
 
 
 def test_nothing_is_printed_when_not_on_a_terminal() -> None:
-    stream = io.StringIO()
+    stream = io.StringIO()  # not a TTY
     progress = SlowProgress(stream, after=0.0)
     time.sleep(0.05)
     progress("reading 1 file")
@@ -30,7 +30,9 @@ def test_a_slow_run_shows_its_stages_then_the_time() -> None:
     stream = io.StringIO()
     progress = SlowProgress(stream, after=0.01, force=True)
     progress("kubeconform: 786 files")
-    time.sleep(0.1)
+    deadline = time.monotonic() + 10
+    while not stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
     progress("rules: 786 objects")
     progress.close()
     # Then the current stage appears when the delay passes, later ones at once
