@@ -5,13 +5,18 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := synth
 
 PYTHON ?= python3
+GO ?= go
 VENV := .venv
 BIN := $(VENV)/bin
+TOOLS := .tools
+# kubeconform, pinned; `make setup` installs it into .tools/bin with `go install`.
+KUBECONFORM_VERSION := v0.8.0
+KUBECONFORM := $(TOOLS)/bin/kubeconform
 # jsii warns on every start that Node 20 is end-of-life; this supported switch
 # silences exactly that banner for Node 20 (see README, "Node and jsii").
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup synth test lint bench cdk8s-synth clean
+.PHONY: setup kubeconform schemas synth validate validate-all-minors test lint bench cdk8s-synth clean
 
 CHECKOV_VERSION := 3.3.30
 CHECKOV := .tools/checkov/bin/checkov
@@ -19,7 +24,7 @@ ACTIONLINT_VERSION := v1.7.12
 TOOLS_BIN := $(CURDIR)/.tools/bin
 ACTIONLINT := $(TOOLS_BIN)/actionlint-$(ACTIONLINT_VERSION)
 
-setup: $(VENV)/.installed node_modules/.installed $(CHECKOV) $(ACTIONLINT) ## install everything the project needs (idempotent)
+setup: $(VENV)/.installed node_modules/.installed kubeconform schemas $(CHECKOV) $(ACTIONLINT) ## install everything the project needs (idempotent)
 
 # Go tools are built from the Go module proxy at pinned versions, one file per version.
 $(ACTIONLINT):
@@ -44,9 +49,32 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-synth: setup ## render every environment into dist/
+# Skipped when the binary already is the pinned version (go version -m reads its build info).
+kubeconform: ## kubeconform $(KUBECONFORM_VERSION) into .tools/bin
+	@if $(GO) version -m $(KUBECONFORM) 2>/dev/null | grep -Eq '^\s+mod\s+github.com/yannh/kubeconform\s+$(KUBECONFORM_VERSION)\s'; then :; else \
+	  echo "installing kubeconform $(KUBECONFORM_VERSION) into $(TOOLS)/bin"; \
+	  GOBIN=$(CURDIR)/$(TOOLS)/bin $(GO) install -ldflags "-s -w -X main.version=$(KUBECONFORM_VERSION)" \
+	    github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION); \
+	fi
+
+# Offline schemas for every supported Kubernetes version (guestbook/kubernetes.py),
+# generated from pinned Go modules; up-to-date versions are skipped.
+schemas: $(VENV)/.installed ## kubeconform schemas into .tools/schemas
+	@$(BIN)/python -m guestbook.validate.schemas
+
+synth: setup ## render every environment into dist/, then validate it
 	$(BIN)/guestbook schema --output environments/overlay.schema.json
 	$(BIN)/guestbook synth
+	$(BIN)/guestbook validate dist
+
+validate: setup ## validate dist/ against the target Kubernetes version
+	$(BIN)/guestbook validate dist
+
+validate-all-minors: setup ## validate dist/ against every supported Kubernetes version (CI)
+	@for version in $$($(BIN)/python -c 'from guestbook.kubernetes import SUPPORTED_KUBERNETES_VERSIONS as v; print(*v)'); do \
+	  echo "== Kubernetes $$version"; \
+	  $(BIN)/guestbook validate --kubernetes-version $$version dist || exit $$?; \
+	done
 
 cdk8s-synth: setup ## the same render through the pinned cdk8s CLI
 	npx --no-install cdk8s synth
@@ -64,6 +92,7 @@ lint: setup ## ruff, ruff format, mypy (strict on lib/), checkov on dist/prod
 
 bench: setup ## benchmarks (not tests): print timings
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/validate.py
 
 clean: ## remove installed tools and caches (not dist/)
 	rm -rf $(VENV) node_modules .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -15,6 +15,9 @@ from typing import Annotated
 import typer
 
 from guestbook.errors import GuestbookError
+from guestbook.kubernetes import KUBERNETES_VERSION
+from guestbook.validate.command import OutputFormat
+from guestbook.validate.model import Severity
 
 app = typer.Typer(
     name="guestbook",
@@ -108,6 +111,42 @@ def schema(
                 output.write_text(text, encoding="utf-8")
             except OSError as err:
                 raise GuestbookError(f"{output}: cannot write: {err.strerror}") from None
+
+
+@app.command()
+def validate(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Manifest files or folders (multi-document YAML). Default: dist/."),
+    ] = None,
+    kubernetes_version: Annotated[
+        str,
+        typer.Option(
+            "--kubernetes-version",
+            help="Validate against this Kubernetes version (one of the supported ones).",
+        ),
+    ] = KUBERNETES_VERSION,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Report format.")
+    ] = OutputFormat.TEXT,
+    fail_on: Annotated[
+        Severity, typer.Option("--fail-on", help="Exit 1 on findings this bad or worse.")
+    ] = Severity.ERROR,
+) -> None:
+    """Check manifests the way the API server would, offline: kubeconform, then the rules.
+
+    Exit 0 when nothing fails, 1 on findings at or above --fail-on, 2 on usage or setup problems.
+    """
+    with user_errors():
+        from guestbook.validate.command import run
+
+        code = run(
+            paths or [Path("dist")],
+            kubernetes_version=kubernetes_version,
+            output_format=output_format,
+            fail_on=fail_on,
+        )
+    raise SystemExit(code)
 
 
 def main() -> None:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+if TYPE_CHECKING:
+    _SafeLoader = yaml.SafeLoader
+else:
+    # libyaml's parser (in PyYAML's wheels) reads manifests about ten times faster;
+    # the constructor stays PyYAML's, so the results are the same.
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-class UniqueKeyLoader(yaml.SafeLoader):
+
+class UniqueKeyLoader(_SafeLoader):
     """A safe YAML loader that rejects duplicate keys instead of keeping the last one."""
 
 
@@ -37,17 +44,95 @@ UniqueKeyLoader.add_constructor(
 def field_lines(node: yaml.Node) -> dict[tuple[str | int, ...], int]:
     """Map every field path under ``node`` to its 1-based line (keys by name, items by index)."""
     lines: dict[tuple[str | int, ...], int] = {}
-    stack: list[tuple[tuple[str | int, ...], yaml.Node]] = [((), node)]
+    # Each entry carries the ids of its ancestors: a recursive alias (&a [*a]) stops there.
+    stack: list[tuple[tuple[str | int, ...], yaml.Node, frozenset[int]]] = [((), node, frozenset())]
     while stack:
-        path, current = stack.pop()
+        path, current, above = stack.pop()
+        if id(current) in above:
+            continue
+        above = above | {id(current)}
         if isinstance(current, yaml.MappingNode):
             for key, value in current.value:
                 child = (*path, str(key.value))
                 lines[child] = key.start_mark.line + 1
-                stack.append((child, value))
+                stack.append((child, value, above))
         elif isinstance(current, yaml.SequenceNode):
             for index, value in enumerate(current.value):
                 child = (*path, index)
                 lines[child] = value.start_mark.line + 1
-                stack.append((child, value))
+                stack.append((child, value, above))
     return lines
+
+
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+Lines = dict[tuple[str | int, ...], int]
+
+
+class _UnusualNodeError(Exception):
+    """The fast path does not handle this node (merge keys, tagged collections, recursion)."""
+
+
+def construct_with_lines(loader: UniqueKeyLoader, node: yaml.Node) -> tuple[Any, Lines]:
+    """``loader.construct_document(node)`` and ``field_lines(node)`` in one pass.
+
+    The common case (plain mappings, sequences and scalars) is built directly;
+    scalars other than strings, and any document with merge keys, tagged
+    collections or recursive aliases, go through PyYAML's constructor, so the
+    result is always the same as the two calls. Duplicate keys raise the same
+    :class:`yaml.constructor.ConstructorError`.
+    """
+    lines: Lines = {}
+    try:
+        obj = _build(loader, node, (), lines, set())
+    except _UnusualNodeError:
+        return loader.construct_document(node), field_lines(node)
+    finally:
+        loader.constructed_objects = {}
+    return obj, lines
+
+
+def _build(
+    loader: UniqueKeyLoader,
+    node: yaml.Node,
+    path: tuple[str | int, ...],
+    lines: Lines,
+    active: set[int],
+) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return node.value if node.tag == _STR else loader.construct_object(node, deep=True)
+    if id(node) in active:
+        raise _UnusualNodeError
+    active.add(id(node))
+    try:
+        if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
+            items = []
+            for index, value in enumerate(node.value):
+                child = (*path, index)
+                lines[child] = value.start_mark.line + 1
+                items.append(_build(loader, value, child, lines, active))
+            return items
+        if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
+            mapping: dict[Any, Any] = {}
+            seen: dict[Any, int] = {}
+            for key_node, value in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR:
+                    raise _UnusualNodeError  # merge keys ("<<"), numbers, complex keys
+                key = key_node.value
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"duplicate key {key!r} (first on line {seen[key] + 1})",
+                        key_node.start_mark,
+                    )
+                seen[key] = key_node.start_mark.line
+                child = (*path, key)
+                lines[child] = key_node.start_mark.line + 1
+                mapping[key] = _build(loader, value, child, lines, active)
+            return mapping
+        raise _UnusualNodeError
+    finally:
+        active.discard(id(node))

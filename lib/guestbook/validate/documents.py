@@ -14,7 +14,7 @@ import yaml
 
 from guestbook.errors import GuestbookError
 from guestbook.validate.model import Document, Finding, Severity
-from guestbook.yamlio import UniqueKeyLoader, field_lines
+from guestbook.yamlio import UniqueKeyLoader, construct_with_lines
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -34,14 +34,16 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
-def _yaml_finding(path: Path, line: int, message: str) -> Finding:
+def _yaml_finding(
+    path: Path, line: int, message: str, hint: str = "fix the YAML syntax"
+) -> Finding:
     return Finding(
         rule="yaml",
         severity=Severity.ERROR,
         message=message,
         path=path,
         line=line,
-        hint="fix the YAML syntax; each key may appear once per mapping",
+        hint=hint,
     )
 
 
@@ -52,30 +54,54 @@ def read_documents(path: Path) -> tuple[list[Document], list[Finding]]:
     except (OSError, UnicodeDecodeError) as err:
         return [], [_yaml_finding(path, 1, f"cannot read file: {err}")]
     documents: list[Document] = []
+    findings: list[Finding] = []
     loader = UniqueKeyLoader(text)
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
-            obj = loader.construct_document(node)
+            try:
+                obj, lines = construct_with_lines(loader, node)
+            except yaml.constructor.ConstructorError as err:
+                # A duplicate key spoils one document, not the stream: keep reading.
+                message = f"invalid YAML: {err.problem}"
+                hint = "each key may appear once per mapping; remove or rename one"
+                findings.append(_yaml_finding(path, _line(err), message, hint))
+                _reset_constructor(loader)
+                continue
             if obj is None:
                 continue
             line = node.start_mark.line + 1
             if not isinstance(obj, Mapping):
-                return documents, [
-                    _yaml_finding(path, line, "document is not a mapping (a Kubernetes object)")
-                ]
-            documents.append(Document(path=path, line=line, obj=obj, lines=field_lines(node)))
+                message = "document is not a mapping (a Kubernetes object)"
+                hint = "each document must be one object with apiVersion, kind and metadata"
+                findings.append(_yaml_finding(path, line, message, hint))
+                continue
+            documents.append(Document(path=path, line=line, obj=obj, lines=lines))
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark else 1
-        return documents, [_yaml_finding(path, line, f"invalid YAML: {err.problem or err}")]
+        return documents, [
+            *findings,
+            _yaml_finding(path, _line(err), f"invalid YAML: {err.problem or err}"),
+        ]
     except yaml.YAMLError as err:
-        return documents, [_yaml_finding(path, 1, f"invalid YAML: {err}")]
+        return documents, [*findings, _yaml_finding(path, 1, f"invalid YAML: {err}")]
     finally:
         loader.dispose()
-    return documents, []
+    return documents, findings
+
+
+def _line(err: yaml.MarkedYAMLError) -> int:
+    mark = err.problem_mark or err.context_mark
+    return mark.line + 1 if mark else 1
+
+
+def _reset_constructor(loader: UniqueKeyLoader) -> None:
+    """Forget a failed document's half-built objects before constructing the next one."""
+    loader.constructed_objects = {}
+    loader.recursive_objects = {}
+    loader.state_generators = []
+    loader.deep_construct = False
 
 
 def load(paths: Iterable[Path]) -> Iterator[tuple[Path, list[Document], list[Finding]]]:

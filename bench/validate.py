@@ -1,0 +1,109 @@
+"""Benchmark (not a test): ``guestbook validate`` against kubeconform alone.
+
+Renders a fleet of generated environments into a temporary folder, then times,
+as cold processes on the same files, kubeconform with exactly the flags the
+pipeline uses and the full ``guestbook validate``. Prints both medians and the
+ratio; the target is a ratio of at most 1.5.
+
+    .venv/bin/python bench/validate.py [--environments 100] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from guestbook.config import load_environments
+from guestbook.kubernetes import KUBERNETES_VERSION
+from guestbook.render import synth
+from guestbook.validate.kubeconform import Kubeconform
+from guestbook.validate.schemas import SchemaStore
+from guestbook.validate.tools import kubeconform_binary, schemas_root
+
+TARGET_RATIO = 1.5
+
+
+def overlay(number: int) -> str:
+    """A valid environment overlay; every few environments turn on another feature."""
+    lines = [
+        "frontend:",
+        f"  replicas: {1 + number % 5}",
+        "redis:",
+        "  followers:",
+        f"    replicas: {1 + number % 3}",
+    ]
+    if number % 2:
+        lines += ["  leader:", "    persistence:", "      enabled: true", "      size: 5Gi"]
+    if number % 3 == 0:
+        lines += ["networkPolicy:", "  enabled: true"]
+    return "\n".join(lines) + "\n"
+
+
+def render_fleet(root: Path, count: int) -> Path:
+    """Write ``count`` overlays under ``root`` and render them; return the output folder."""
+    environments = root / "environments"
+    environments.mkdir()
+    for number in range(count):
+        (environments / f"env-{number:03d}.yaml").write_text(overlay(number), encoding="utf-8")
+    output = root / "dist"
+    synth(load_environments(environments), output)
+    return output
+
+
+def timed(command: list[str], expected: set[int]) -> float:
+    start = time.perf_counter()
+    process = subprocess.run(command, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if process.returncode not in expected:
+        sys.exit(f"{command[0]} exited {process.returncode}:\n{process.stdout}{process.stderr}")
+    return elapsed
+
+
+def main() -> None:
+    """Render the fleet, time both commands, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--environments", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="guestbook-bench-") as tmp:
+        started = time.perf_counter()
+        output = render_fleet(Path(tmp), args.environments)
+        files = sorted(str(p) for p in output.rglob("*.yaml"))
+        print(
+            f"rendered {args.environments} environments: {len(files)} files "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+
+        runner = Kubeconform(kubeconform_binary(), SchemaStore(schemas_root(), KUBERNETES_VERSION))
+        alone = runner.command(files)
+        guestbook = [str(Path(sys.executable).with_name("guestbook")), "validate"]
+        empty = Path(tmp) / "empty"
+        empty.mkdir()
+        commands = {
+            "kubeconform alone": (alone, {0}),
+            "guestbook validate": ([*guestbook, str(output)], {0}),
+            "guestbook validate, no files (start-up)": ([*guestbook, str(empty)], {0}),
+        }
+        timed(alone, {0})  # warm the file system cache for both
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(args.runs):
+            for name, (command, expected) in commands.items():
+                times[name].append(timed(command, expected))
+
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    print(f"kubeconform flags: {' '.join(alone[1 : -len(files) - 1])} <{len(files)} files>")
+    for name, median in medians.items():
+        print(f"{name + ':':42} {median:.3f} s (median of {args.runs})")
+    ratio = medians["guestbook validate"] / medians["kubeconform alone"]
+    verdict = "within" if ratio <= TARGET_RATIO else "OVER"
+    print(f"ratio: {ratio:.2f} ({verdict} the target of {TARGET_RATIO})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""``guestbook validate``: run the pipeline, print one format, choose the exit code."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+
+from guestbook.validate.model import Severity
+from guestbook.validate.output import FORMATS
+from guestbook.validate.pipeline import validate
+from guestbook.validate.progress import SlowProgress
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+
+
+class OutputFormat(StrEnum):
+    """``--format`` choices (see :mod:`guestbook.validate.output`)."""
+
+    TEXT = "text"
+    JSON = "json"
+    JUNIT = "junit"
+    GITHUB = "github"
+
+
+def run(
+    paths: Sequence[Path],
+    *,
+    kubernetes_version: str,
+    output_format: OutputFormat = OutputFormat.TEXT,
+    fail_on: Severity = Severity.ERROR,
+) -> int:
+    """Validate ``paths``, print the report on stdout and return the exit code (0 or 1).
+
+    Usage and setup problems raise :class:`guestbook.errors.GuestbookError`.
+    """
+    progress = SlowProgress(sys.stderr)
+    try:
+        report = validate(paths, kubernetes_version=kubernetes_version, progress=progress)
+    finally:
+        progress.close()
+    sys.stdout.write(FORMATS[output_format.value](report, fail_on))
+    return EXIT_FINDINGS if report.failed(fail_on) else EXIT_OK

@@ -1,0 +1,30 @@
+"""Report writers, one module per format, all behind one small interface.
+
+A writer is a function ``write(report, fail_on) -> str``: the whole output
+for one report (``fail_on`` says which findings fail the run). Adding a format
+is a new module here and one line in :data:`FORMATS`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from guestbook.validate.model import Report, Severity
+from guestbook.validate.output import github, json, junit, text
+
+
+class Writer(Protocol):
+    """Turns a report into the text of one output format."""
+
+    def __call__(self, report: Report, fail_on: Severity) -> str: ...
+
+
+FORMATS: dict[str, Writer] = {
+    "text": text.write,
+    "json": json.write,
+    "junit": junit.write,
+    "github": github.write,
+}
+"""Output formats by name, as ``guestbook validate --format`` accepts them."""
+
+__all__ = ["FORMATS", "Writer"]

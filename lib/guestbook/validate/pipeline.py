@@ -1,0 +1,108 @@
+"""The validation pipeline: documents -> kubeconform -> rule layers -> one report.
+
+kubeconform runs as a separate process while Python reads the same files, so
+the schema layer costs little more than kubeconform alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from guestbook.errors import GuestbookError
+from guestbook.kubernetes import KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS
+from guestbook.validate.documents import find_files, read_documents
+from guestbook.validate.kubeconform import DEFAULT_WORKERS, Kubeconform
+from guestbook.validate.model import Document, Finding, Report
+from guestbook.validate.schema_layer import schema_findings
+from guestbook.validate.schemas import SchemaStore
+from guestbook.validate.tools import kubeconform_binary, schemas_root
+
+Progress = Callable[[str], None]
+"""Told what the pipeline is doing, one short line per stage."""
+
+
+def check_kubernetes_version(version: str) -> str:
+    """``version`` if it is supported, else a :class:`GuestbookError` naming the choices."""
+    if version not in SUPPORTED_KUBERNETES_VERSIONS:
+        choices = ", ".join(SUPPORTED_KUBERNETES_VERSIONS)
+        raise GuestbookError(
+            f"Kubernetes {version} is not supported; use one of {choices} "
+            f"(default {KUBERNETES_VERSION})"
+        )
+    return version
+
+
+def validate(
+    paths: Iterable[Path | str] = (Path("dist"),),
+    *,
+    kubernetes_version: str = KUBERNETES_VERSION,
+    schema: bool = True,
+    rules: bool = True,
+    tools: Path | None = None,
+    workers: int = DEFAULT_WORKERS,
+    progress: Progress | None = None,
+) -> Report:
+    """Validate the manifests under ``paths`` (files or folders) and return every finding.
+
+    ``schema`` runs kubeconform against the offline schemas of
+    ``kubernetes_version`` (one of the supported versions); ``rules`` runs the
+    rule layers. ``tools`` overrides the ``.tools`` folder (see
+    :mod:`guestbook.validate.tools`). Problems with the input or the setup
+    raise :class:`GuestbookError`; problems in the manifests are findings.
+    """
+    tell = progress or (lambda _: None)
+    check_kubernetes_version(kubernetes_version)
+    files = find_files(Path(p) for p in paths)
+    names = [str(f) for f in files]
+
+    store = SchemaStore(schemas_root(tools), kubernetes_version)
+    index = store.index() if schema else None  # fails early, with the setup hint
+    run = None
+    if index is not None and files:
+        tell(f"kubeconform: {len(files)} files against Kubernetes {kubernetes_version}")
+        run = Kubeconform(kubeconform_binary(tools), store, workers).start(names)
+
+    try:
+        tell(f"reading {len(files)} files")
+        documents: dict[str, list[Document]] = {}
+        findings: list[Finding] = []
+        for name, path in zip(names, files, strict=True):
+            docs, problems = read_documents(path)
+            documents[name] = docs
+            findings.extend(problems)
+        unreadable = {str(f.path) for f in findings}
+
+        everything = [doc for docs in documents.values() for doc in docs]
+        if rules:
+            tell(f"rules: {len(everything)} objects")
+            findings.extend(_run_rules(everything))
+
+        if run is not None and index is not None:
+            tell("kubeconform: waiting for results")
+            findings.extend(
+                schema_findings(
+                    run.results(),
+                    documents,
+                    index=index,
+                    load_schema=store.load,
+                    unreadable=unreadable,
+                )
+            )
+    finally:
+        if run is not None:
+            run.stop()
+
+    return Report(
+        findings=tuple(sorted(dict.fromkeys(findings), key=Finding.sort_key)),
+        files=len(files),
+        documents=len(everything),
+        kubernetes_version=kubernetes_version,
+        paths=tuple(files),
+    )
+
+
+def _run_rules(documents: Sequence[Document]) -> list[Finding]:
+    from guestbook.validate import rules  # noqa: PLC0415 - the rule layers load only when used
+
+    return rules.run(documents)

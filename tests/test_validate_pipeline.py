@@ -1,0 +1,106 @@
+"""The library API: guestbook.validate.validate(paths, ...) -> Report, without the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+import guestbook.validate.rules
+from guestbook.errors import GuestbookError
+from guestbook.kubernetes import SUPPORTED_KUBERNETES_VERSIONS
+from guestbook.validate import Document, Finding, Severity, validate
+from guestbook.validate.kubeconform import Kubeconform, Run
+
+ROOT = Path(__file__).parent.parent
+FIXTURES = Path(__file__).parent / "fixtures" / "validate"
+
+
+@pytest.mark.parametrize("version", SUPPORTED_KUBERNETES_VERSIONS)
+def test_the_projects_dist_validates_clean(version: str) -> None:
+    # Given the committed dist/ (every environment)
+    # When it is validated with every layer against each supported version
+    report = validate([ROOT / "dist"], kubernetes_version=version)
+    # Then there is nothing to report, and every file and object was read
+    assert report.findings == ()
+    assert report.files == len(list((ROOT / "dist").rglob("*.yaml"))) > 0
+    assert report.documents == report.files
+    assert report.kubernetes_version == version
+
+
+def test_findings_come_sorted_by_file_and_line_and_each_once() -> None:
+    report = validate(
+        [FIXTURES / "several_errors_in_one_object.yaml", FIXTURES / "wrong_type.yaml"]
+    )
+    keys = [f.sort_key() for f in report.findings]
+    assert keys == sorted(keys)
+    assert len(set(report.findings)) == len(report.findings) == 4
+    assert report.failed()
+
+
+def test_rule_layer_findings_join_the_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a rule layer that flags every object
+    def flag_all(documents: Sequence[Document]) -> list[Finding]:
+        return [Finding.at(d, "test-rule", "flagged", severity=Severity.WARNING) for d in documents]
+
+    monkeypatch.setattr(guestbook.validate.rules, "run", flag_all)
+    # When a valid file is validated
+    report = validate([FIXTURES / "argocd_application_valid.yaml"])
+    # Then its findings are in the report, as warnings that do not fail by default
+    assert [(f.rule, f.line) for f in report.findings] == [("test-rule", 1)]
+    assert not report.failed()
+    assert report.failed(Severity.WARNING)
+
+
+def test_layers_can_be_turned_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Given no tools at all
+    monkeypatch.setenv("GUESTBOOK_TOOLS_DIR", str(tmp_path))
+    # Then the rule layers alone still run (no kubeconform needed)
+    report = validate([FIXTURES / "unknown_field.yaml"], schema=False)
+    assert report.findings == ()
+    assert report.documents == 1
+
+
+def test_missing_tools_ask_for_make_setup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("GUESTBOOK_TOOLS_DIR", str(tmp_path))
+    with pytest.raises(GuestbookError, match="make setup"):
+        validate([FIXTURES / "unknown_field.yaml"])
+
+
+def test_an_unsupported_kubernetes_version_is_refused_with_the_choices() -> None:
+    with pytest.raises(GuestbookError, match=r"1\.20\.0 is not supported; use one of 1\.33"):
+        validate([FIXTURES / "unknown_field.yaml"], kubernetes_version="1.20.0")
+
+
+def test_a_missing_path_is_a_user_error() -> None:
+    with pytest.raises(GuestbookError, match="no such file or folder"):
+        validate([FIXTURES / "does-not-exist.yaml"])
+
+
+def test_an_empty_folder_is_an_empty_report(tmp_path: Path) -> None:
+    report = validate([tmp_path])
+    assert (report.files, report.documents, report.findings) == (0, 0, ())
+
+
+def test_kubeconform_does_not_outlive_a_failing_rule_layer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a rule layer with a bug
+    started = []
+    original = Kubeconform.start
+
+    def start(self: Kubeconform, files: Sequence[str]) -> Run:
+        started.append(run := original(self, files))
+        return run
+
+    def broken(_documents: Sequence[Document]) -> list[Finding]:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(Kubeconform, "start", start)
+    monkeypatch.setattr(guestbook.validate.rules, "run", broken)
+    # When validation fails with it, then the traceback is the bug's...
+    with pytest.raises(RuntimeError, match="bug"):
+        validate([FIXTURES / "unknown_field.yaml"])
+    # ...and no kubeconform process is left behind
+    assert [p.poll() is not None for p in started[0].processes] == [True]
