@@ -75,7 +75,7 @@ def test_empty_overlay_gives_the_defaults(tmp_path: Path) -> None:
             "dev.yaml:3: frontend.service.type: found 'Ingress' (string), expected one of "
             "'ClusterIP', 'NodePort' or 'LoadBalancer'",
         ),
-        ("malformed.yaml", "dev.yaml:3: invalid YAML: expected ',' or ']'"),
+        ("malformed.yaml", "dev.yaml:3: invalid YAML: did not find expected ',' or ']'"),
         (
             "duplicate_key.yaml",
             "dev.yaml:3: invalid YAML: duplicate key 'replicas' (first on line 2)",

@@ -131,6 +131,8 @@ class Report:
     documents: int
     """How many objects were checked."""
     kubernetes_version: str
+    paths: tuple[Path, ...] = ()
+    """The files that were read, in order."""
 
     def count(self, severity: Severity) -> int:
         """How many findings have ``severity``."""
