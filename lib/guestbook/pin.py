@@ -1,10 +1,11 @@
 """``guestbook pin``: resolve each image's tag to its digest and write it into the overlay.
 
-The plan is pure: given an environment and a resolver (tag -> digest), decide for
-each image key what changes. The rewrite is pure too, text in and text out: it
-edits the overlay with ruamel.yaml's round-trip mode, so comments, key order,
-quoting and flow style survive, and it checks that nothing but the pinned keys
-changed. Reading and writing the file is the caller's edge (:func:`write_overlay`).
+The plan is pure: given an environment and a resolver (tag -> digest, the network
+edge in :mod:`guestbook.registry`), decide for each image key what changes. The
+rewrite is pure too, text in and text out: it edits the overlay with ruamel.yaml's
+round-trip mode, so comments, key order, quoting and flow style survive, and it
+checks that nothing but the pinned keys changed. :func:`pin_environment` and
+:func:`write_overlay` are the thin edge that reads and (atomically) writes the file.
 """
 
 from __future__ import annotations
