@@ -19,6 +19,7 @@ from guestbook.pin import (
     IMAGE_KEYS,
     Resolver,
     check_keys,
+    images_in_use,
     plan_pins,
     report,
     rewrite_overlay,
@@ -35,11 +36,12 @@ A, B, C = (f"sha256:{c * 64}" for c in "abc")
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackRegistry]:
     """A registry on loopback that wants bearer tokens (as public registries do), with the
-    guestbook's three images pushed under the tutorial's tags."""
+    guestbook's four images pushed under the tags the defaults use."""
     with running_registry(tmp_path_factory.mktemp("registry"), "-token-auth") as running:
         running.push_image("guestbook/gb-frontend", "v5", "frontend v5")
         running.push_image("guestbook/redis", "6.0.5", "redis 6.0.5")
         running.push_image("guestbook/gb-redis-follower", "v2", "follower v2")
+        running.push_image("guestbook/redis_exporter", "v1.87.0", "exporter v1.87.0")
         yield running
 
 
@@ -78,7 +80,7 @@ def _changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
 def test_pin_writes_the_digests_the_registry_serves(
     tmp_path: Path, registry: LoopbackRegistry
 ) -> None:
-    # Given an overlay whose three images are tags in the loopback registry
+    # Given an overlay whose four images (monitoring is on) are tags in the loopback registry
     overlay = _overlay(tmp_path, "loopback_images.yaml", registry)
     before = overlay.read_text()
     # When pin runs
@@ -91,6 +93,7 @@ def test_pin_writes_the_digests_the_registry_serves(
         "frontend.image": ("guestbook/gb-frontend", "v5"),
         "redis.leader.image": ("guestbook/redis", "6.0.5"),
         "redis.followers.image": ("guestbook/gb-redis-follower", "v2"),
+        "monitoring.exporterImage": ("guestbook/redis_exporter", "v1.87.0"),
     }
     for key, (repository, tag) in expected.items():
         section, *rest = key.split(".")
@@ -101,11 +104,11 @@ def test_pin_writes_the_digests_the_registry_serves(
     # And it printed old -> new for each, and a summary
     frontend = registry.ref("guestbook/gb-frontend", "v5")
     assert f"frontend.image: {frontend} -> {frontend}@sha256:" in result.stdout
-    assert result.stdout.rstrip().endswith("environments/test.yaml: pinned 3 image(s)")
-    # And only the three image lines changed: comments, quotes and layout stayed
+    assert result.stdout.rstrip().endswith("environments/test.yaml: pinned 4 image(s)")
+    # And only the four image lines changed: comments, quotes and layout stayed
     removed, added = _changed_lines(before, overlay.read_text())
-    assert len(removed) == len(added) == 3
-    assert all("image:" in line for line in removed + added)
+    assert len(removed) == len(added) == 4
+    assert all(re.match(r"\s*(image|exporterImage): ", line) for line in removed + added)
     assert "  image: '" in overlay.read_text()  # the follower kept its single quotes
     assert "# followers replicate from redis-leader" in overlay.read_text()
 
@@ -140,7 +143,7 @@ def test_pinning_a_pinned_overlay_changes_nothing(
     # Then nothing is written and it says so
     assert result.returncode == 0, result.stderr
     assert overlay.read_bytes() == pinned
-    assert result.stdout.count(": unchanged, ") == 3
+    assert result.stdout.count(": unchanged, ") == 4
     assert "already pinned, nothing to change" in result.stdout
 
 
@@ -167,7 +170,7 @@ def test_dry_run_prints_the_pins_and_writes_nothing(
     assert overlay.read_bytes() == before
     digest = registry.digest("guestbook/redis", "6.0.5")
     assert f"-> {registry.ref('guestbook/redis', '6.0.5')}@{digest}" in result.stdout
-    assert "would pin 3 image(s) (dry run, nothing written)" in result.stdout
+    assert "would pin 4 image(s) (dry run, nothing written)" in result.stdout
 
 
 def test_unknown_tag_exits_2_with_one_clear_message_and_writes_nothing(
@@ -278,8 +281,18 @@ def test_plan_leaves_an_image_pinned_by_digest_alone(tmp_path: Path) -> None:
     ]
 
 
+def test_images_in_use_leave_out_the_exporter_while_monitoring_is_off(tmp_path: Path) -> None:
+    # Given one environment without and one with monitoring
+    (tmp_path / "dev.yaml").write_text("frontend:\n  replicas: 1\n")
+    (tmp_path / "prod.yaml").write_text("monitoring:\n  enabled: true\n")
+    dev, prod = load_environments(tmp_path)
+    # Then pin's default keys are the images each deploys
+    assert images_in_use(dev) == ["frontend.image", "redis.leader.image", "redis.followers.image"]
+    assert images_in_use(prod) == list(IMAGE_KEYS)
+
+
 def test_check_keys_keeps_overlay_order_and_rejects_unknown_keys() -> None:
-    assert check_keys([]) == list(IMAGE_KEYS)
+    assert check_keys([]) == []
     assert check_keys(["redis.followers.image", "frontend.image"]) == [
         "frontend.image",
         "redis.followers.image",
@@ -328,12 +341,14 @@ def test_rewrite_of_each_committed_overlay_only_adds_image_lines(name: str) -> N
     # Given a committed overlay (none sets an image today)
     before = (ROOT / "environments" / name).read_text()
     # When every image is pinned
-    after = rewrite_overlay(before, PINNED)
+    exporter = f"registry.example/redis_exporter:v1.87.0@{A}"
+    after = rewrite_overlay(before, {**PINNED, "monitoring.exporterImage": exporter})
     # Then no line is removed or changed, and the added lines are the images and their parents
     removed, added = _changed_lines(before, after)
     assert removed == []
-    assert sum(line.strip().startswith("image: ") for line in added) == 3
+    assert sum(bool(re.match(r"\s*(image|exporterImage): ", line)) for line in added) == 4
+    parents = "frontend:|redis:|leader:|followers:|monitoring:"
     assert all(
-        re.fullmatch(r"\s*(image: \S+@sha256:[a-f]{64}|frontend:|redis:|leader:|followers:)", line)
+        re.fullmatch(rf"\s*((image|exporterImage): \S+@sha256:[a-f]{{64}}|{parents})", line)
         for line in added
     )

@@ -160,7 +160,8 @@ def pin(
             "--image-key",
             metavar="KEY",
             help="Pin only this image (repeatable): frontend.image, redis.leader.image, "
-            "redis.followers.image. Default: all three.",
+            "redis.followers.image, monitoring.exporterImage. "
+            "Default: every image the environment deploys.",
         ),
     ] = None,
     dry_run: Annotated[
@@ -189,11 +190,12 @@ def pin(
     """
     with user_errors():
         from guestbook.config import load_environments
-        from guestbook.pin import check_keys, pin_environment, report
+        from guestbook.pin import check_keys, images_in_use, pin_environment, report
         from guestbook.registry import RegistryClient
 
-        keys = check_keys(image_key or ())
+        requested = check_keys(image_key or ())
         [environment] = load_environments(environments_dir, [env])
+        keys = requested or images_in_use(environment)
         client = RegistryClient(timeout=timeout, insecure_registries=insecure_registry or ())
         changes = pin_environment(environment, keys, client.resolve, dry_run=dry_run)
     for line in report(changes, environment.source, dry_run=dry_run):

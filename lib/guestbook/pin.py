@@ -30,7 +30,12 @@ from guestbook.errors import GuestbookError
 from guestbook.images import ImageReference, parse_image, tag_to_resolve
 from guestbook.yamlio import UniqueKeyLoader
 
-IMAGE_KEYS: tuple[str, ...] = ("frontend.image", "redis.leader.image", "redis.followers.image")
+IMAGE_KEYS: tuple[str, ...] = (
+    "frontend.image",
+    "redis.leader.image",
+    "redis.followers.image",
+    "monitoring.exporterImage",
+)
 """Every image in an overlay, as dotted camelCase key paths."""
 
 Resolver = Callable[[ImageReference, str], str]
@@ -57,14 +62,23 @@ class PinChange:
 
 
 def check_keys(keys: Iterable[str]) -> list[str]:
-    """The requested image keys in overlay order, or every one when none is requested."""
+    """The requested image keys in overlay order; an unknown key is a user error."""
     wanted = list(dict.fromkeys(keys))
     for key in wanted:
         if key not in IMAGE_KEYS:
             raise GuestbookError(
                 f"unknown image key {key!r}; expected one of: {', '.join(IMAGE_KEYS)}"
             )
-    return [key for key in IMAGE_KEYS if key in wanted] if wanted else list(IMAGE_KEYS)
+    return [key for key in IMAGE_KEYS if key in wanted]
+
+
+def images_in_use(env: Environment) -> list[str]:
+    """The image keys whose images ``env`` deploys: the exporter only with monitoring on."""
+    return [
+        key
+        for key in IMAGE_KEYS
+        if key != "monitoring.exporterImage" or env.props.monitoring.enabled
+    ]
 
 
 def _value_at(data: Mapping[str, Any], key: str) -> Any:
