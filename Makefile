@@ -16,7 +16,7 @@ KUBECONFORM := $(TOOLS)/bin/kubeconform
 # silences exactly that banner for Node 20 (see README, "Node and jsii").
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup kubeconform schemas synth validate validate-all-minors test lint bench cdk8s-synth clean
+.PHONY: setup kubeconform schemas synth validate validate-all-minors test lint bench cdk8s-synth clean registry-tools
 
 CHECKOV_VERSION := 3.3.30
 CHECKOV := .tools/checkov/bin/checkov
@@ -24,7 +24,7 @@ ACTIONLINT_VERSION := v1.7.12
 TOOLS_BIN := $(CURDIR)/.tools/bin
 ACTIONLINT := $(TOOLS_BIN)/actionlint-$(ACTIONLINT_VERSION)
 
-setup: $(VENV)/.installed node_modules/.installed kubeconform schemas $(CHECKOV) $(ACTIONLINT) ## install everything the project needs (idempotent)
+setup: $(VENV)/.installed node_modules/.installed kubeconform schemas $(CHECKOV) $(ACTIONLINT) registry-tools ## install everything the project needs (idempotent)
 
 # Go tools are built from the Go module proxy at pinned versions, one file per version.
 $(ACTIONLINT):
@@ -61,6 +61,19 @@ kubeconform: ## kubeconform $(KUBECONFORM_VERSION) into .tools/bin
 # generated from pinned Go modules; up-to-date versions are skipped.
 schemas: $(VENV)/.installed ## kubeconform schemas into .tools/schemas
 	@$(BIN)/python -m guestbook.validate.schemas
+
+# A real OCI registry on loopback for the `guestbook pin` tests, and crane to push to it:
+# go-containerregistry at the version pinned in e2e/tools/registry/go.mod (see README,
+# "Image pinning"). Rebuilt only when that module changes.
+REGISTRY_TOOLS := e2e/tools/registry
+REGISTRY_BINARIES := $(TOOLS_BIN)/test-registry $(TOOLS_BIN)/crane
+registry-tools: $(REGISTRY_BINARIES) ## build the test registry and crane into .tools/bin
+
+$(REGISTRY_BINARIES) &: $(REGISTRY_TOOLS)/go.mod $(REGISTRY_TOOLS)/go.sum $(wildcard $(REGISTRY_TOOLS)/cmd/*/*.go)
+	mkdir -p $(TOOLS_BIN)
+	cd $(REGISTRY_TOOLS) && GOFLAGS="-mod=readonly -buildvcs=false" $(GO) build -trimpath \
+	  -o $(TOOLS_BIN)/ ./cmd/test-registry github.com/google/go-containerregistry/cmd/crane
+	touch $(REGISTRY_BINARIES)
 
 synth: setup ## render every environment into dist/, then validate it
 	$(BIN)/guestbook schema --output environments/overlay.schema.json

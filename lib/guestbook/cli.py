@@ -149,6 +149,59 @@ def validate(
     raise SystemExit(code)
 
 
+@app.command()
+def pin(
+    env: Annotated[
+        str, typer.Argument(metavar="ENV", help="Environment whose overlay gets the digests.")
+    ],
+    image_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--image-key",
+            metavar="KEY",
+            help="Pin only this image (repeatable): frontend.image, redis.leader.image, "
+            "redis.followers.image, monitoring.exporterImage. "
+            "Default: every image the environment deploys.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Resolve and print, write nothing.")
+    ] = False,
+    insecure_registry: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--insecure-registry",
+            metavar="HOST",
+            help="Speak plain HTTP to this registry (repeatable); loopback registries always are.",
+        ),
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout", min=0.1, metavar="SECONDS", help="Seconds to wait for each request."
+        ),
+    ] = 10.0,
+    environments_dir: EnvironmentsDir = Path("environments"),
+) -> None:
+    """Pin ENV's images by digest: resolve each tag over the OCI distribution API and write
+    image: REPO:TAG@sha256:DIGEST into ENV's overlay, keeping its comments and layout.
+
+    Never pins :latest or an untagged image. Public images only (anonymous pulls).
+    """
+    with user_errors():
+        from guestbook.config import load_environments
+        from guestbook.pin import check_keys, images_in_use, pin_environment, report
+        from guestbook.registry import RegistryClient
+
+        requested = check_keys(image_key or ())
+        [environment] = load_environments(environments_dir, [env])
+        keys = requested or images_in_use(environment)
+        client = RegistryClient(timeout=timeout, insecure_registries=insecure_registry or ())
+        changes = pin_environment(environment, keys, client.resolve, dry_run=dry_run)
+    for line in report(changes, environment.source, dry_run=dry_run):
+        print(line)
+
+
 def main() -> None:
     """Entry point of the ``guestbook`` console script."""
     app()
