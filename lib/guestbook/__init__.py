@@ -11,7 +11,7 @@ import os
 # exactly that banner (the switch names the Node major), unless the user set it.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from guestbook.config import (  # noqa: E402
+from guestbook.config import (
     Environment,
     FrontendProps,
     FrontendServiceProps,
@@ -25,7 +25,7 @@ from guestbook.config import (  # noqa: E402
     Resources,
     load_environments,
 )
-from guestbook.constructs import (  # noqa: E402
+from guestbook.constructs import (
     Frontend,
     Guestbook,
     GuestbookNetworkPolicies,
@@ -33,8 +33,8 @@ from guestbook.constructs import (  # noqa: E402
     RedisFollowers,
     RedisLeader,
 )
-from guestbook.errors import GuestbookError  # noqa: E402
-from guestbook.kubernetes import KUBERNETES_VERSION  # noqa: E402
+from guestbook.errors import GuestbookError
+from guestbook.kubernetes import KUBERNETES_VERSION
 
 __version__ = "0.1.0"
 

@@ -73,14 +73,17 @@ def synth(
     Nothing in OUTPUT changes unless every environment renders.
     """
     with user_errors():
-        from guestbook.config import load_environments
-        from guestbook.render import synth as render
+        # Imported here: loading cdk8s (jsii, Node) is slow, and only synth needs it.
+        from guestbook.config import load_environments  # noqa: PLC0415
+        from guestbook.render import synth as render  # noqa: PLC0415
 
         environments = load_environments(environments_dir, env or ())
         count = render(environments, output, partial=bool(env))
     if not quiet:
         names = ", ".join(e.name for e in environments)
-        print(f"rendered {count} files for {len(environments)} environments ({names}) into {output}/")
+        print(
+            f"rendered {count} files for {len(environments)} environments ({names}) into {output}/"
+        )
 
 
 @app.command()
@@ -91,7 +94,7 @@ def schema(
     ] = None,
 ) -> None:
     """Print the JSON Schema of an environment overlay file (for editors)."""
-    from guestbook.config import overlay_json_schema
+    from guestbook.config import overlay_json_schema  # noqa: PLC0415
 
     text = overlay_json_schema()
     if output is None:

@@ -98,6 +98,10 @@ ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
 AccessMode = Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"]
 
 
+def _read_write_once() -> list[AccessMode]:
+    return ["ReadWriteOnce"]
+
+
 class Model(BaseModel):
     """Base for every config and props model: immutable, strict, camelCase in YAML."""
 
@@ -145,7 +149,7 @@ class Persistence(Model):
     """Requested storage. Default: 1Gi."""
     storage_class: str | None = None
     """StorageClass name; unset uses the cluster's default class. Default: unset."""
-    access_modes: list[AccessMode] = Field(default_factory=lambda: ["ReadWriteOnce"], min_length=1)
+    access_modes: list[AccessMode] = Field(default_factory=_read_write_once, min_length=1)
     """PVC access modes. Default: [ReadWriteOnce]."""
 
 
@@ -372,7 +376,7 @@ def overlay_json_schema() -> str:
 # --- error messages ----------------------------------------------------------
 
 
-def _describe_type(value: object) -> str:
+def _describe_type(value: object) -> str:  # noqa: PLR0911 (one return per type)
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int | float):
@@ -421,9 +425,7 @@ def _known_keys(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str
     for part in path:
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return []
-        field = next(
-            (f for n, f in current.model_fields.items() if f.alias == part or n == part), None
-        )
+        field = next((f for n, f in current.model_fields.items() if part in (f.alias, n)), None)
         if field is None:
             return []
         current = field.annotation
@@ -434,7 +436,7 @@ def _known_keys(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str
     return []
 
 
-def _describe_error(error: Mapping[str, Any]) -> str:
+def _describe_error(error: Mapping[str, Any]) -> str:  # noqa: PLR0911 (one per error kind)
     kind = error["type"]
     value = error.get("input")
     loc = tuple(error["loc"])

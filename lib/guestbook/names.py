@@ -13,7 +13,9 @@ DNS1123_SUBDOMAIN_MAX = 253
 LABEL_VALUE_MAX = 63
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DNS1123_SUBDOMAIN = re.compile(
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
 _QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _QUANTITY = re.compile(
@@ -26,7 +28,9 @@ def dns1123_label_error(value: str) -> str | None:
     if len(value) > DNS1123_LABEL_MAX:
         return f"must be at most {DNS1123_LABEL_MAX} characters"
     if not _DNS1123_LABEL.match(value):
-        return "must be lower-case letters, digits and '-', starting and ending with a letter or digit"
+        return (
+            "must be lower-case letters, digits and '-', starting and ending with a letter or digit"
+        )
     return None
 
 

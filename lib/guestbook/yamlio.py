@@ -30,7 +30,7 @@ def _construct_unique_mapping(
 
 UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_unique_mapping,  # type: ignore[arg-type]
+    _construct_unique_mapping,  # type: ignore[arg-type, unused-ignore]
 )
 
 

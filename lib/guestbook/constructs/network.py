@@ -66,7 +66,7 @@ class GuestbookNetworkPolicies(Construct):
             k8s.NetworkPolicyPeer(ip_block=k8s.IpBlock(cidr=cidr)) for cidr in props.client_cidrs
         ]
 
-        def policy(
+        def policy(  # noqa: PLR0917 (a local helper, called positionally four times)
             construct_id: str,
             name: str,
             component: str,
@@ -94,7 +94,11 @@ class GuestbookNetworkPolicies(Construct):
             frontend.service_name,
             "frontend",
             frontend.pod_labels,
-            [k8s.NetworkPolicyIngressRule(from_=clients or None, ports=[_tcp(frontend.container_port)])],
+            [
+                k8s.NetworkPolicyIngressRule(
+                    from_=clients or None, ports=[_tcp(frontend.container_port)]
+                )
+            ],
             [
                 k8s.NetworkPolicyEgressRule(
                     to=[_pods(leader.pod_labels), _pods(followers.pod_labels)],
@@ -129,7 +133,9 @@ class GuestbookNetworkPolicies(Construct):
                 )
             ],
             [
-                k8s.NetworkPolicyEgressRule(to=[_pods(leader.pod_labels)], ports=[_tcp(leader.port)]),
+                k8s.NetworkPolicyEgressRule(
+                    to=[_pods(leader.pod_labels)], ports=[_tcp(leader.port)]
+                ),
                 dns,
             ],
         )

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 
-class Severity(str, Enum):
-    """How bad a finding is. Errors fail validation; warnings fail only with ``--fail-on warning``."""
+class Severity(str, Enum):  # noqa: UP042 (StrEnum would change str() of members)
+    """How bad a finding is. Errors fail; warnings fail only with ``--fail-on warning``."""
 
     ERROR = "error"
     WARNING = "warning"
