@@ -1,0 +1,62 @@
+"""Validation layers 2 to 5: rules over the rendered objects, after the schema layer.
+
+:func:`run` is the one entry point the validation pipeline calls; :data:`RULES`
+lists every rule (id, layer, severity, description) for docs and tests. See
+``README.md`` next to this file for the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from guestbook.validate.model import Document, Finding
+from guestbook.validate.rules.apiserver import (
+    containers,
+    data,
+    metadata,
+    network,
+    resources,
+    selectors,
+    services,
+    storage,
+    volumes,
+    workloads,
+)
+from guestbook.validate.rules.inventory import Check, Inventory
+from guestbook.validate.rules.registry import Layer, Rule
+
+_MODULES = (
+    metadata,
+    selectors,
+    containers,
+    resources,
+    volumes,
+    workloads,
+    services,
+    network,
+    storage,
+    data,
+)
+
+RULES: tuple[Rule, ...] = tuple(rule for module in _MODULES for rule in module.RULES)
+"""Every rule, in layer order."""
+
+CHECKS: tuple[Check, ...] = tuple(check for module in _MODULES for check in module.CHECKS)
+
+
+def run(documents: Sequence[Document]) -> list[Finding]:
+    """Every finding of layers 2-5 over ``documents`` (all files of one run), sorted."""
+    inventory = Inventory(tuple(documents))
+    findings = [finding for check in CHECKS for finding in check(inventory)]
+    return sorted(set(findings), key=lambda f: (*f.sort_key(), str(f.ref)))
+
+
+def rule(rule_id: str) -> Rule:
+    """The rule with ``rule_id``; KeyError if there is none."""
+    for candidate in RULES:
+        if candidate.id == rule_id:
+            return candidate
+    raise KeyError(rule_id)
+
+
+__all__ = ["RULES", "Layer", "Rule", "rule", "run"]

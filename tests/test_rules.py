@@ -1,0 +1,139 @@
+"""The rules package: ``run``, the registry, and good manifests (guestbook.validate.rules)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from guestbook.validate import documents as reader
+from guestbook.validate.model import Document, Finding, Severity
+from guestbook.validate.rules import RULES, rule, run
+from rules_fixtures import CORRECTNESS, all_fixtures, expected, fired, load
+
+ROOT = Path(__file__).parents[1]
+README = ROOT / "lib" / "guestbook" / "validate" / "rules" / "README.md"
+ENVIRONMENTS = sorted(p.name for p in (ROOT / "dist").iterdir() if p.is_dir())
+BUILT_IN_TESTS = {"annotations-size": "needs 256 KiB of annotations; built in its test"}
+
+
+def test_run_has_the_signature_the_pipeline_calls() -> None:
+    # Given the pipeline's contract: run(documents: Sequence[Document]) -> list[Finding]
+    signature = inspect.signature(run)
+    # Then the entry point matches it exactly
+    assert list(signature.parameters) == ["documents"]
+    assert signature.parameters["documents"].annotation in (
+        "Sequence[Document]",
+        Sequence[Document],
+    )
+    assert signature.return_annotation in ("list[Finding]", list[Finding])
+
+
+def test_rule_ids_are_unique_kebab_case_with_a_description() -> None:
+    # Given every registered rule
+    ids = [r.id for r in RULES]
+    # Then ids are unique, kebab-case, and each rule says what it catches
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", i) for i in ids)
+    assert all(r.description and "\n" not in r.description for r in RULES)
+
+
+def test_every_rule_has_a_fixture_where_only_it_fires() -> None:
+    # Given every fixture's declared expectation
+    alone = {next(iter(expected(n))) for n in all_fixtures() if len(expected(n)) == 1}
+    # Then every rule is caught alone by at least one broken manifest
+    missing = {r.id for r in RULES} - alone - set(BUILT_IN_TESTS)
+    assert missing == set()
+
+
+def test_every_fixture_names_only_registered_rules() -> None:
+    ids = {r.id for r in RULES}
+    for name in all_fixtures():
+        assert expected(name) <= ids, name
+
+
+def test_findings_are_sorted_and_carry_the_registered_severity() -> None:
+    # Given a manifest with several problems
+    documents = load("duplicate_configmap", "quantity_malformed", "service_ports_without_names")
+    # When the rules run
+    findings = run(documents)
+    # Then the findings come sorted, each with its rule's severity
+    assert findings == sorted(findings, key=lambda f: (*f.sort_key(), str(f.ref)))
+    assert all(f.severity is rule(f.rule).severity for f in findings)
+    assert fired(findings) == {
+        "duplicate-object",
+        "resource-quantity",
+        "service-port-name",
+    }
+
+
+def test_rules_readme_lists_every_rule_with_layer_and_severity() -> None:
+    # Given the rules table in the package README
+    rows = {
+        m.group(1): (int(m.group(2)), m.group(3))
+        for m in re.finditer(
+            r"^\| `([a-z0-9-]+)` \| (\d) \| (error|warning) \|", README.read_text(), re.M
+        )
+    }
+    # Then it lists exactly the registered rules, with their layer and severity
+    assert rows == {r.id: (int(r.layer), r.severity.value) for r in RULES}
+
+
+def test_unknown_and_malformed_objects_do_not_crash_the_rules() -> None:
+    # Given documents the schema layer would reject, and custom kinds
+    odd = [
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": [], "spec": "x"},
+        {"apiVersion": "v1", "kind": "Service", "spec": {"ports": "80", "selector": ["a"]}},
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "spec": {"ingress": [1, {"from": "x"}]},
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "spec": {
+                "template": {
+                    "spec": {
+                        "containers": [{"ports": [None, {"containerPort": "x"}], "env": "x"}],
+                        "volumes": [3],
+                    }
+                }
+            },
+        },
+        {
+            "apiVersion": "example.com/v1",
+            "kind": "Widget",
+            "metadata": {"name": "w"},
+            "spec": {"template": 1},
+        },
+        {"kind": "Pod"},
+    ]
+    documents = [Document(path=Path("odd.yaml"), line=1, obj=obj) for obj in odd]
+    # When the rules run, Then they report what they can read instead of raising
+    assert "object-name" in fired(run(documents))
+
+
+def test_dist_has_environments() -> None:
+    assert ENVIRONMENTS, "dist/ holds no environment; run make synth"
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_project_dist_is_clean_of_layers_two_to_four(environment: str) -> None:
+    # Given one rendered environment of this project
+    documents = [d for _, docs, _ in reader.load([ROOT / "dist" / environment]) for d in docs]
+    assert documents
+    # When the rules run
+    findings = run(documents)
+    # Then no error and no layer 2-4 finding comes back
+    assert [f for f in findings if f.severity is Severity.ERROR] == []
+    assert fired(findings, CORRECTNESS) == frozenset()
+
+
+def test_all_of_dist_together_has_no_cross_environment_findings() -> None:
+    # Given every environment at once (as `guestbook validate dist/` reads them)
+    documents = [d for _, docs, _ in reader.load([ROOT / "dist"]) for d in docs]
+    # Then, namespaces keeping them apart, layers 2-4 still report nothing
+    assert fired(run(documents), CORRECTNESS) == frozenset()
