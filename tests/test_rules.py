@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from guestbook.validate import documents as reader
 from guestbook.validate.model import Document, Finding, Severity
-from guestbook.validate.rules import RULES, rule, run
-from rules_fixtures import CORRECTNESS, all_fixtures, expected, fired, load
+from guestbook.validate.rules import RULES, Layer, rule, run
+from rules_fixtures import CORRECTNESS, all_fixtures, expected, fired, load, only
 
 ROOT = Path(__file__).parents[1]
 README = ROOT / "lib" / "guestbook" / "validate" / "rules" / "README.md"
@@ -38,6 +38,20 @@ def test_rule_ids_are_unique_kebab_case_with_a_description() -> None:
     assert len(ids) == len(set(ids))
     assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", i) for i in ids)
     assert all(r.description and "\n" not in r.description for r in RULES)
+
+
+def test_layers_two_to_four_are_errors_except_the_overlap_warning() -> None:
+    # Given the severities the issue fixes per layer
+    # When the registry is read
+    warnings_below_policy = {
+        r.id for r in RULES if r.layer < Layer.POLICY and r.severity is Severity.WARNING
+    }
+    policy_errors = {
+        r.id for r in RULES if r.layer is Layer.POLICY and r.severity is Severity.ERROR
+    }
+    # Then only the overlap rule is a warning before layer 5, and layer 5 only warns
+    assert warnings_below_policy == {"deployment-selector-overlap"}
+    assert policy_errors == set()
 
 
 def test_every_rule_has_a_fixture_where_only_it_fires() -> None:
@@ -114,6 +128,13 @@ def test_unknown_and_malformed_objects_do_not_crash_the_rules() -> None:
     documents = [Document(path=Path("odd.yaml"), line=1, obj=obj) for obj in odd]
     # When the rules run, Then they report what they can read instead of raising
     assert "object-name" in fired(run(documents))
+
+
+def test_upstream_tutorial_only_warns_about_its_overlapping_selectors() -> None:
+    # Given the kubernetes.io guestbook manifests, written out by hand
+    got, want = only("upstream_tutorial")
+    # Then layers 2-4 report only the overlap warning
+    assert got == want == {"deployment-selector-overlap"}
 
 
 def test_dist_has_environments() -> None:

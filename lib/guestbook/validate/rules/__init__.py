@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from guestbook.validate.model import Document, Finding
+from guestbook.validate.rules import references, selection
 from guestbook.validate.rules.apiserver import (
     containers,
     data,
@@ -36,6 +37,8 @@ _MODULES = (
     network,
     storage,
     data,
+    selection,
+    references,
 )
 
 RULES: tuple[Rule, ...] = tuple(rule for module in _MODULES for rule in module.RULES)
