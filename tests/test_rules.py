@@ -137,6 +137,13 @@ def test_upstream_tutorial_only_warns_about_its_overlapping_selectors() -> None:
     assert got == want == {"deployment-selector-overlap"}
 
 
+def test_valid_extras_stay_clean() -> None:
+    # Given an HPA, a PDB, extra policies, an Argo CD Application and other custom kinds
+    got, want = only("valid_extras")
+    # Then layers 2-4 report nothing
+    assert got == want == frozenset()
+
+
 def test_dist_has_environments() -> None:
     assert ENVIRONMENTS, "dist/ holds no environment; run make synth"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from guestbook.validate.model import Document, Finding
-from guestbook.validate.rules import references, selection
+from guestbook.validate.rules import guestbook, references, selection
 from guestbook.validate.rules.apiserver import (
     containers,
     data,
@@ -39,6 +39,7 @@ _MODULES = (
     data,
     selection,
     references,
+    guestbook,
 )
 
 RULES: tuple[Rule, ...] = tuple(rule for module in _MODULES for rule in module.RULES)
