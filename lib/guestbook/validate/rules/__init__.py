@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from guestbook.validate.model import Document, Finding
-from guestbook.validate.rules import guestbook, references, selection
+from guestbook.validate.rules import guestbook, hardening, policy, references, selection
 from guestbook.validate.rules.apiserver import (
     containers,
     data,
@@ -40,6 +40,8 @@ _MODULES = (
     selection,
     references,
     guestbook,
+    policy,
+    hardening,
 )
 
 RULES: tuple[Rule, ...] = tuple(rule for module in _MODULES for rule in module.RULES)
