@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from guestbook.validate import documents as reader
 from guestbook.validate.model import Document, Finding, Severity
 from guestbook.validate.rules import RULES, Layer, rule, run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rules_fixtures import CORRECTNESS, all_fixtures, expected, fired, load, only
 
 ROOT = Path(__file__).parents[1]
@@ -124,6 +128,11 @@ def test_unknown_and_malformed_objects_do_not_crash_the_rules() -> None:
             "spec": {"template": 1},
         },
         {"kind": "Pod"},
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "spec": {"volumes": [{"name": "v", 1: {}, None: {}, "emptyDir": {}}]},
+        },
     ]
     documents = [Document(path=Path("odd.yaml"), line=1, obj=obj) for obj in odd]
     # When the rules run, Then they report what they can read instead of raising
@@ -165,3 +174,59 @@ def test_all_of_dist_together_has_no_cross_environment_findings() -> None:
     documents = [d for _, docs, _ in reader.load([ROOT / "dist"]) for d in docs]
     # Then, namespaces keeping them apart, layers 2-4 still report nothing
     assert fired(run(documents), CORRECTNESS) == frozenset()
+
+
+def _replace_somewhere(obj: Any, path_choice: int, value: Any) -> Any:
+    """A copy of ``obj`` with the ``path_choice``-th node (in walk order) replaced by ``value``."""
+    nodes: list[tuple[Any, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            children = list(node.items())
+        elif isinstance(node, list):
+            children = list(enumerate(node))
+        else:
+            return
+        for key, child in children:
+            nodes.append((node, key))
+            walk(child)
+
+    copied = copy.deepcopy(obj)
+    walk(copied)
+    parent, key = nodes[path_choice % len(nodes)]
+    parent[key] = value
+    return copied
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 70000),
+    st.sampled_from(["", "TCP", "In", "None", "ALL", "web", "80", "10.0.0.0/8", "a/b/c"]),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.one_of(st.text(max_size=4), st.integers(0, 2), st.none()), inner, max_size=3
+        ),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 10_000), _VALUES), max_size=6)
+)
+def test_rules_never_raise_on_damaged_manifests(edits: list[tuple[int, int, Any]]) -> None:
+    # Given the prod manifests with arbitrary fields replaced by arbitrary values
+    objects = [dict(d.obj) for _, docs, _ in reader.load([ROOT / "dist" / "prod"]) for d in docs]
+    for which, where, value in edits:
+        objects[which % len(objects)] = _replace_somewhere(
+            objects[which % len(objects)], where, value
+        )
+    documents = [Document(path=Path("damaged.yaml"), line=1, obj=obj) for obj in objects]
+    # When the rules run, Then they return findings rather than raise
+    assert isinstance(run(documents), list)

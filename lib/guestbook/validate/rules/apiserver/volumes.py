@@ -60,7 +60,7 @@ def check_volumes(inventory: Inventory) -> Iterator[Finding]:
                 )
             if name:
                 seen.add(name)
-            sources = sorted(k for k, v in volume.items() if k != "name" and v is not None)
+            sources = sorted(str(k) for k, v in volume.items() if k != "name" and v is not None)
             if len(sources) > 1:
                 yield VOLUME_SOURCE.at(
                     pod.doc,
