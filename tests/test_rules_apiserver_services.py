@@ -58,3 +58,23 @@ def test_external_traffic_policy_only_for_node_ports() -> None:
     spec = {"externalTrafficPolicy": "Local", "ports": [{"port": 80}]}
     assert service(spec) == ["service-type"]
     assert service({**spec, "type": "LoadBalancer"}) == []
+
+
+def test_a_node_port_is_allocated_to_one_service_only() -> None:
+    # Given two NodePort Services asking for the same node port
+    documents = [
+        document(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": name, "namespace": namespace},
+                "spec": {"type": "NodePort", "ports": [{"port": 80, "nodePort": 30080}]},
+            }
+        )
+        for name, namespace in (("web", "shop"), ("web", "staging"))
+    ]
+    # When the rules run
+    findings = [f for f in run(documents) if f.rule == "node-port"]
+    # Then the second is told the port is taken by the first
+    assert [f.ref.namespace for f in findings] == ["staging"]
+    assert "Service/shop/web" in findings[0].message

@@ -29,7 +29,8 @@ TARGET_PORT = error(
 NODE_PORT = error(
     "node-port",
     Layer.API_SERVER,
-    "nodePort on a Service that is not NodePort/LoadBalancer, outside 30000-32767, or repeated",
+    "nodePort on a Service that is not NodePort/LoadBalancer, outside 30000-32767, repeated, "
+    "or taken by another Service",
 )
 SERVICE_PORT_NAME = error(
     "service-port-name",
@@ -94,33 +95,43 @@ def check_port_values(inventory: Inventory) -> Iterator[Finding]:
                 )
 
 
+def _node_port_problem(
+    service_type: object, number: int, protocol: str, seen: set[tuple[int, str]]
+) -> str | None:
+    low, high = NODE_PORT_RANGE
+    if service_type not in ("NodePort", "LoadBalancer"):
+        return f"nodePort {number} is set on a {service_type} Service"
+    if not low <= number <= high:
+        return f"nodePort {number} is outside the default range {low}-{high}"
+    if (number, protocol) in seen:
+        return f"nodePort {number}/{protocol} is used twice"
+    return None
+
+
 def check_node_ports(inventory: Inventory) -> Iterator[Finding]:
-    """``node-port``."""
+    """``node-port``: per Service, and node ports taken by another Service of the run."""
+    taken: dict[int, str] = {}
     for doc in inventory.of_kind("Service", ""):
         service_type = as_map(doc.obj.get("spec")).get("type", "ClusterIP")
         seen: set[tuple[int, str]] = set()
         for path, port in _ports(doc):
             number = as_int(port.get("nodePort"))
-            if number is None or number == 0:
+            if not number:
                 continue
             protocol = str(port.get("protocol", "TCP"))
-            low, high = NODE_PORT_RANGE
-            if service_type not in ("NodePort", "LoadBalancer"):
-                problem = f"nodePort {number} is set on a {service_type} Service"
-            elif not low <= number <= high:
-                problem = f"nodePort {number} is outside the default range {low}-{high}"
-            elif (number, protocol) in seen:
-                problem = f"nodePort {number}/{protocol} is used twice"
-            else:
-                problem = None
+            problem = _node_port_problem(service_type, number, protocol, seen)
+            owner = taken.setdefault(number, str(doc.ref))
+            if problem is None and owner != str(doc.ref):
+                problem = f"nodePort {number} is already allocated to {owner}"
             seen.add((number, protocol))
             if problem:
+                low, high = NODE_PORT_RANGE
                 yield NODE_PORT.at(
                     doc,
                     problem,
                     field_path=(*path, "nodePort"),
                     hint="set nodePort only on NodePort/LoadBalancer Services, within "
-                    f"{low}-{high}, or leave it out to have one assigned",
+                    f"{low}-{high} and unique in the cluster, or leave it out to have one assigned",
                 )
 
 
