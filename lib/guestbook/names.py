@@ -13,6 +13,9 @@ DNS1123_SUBDOMAIN_MAX = 253
 LABEL_VALUE_MAX = 63
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_IANA_SVC_NAME = re.compile(r"^[-a-z0-9]+$")
+IANA_SVC_NAME_MAX = 15
 _DNS1123_SUBDOMAIN = re.compile(
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 )
@@ -31,6 +34,31 @@ def dns1123_label_error(value: str) -> str | None:
         return (
             "must be lower-case letters, digits and '-', starting and ending with a letter or digit"
         )
+    return None
+
+
+def dns1035_label_error(value: str) -> str | None:
+    """Why ``value`` is not a DNS-1035 label (Service names), or None."""
+    if len(value) > DNS1123_LABEL_MAX:
+        return f"must be at most {DNS1123_LABEL_MAX} characters"
+    if not _DNS1035_LABEL.match(value):
+        return (
+            "must be lower-case letters, digits and '-', "
+            "starting with a letter and ending with a letter or digit"
+        )
+    return None
+
+
+def iana_svc_name_error(value: str) -> str | None:
+    """Why ``value`` is not a port name (IANA_SVC_NAME, as for container ports), or None."""
+    if len(value) > IANA_SVC_NAME_MAX:
+        return f"must be at most {IANA_SVC_NAME_MAX} characters"
+    if not _IANA_SVC_NAME.match(value):
+        return "must be lower-case letters, digits and '-'"
+    if not any(c.isalpha() for c in value):
+        return "must contain at least one letter"
+    if value.startswith("-") or value.endswith("-") or "--" in value:
+        return "must not start or end with '-' or contain '--'"
     return None
 
 

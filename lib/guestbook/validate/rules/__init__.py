@@ -1,7 +1,8 @@
-"""Layers 2 to 5: the checks kubeconform cannot make (written in the ``rules`` branch).
+"""Validation layers 2 to 5: rules over the rendered objects, after the schema layer.
 
-This placeholder keeps the pipeline's contract: ``run`` takes every parsed
-document and returns findings. The real rule modules replace its body.
+:func:`run` is the one entry point the validation pipeline calls; :data:`RULES`
+lists every rule (id, layer, severity, description) for docs and tests. See
+``README.md`` next to this file for the table.
 """
 
 from __future__ import annotations
@@ -9,8 +10,59 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from guestbook.validate.model import Document, Finding
+from guestbook.validate.rules import guestbook, hardening, policy, references, selection
+from guestbook.validate.rules.apiserver import (
+    containers,
+    data,
+    metadata,
+    network,
+    resources,
+    selectors,
+    services,
+    storage,
+    volumes,
+    workloads,
+)
+from guestbook.validate.rules.inventory import Check, Inventory
+from guestbook.validate.rules.registry import Layer, Rule
+
+_MODULES = (
+    metadata,
+    selectors,
+    containers,
+    resources,
+    volumes,
+    workloads,
+    services,
+    network,
+    storage,
+    data,
+    selection,
+    references,
+    guestbook,
+    policy,
+    hardening,
+)
+
+RULES: tuple[Rule, ...] = tuple(rule for module in _MODULES for rule in module.RULES)
+"""Every rule, in layer order."""
+
+CHECKS: tuple[Check, ...] = tuple(check for module in _MODULES for check in module.CHECKS)
 
 
 def run(documents: Sequence[Document]) -> list[Finding]:
-    """Every rule's findings over ``documents`` (none yet)."""
-    return []
+    """Every finding of layers 2-5 over ``documents`` (all files of one run), sorted."""
+    inventory = Inventory(tuple(documents))
+    findings = [finding for check in CHECKS for finding in check(inventory)]
+    return sorted(set(findings), key=lambda f: (*f.sort_key(), str(f.ref)))
+
+
+def rule(rule_id: str) -> Rule:
+    """The rule with ``rule_id``; KeyError if there is none."""
+    for candidate in RULES:
+        if candidate.id == rule_id:
+            return candidate
+    raise KeyError(rule_id)
+
+
+__all__ = ["RULES", "Layer", "Rule", "rule", "run"]

@@ -1,0 +1,210 @@
+"""Layer 3, part one: objects that select pods or target workloads must find them.
+
+Pods are the pod templates of the workloads rendered in the same namespace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from guestbook.validate.model import Document, Finding
+from guestbook.validate.rules.inventory import Check, Inventory, PodTemplate
+from guestbook.validate.rules.kube import as_map, as_str, get, group_of, maps
+from guestbook.validate.rules.podspec import declared_ports, exposes
+from guestbook.validate.rules.registry import Layer, error, warning
+from guestbook.validate.rules.selectors import Selector, parse_label_selector, parse_map_selector
+
+SERVICE_SELECTS_NOTHING = error(
+    "service-selects-nothing",
+    Layer.REFERENCES,
+    "a Service's selector matches no pod template in its namespace",
+)
+SERVICE_TARGET_PORT_UNEXPOSED = error(
+    "service-target-port-unexposed",
+    Layer.REFERENCES,
+    "a Service targetPort (number or name) that a selected pod template does not declare",
+)
+HPA_TARGET_MISSING = error(
+    "hpa-target-missing",
+    Layer.REFERENCES,
+    "a HorizontalPodAutoscaler's scaleTargetRef names no rendered object",
+)
+PDB_SELECTS_NOTHING = error(
+    "pdb-selects-nothing",
+    Layer.REFERENCES,
+    "a PodDisruptionBudget's selector matches no pod template in its namespace",
+)
+NETWORK_POLICY_SELECTS_NOTHING = error(
+    "network-policy-selects-nothing",
+    Layer.REFERENCES,
+    "a NetworkPolicy's non-empty podSelector matches no pod template in its namespace",
+)
+DEPLOYMENT_SELECTOR_OVERLAP = warning(
+    "deployment-selector-overlap",
+    Layer.REFERENCES,
+    "two Deployments in one namespace whose selectors match each other's pods",
+)
+RULES = (
+    SERVICE_SELECTS_NOTHING,
+    SERVICE_TARGET_PORT_UNEXPOSED,
+    HPA_TARGET_MISSING,
+    PDB_SELECTS_NOTHING,
+    NETWORK_POLICY_SELECTS_NOTHING,
+    DEPLOYMENT_SELECTOR_OVERLAP,
+)
+
+
+def service_selector(doc: Document) -> Selector | None:
+    """The pods a Service routes to, or None if it has no (valid) selector or none applies."""
+    spec = as_map(doc.obj.get("spec"))
+    if spec.get("type") == "ExternalName" or not spec.get("selector"):
+        return None
+    return parse_map_selector(spec.get("selector"))
+
+
+def selected(inventory: Inventory, namespace: str, selector: Selector) -> list[PodTemplate]:
+    """The pod templates of ``namespace`` that ``selector`` matches."""
+    return [p for p in inventory.pods_in(namespace) if selector.matches(p.labels)]
+
+
+def _describe(selector_value: object) -> str:
+    pairs = as_map(selector_value)
+    labels = as_map(pairs.get("matchLabels")) if "matchLabels" in pairs else pairs
+    shown = ", ".join(f"{k}={v}" for k, v in labels.items())
+    return shown or "its expressions"
+
+
+def check_services(inventory: Inventory) -> Iterator[Finding]:
+    """``service-selects-nothing`` and ``service-target-port-unexposed``."""
+    for doc in inventory.of_kind("Service", ""):
+        selector = service_selector(doc)
+        if selector is None:
+            continue
+        pods = selected(inventory, doc.ref.namespace, selector)
+        if not pods:
+            yield SERVICE_SELECTS_NOTHING.at(
+                doc,
+                f"Service selector ({_describe(get(doc.obj, 'spec', 'selector'))}) matches no "
+                f"pod template in namespace {doc.ref.namespace or '(unset)'}",
+                field_path=("spec", "selector"),
+                hint="select the labels of the pods this Service should reach",
+            )
+        for path, port in maps(doc.obj, "spec", "ports"):
+            target = port.get("targetPort", port.get("port"))
+            protocol = str(port.get("protocol", "TCP"))
+            if target is None:
+                continue
+            for pod in pods:
+                if exposes(pod, target, protocol):
+                    continue
+                declared = ", ".join(
+                    f"{d.name + '=' if d.name else ''}{d.number}/{d.protocol}"
+                    for d in declared_ports(pod)
+                )
+                yield SERVICE_TARGET_PORT_UNEXPOSED.at(
+                    doc,
+                    f"Service port {port.get('port')} targets {target}/{protocol}, which "
+                    f"{pod.name} does not declare (it declares {declared or 'no ports'})",
+                    field_path=(*path, "targetPort" if "targetPort" in port else "port"),
+                    hint="set targetPort to a containerPort (or its name) of the selected pods",
+                )
+
+
+def check_hpa_targets(inventory: Inventory) -> Iterator[Finding]:
+    """``hpa-target-missing``."""
+    for doc in inventory.of_kind("HorizontalPodAutoscaler", "autoscaling"):
+        ref = as_map(get(doc.obj, "spec", "scaleTargetRef"))
+        kind, name = as_str(ref.get("kind")), as_str(ref.get("name"))
+        if not kind or not name:
+            continue  # required fields: the schema layer reports them
+        api_version = as_str(ref.get("apiVersion"))
+        namespace = doc.ref.namespace
+        target = (
+            inventory.find(group_of(api_version), kind, namespace, name)
+            if api_version
+            else inventory.find_any_group(kind, namespace, name)
+        )
+        if target is None:
+            yield HPA_TARGET_MISSING.at(
+                doc,
+                f"scaleTargetRef {kind}/{name}"
+                + (f" ({api_version})" if api_version else "")
+                + f" is not rendered in namespace {namespace or '(unset)'}",
+                field_path=("spec", "scaleTargetRef", "name"),
+                hint="point scaleTargetRef at a rendered Deployment or StatefulSet",
+            )
+
+
+def check_pdbs(inventory: Inventory) -> Iterator[Finding]:
+    """``pdb-selects-nothing``."""
+    for doc in inventory.of_kind("PodDisruptionBudget", "policy"):
+        value = get(doc.obj, "spec", "selector")
+        if value is None:
+            message = "PodDisruptionBudget has no selector, so it protects no pod"
+        else:
+            selector = parse_label_selector(value)
+            if selector is None or selected(inventory, doc.ref.namespace, selector):
+                continue
+            message = (
+                f"PodDisruptionBudget selector ({_describe(value)}) matches no pod template "
+                f"in namespace {doc.ref.namespace or '(unset)'}"
+            )
+        yield PDB_SELECTS_NOTHING.at(
+            doc,
+            message,
+            field_path=("spec", "selector"),
+            hint="select the pod labels of the workload this budget protects",
+        )
+
+
+def check_network_policies(inventory: Inventory) -> Iterator[Finding]:
+    """``network-policy-selects-nothing``."""
+    for doc in inventory.of_kind("NetworkPolicy", "networking.k8s.io", "extensions"):
+        value = get(doc.obj, "spec", "podSelector")
+        selector = parse_label_selector(value)
+        if selector is None or selector.empty:
+            continue  # empty: the whole namespace, by intent
+        if not selected(inventory, doc.ref.namespace, selector):
+            yield NETWORK_POLICY_SELECTS_NOTHING.at(
+                doc,
+                f"NetworkPolicy podSelector ({_describe(value)}) matches no pod template in "
+                f"namespace {doc.ref.namespace or '(unset)'}",
+                field_path=("spec", "podSelector"),
+                hint="select the labels of the pods this policy should isolate",
+            )
+
+
+def check_deployment_overlap(inventory: Inventory) -> Iterator[Finding]:
+    """``deployment-selector-overlap``: one warning per pair of Deployments."""
+    by_namespace: dict[str, list[tuple[PodTemplate, Selector]]] = {}
+    for pod in inventory.pods:
+        selector = parse_label_selector(get(pod.doc.obj, "spec", "selector"))
+        if pod.kind == "Deployment" and selector is not None and not selector.empty:
+            by_namespace.setdefault(pod.namespace, []).append((pod, selector))
+    for deployments in by_namespace.values():
+        for i, (first, first_selector) in enumerate(deployments):
+            for second, second_selector in deployments[i + 1 :]:
+                if first_selector.matches(second.labels):
+                    owner, other = first, second
+                elif second_selector.matches(first.labels):
+                    owner, other = second, first
+                else:
+                    continue
+                shown = _describe(get(owner.doc.obj, "spec", "selector"))
+                yield DEPLOYMENT_SELECTOR_OVERLAP.at(
+                    owner.doc,
+                    f"{owner.name} selector ({shown}) also matches the pods of {other.name}; "
+                    "each may adopt or delete the other's pods",
+                    field_path=("spec", "selector"),
+                    hint="add a distinguishing label (e.g. role) to both selectors; "
+                    "selectors are immutable, so this means recreating the Deployments",
+                )
+
+
+CHECKS: tuple[Check, ...] = (
+    check_services,
+    check_hpa_targets,
+    check_pdbs,
+    check_network_policies,
+    check_deployment_overlap,
+)

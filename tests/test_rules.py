@@ -1,0 +1,232 @@
+"""The rules package: ``run``, the registry, and good manifests (guestbook.validate.rules)."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from guestbook.validate import documents as reader
+from guestbook.validate.model import Document, Finding, Severity
+from guestbook.validate.rules import RULES, Layer, rule, run
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rules_fixtures import CORRECTNESS, all_fixtures, expected, fired, load, only
+
+ROOT = Path(__file__).parents[1]
+README = ROOT / "lib" / "guestbook" / "validate" / "rules" / "README.md"
+ENVIRONMENTS = sorted(p.name for p in (ROOT / "dist").iterdir() if p.is_dir())
+BUILT_IN_TESTS = {"annotations-size": "needs 256 KiB of annotations; built in its test"}
+
+
+def test_run_has_the_signature_the_pipeline_calls() -> None:
+    # Given the pipeline's contract: run(documents: Sequence[Document]) -> list[Finding]
+    signature = inspect.signature(run)
+    # Then the entry point matches it exactly
+    assert list(signature.parameters) == ["documents"]
+    assert signature.parameters["documents"].annotation in (
+        "Sequence[Document]",
+        Sequence[Document],
+    )
+    assert signature.return_annotation in ("list[Finding]", list[Finding])
+
+
+def test_rule_ids_are_unique_kebab_case_with_a_description() -> None:
+    # Given every registered rule
+    ids = [r.id for r in RULES]
+    # Then ids are unique, kebab-case, and each rule says what it catches
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", i) for i in ids)
+    assert all(r.description and "\n" not in r.description for r in RULES)
+
+
+def test_layers_two_to_four_are_errors_except_the_overlap_warning() -> None:
+    # Given the severities the issue fixes per layer
+    # When the registry is read
+    warnings_below_policy = {
+        r.id for r in RULES if r.layer < Layer.POLICY and r.severity is Severity.WARNING
+    }
+    policy_errors = {
+        r.id for r in RULES if r.layer is Layer.POLICY and r.severity is Severity.ERROR
+    }
+    # Then only the overlap rule is a warning before layer 5, and layer 5 only warns
+    assert warnings_below_policy == {"deployment-selector-overlap"}
+    assert policy_errors == set()
+
+
+def test_every_rule_has_a_fixture_where_only_it_fires() -> None:
+    # Given every fixture's declared expectation
+    alone = {next(iter(expected(n))) for n in all_fixtures() if len(expected(n)) == 1}
+    # Then every rule is caught alone by at least one broken manifest
+    missing = {r.id for r in RULES} - alone - set(BUILT_IN_TESTS)
+    assert missing == set()
+
+
+def test_every_fixture_names_only_registered_rules() -> None:
+    ids = {r.id for r in RULES}
+    for name in all_fixtures():
+        assert expected(name) <= ids, name
+
+
+def test_findings_are_sorted_and_carry_the_registered_severity() -> None:
+    # Given a manifest with several problems
+    documents = load("duplicate_configmap", "quantity_malformed", "service_ports_without_names")
+    # When the rules run
+    findings = run(documents)
+    # Then the findings come sorted, each with its rule's severity
+    assert findings == sorted(findings, key=lambda f: (*f.sort_key(), str(f.ref)))
+    assert all(f.severity is rule(f.rule).severity for f in findings)
+    assert fired(findings) == {
+        "duplicate-object",
+        "resource-quantity",
+        "service-port-name",
+    }
+
+
+def test_rules_readme_lists_every_rule_with_layer_and_severity() -> None:
+    # Given the rules table in the package README
+    rows = {
+        m.group(1): (int(m.group(2)), m.group(3))
+        for m in re.finditer(
+            r"^\| `([a-z0-9-]+)` \| (\d) \| (error|warning) \|", README.read_text(), re.M
+        )
+    }
+    # Then it lists exactly the registered rules, with their layer and severity
+    assert rows == {r.id: (int(r.layer), r.severity.value) for r in RULES}
+
+
+def test_unknown_and_malformed_objects_do_not_crash_the_rules() -> None:
+    # Given documents the schema layer would reject, and custom kinds
+    odd = [
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": [], "spec": "x"},
+        {"apiVersion": "v1", "kind": "Service", "spec": {"ports": "80", "selector": ["a"]}},
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "spec": {"ingress": [1, {"from": "x"}]},
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "spec": {
+                "template": {
+                    "spec": {
+                        "containers": [{"ports": [None, {"containerPort": "x"}], "env": "x"}],
+                        "volumes": [3],
+                    }
+                }
+            },
+        },
+        {
+            "apiVersion": "example.com/v1",
+            "kind": "Widget",
+            "metadata": {"name": "w"},
+            "spec": {"template": 1},
+        },
+        {"kind": "Pod"},
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "spec": {"volumes": [{"name": "v", 1: {}, None: {}, "emptyDir": {}}]},
+        },
+    ]
+    documents = [Document(path=Path("odd.yaml"), line=1, obj=obj) for obj in odd]
+    # When the rules run, Then they report what they can read instead of raising
+    assert "object-name" in fired(run(documents))
+
+
+def test_upstream_tutorial_only_warns_about_its_overlapping_selectors() -> None:
+    # Given the kubernetes.io guestbook manifests, written out by hand
+    got, want = only("upstream_tutorial")
+    # Then layers 2-4 report only the overlap warning
+    assert got == want == {"deployment-selector-overlap"}
+
+
+def test_valid_extras_stay_clean() -> None:
+    # Given an HPA, a PDB, extra policies, an Argo CD Application and other custom kinds
+    got, want = only("valid_extras")
+    # Then layers 2-4 report nothing
+    assert got == want == frozenset()
+
+
+def test_dist_has_environments() -> None:
+    assert ENVIRONMENTS, "dist/ holds no environment; run make synth"
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_project_dist_is_clean_of_layers_two_to_four(environment: str) -> None:
+    # Given one rendered environment of this project
+    documents = [d for _, docs, _ in reader.load([ROOT / "dist" / environment]) for d in docs]
+    assert documents
+    # When the rules run
+    findings = run(documents)
+    # Then no error and no layer 2-4 finding comes back
+    assert [f for f in findings if f.severity is Severity.ERROR] == []
+    assert fired(findings, CORRECTNESS) == frozenset()
+
+
+def test_all_of_dist_together_has_no_cross_environment_findings() -> None:
+    # Given every environment at once (as `guestbook validate dist/` reads them)
+    documents = [d for _, docs, _ in reader.load([ROOT / "dist"]) for d in docs]
+    # Then, namespaces keeping them apart, layers 2-4 still report nothing
+    assert fired(run(documents), CORRECTNESS) == frozenset()
+
+
+def _replace_somewhere(obj: Any, path_choice: int, value: Any) -> Any:
+    """A copy of ``obj`` with the ``path_choice``-th node (in walk order) replaced by ``value``."""
+    nodes: list[tuple[Any, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            children = list(node.items())
+        elif isinstance(node, list):
+            children = list(enumerate(node))
+        else:
+            return
+        for key, child in children:
+            nodes.append((node, key))
+            walk(child)
+
+    copied = copy.deepcopy(obj)
+    walk(copied)
+    parent, key = nodes[path_choice % len(nodes)]
+    parent[key] = value
+    return copied
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 70000),
+    st.sampled_from(["", "TCP", "In", "None", "ALL", "web", "80", "10.0.0.0/8", "a/b/c"]),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.one_of(st.text(max_size=4), st.integers(0, 2), st.none()), inner, max_size=3
+        ),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 10_000), _VALUES), max_size=6)
+)
+def test_rules_never_raise_on_damaged_manifests(edits: list[tuple[int, int, Any]]) -> None:
+    # Given the prod manifests with arbitrary fields replaced by arbitrary values
+    objects = [dict(d.obj) for _, docs, _ in reader.load([ROOT / "dist" / "prod"]) for d in docs]
+    for which, where, value in edits:
+        objects[which % len(objects)] = _replace_somewhere(
+            objects[which % len(objects)], where, value
+        )
+    documents = [Document(path=Path("damaged.yaml"), line=1, obj=obj) for obj in objects]
+    # When the rules run, Then they return findings rather than raise
+    assert isinstance(run(documents), list)

@@ -1,0 +1,74 @@
+"""Layer 4, the guestbook images' contracts (guestbook.validate.rules.guestbook)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from guestbook.validate import documents as reader
+from guestbook.validate.rules import guestbook, run
+from rules_fixtures import fixtures_for, load_situation, only
+
+
+@pytest.mark.parametrize("fixture", fixtures_for(guestbook.RULES))
+def test_broken_manifest_triggers_only_its_rule(fixture: str) -> None:
+    # Given a guestbook broken in the one way the fixture's name says
+    # When every rule runs
+    got, want = only(fixture)
+    # Then exactly the rules its header names fire
+    assert got == want
+
+
+def test_hand_written_guestbook_from_other_registries_is_clean() -> None:
+    # Given a complete guestbook with mirrored images, a digest, named ports and policies
+    got, want = only("guestbook_hand_written")
+    # Then no rule of layers 2-4 fires
+    assert got == want == frozenset()
+
+
+def test_blocked_dns_names_the_flow_and_points_at_the_policy_to_extend() -> None:
+    # Given a frontend policy without DNS egress
+    findings = run(load_situation("frontend_policy_without_dns"))
+    # When the blocked flows are reported
+    [finding] = [f for f in findings if f.rule == "guestbook-flow-blocked"]
+    # Then the one blocked flow is frontend → DNS, reported on the frontend policy's egress
+    assert "Deployment/frontend → DNS:53/UDP" in finding.message
+    assert finding.path.name == "frontend_policy_without_dns.yaml"
+    assert str(finding.ref) == "NetworkPolicy/gb/frontend"
+
+
+def test_redis_open_to_everyone_lists_who_gets_in() -> None:
+    findings = run(load_situation("leader_policy_open_to_everyone"))
+    [finding] = [f for f in findings if f.rule == "guestbook-redis-exposed"]
+    assert "pods in other namespaces" in finding.message
+    assert "clients outside the cluster" in finding.message
+
+
+def test_every_blocked_flow_of_a_deny_all_namespace_is_reported() -> None:
+    # Given the guestbook with nothing but a default-deny policy
+    documents = run(
+        load_situation("guestbook_workloads")
+        + load_situation("guestbook_services")
+        + load_situation("guestbook_policy_default_deny")
+    )
+    blocked = {
+        f.message.split(" is blocked")[0] for f in documents if f.rule == "guestbook-flow-blocked"
+    }
+    # Then each needed flow is reported once
+    assert blocked == {
+        "clients → Deployment/frontend:80",
+        "Deployment/frontend → redis-leader (Deployment/redis-leader):6379",
+        "Deployment/frontend → redis-follower (Deployment/redis-follower):6379",
+        "Deployment/frontend → DNS:53/UDP",
+        "Deployment/redis-follower → redis-leader (Deployment/redis-leader):6379",
+        "Deployment/redis-follower → DNS:53/UDP",
+    }
+
+
+def test_project_dist_keeps_its_guestbook_contracts() -> None:
+    # Given the rendered environments (the policy-carrying ones included)
+    documents = [
+        d for _, docs, _ in reader.load([Path(__file__).parents[1] / "dist"]) for d in docs
+    ]
+    # When the rules run, Then no guestbook contract is broken
+    assert not [f for f in run(documents) if f.rule.startswith("guestbook-")]
