@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+
 from guestbook.validate.documents import read_documents
 from guestbook.validate.model import Document, Finding
 from guestbook.validate.rules import RULES, Layer, Rule, run

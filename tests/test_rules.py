@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from guestbook.validate import documents as reader
 from guestbook.validate.model import Document, Finding, Severity
 from guestbook.validate.rules import RULES, Layer, rule, run
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from rules_fixtures import CORRECTNESS, all_fixtures, expected, fired, load, only
+from tests.rules_fixtures import CORRECTNESS, all_fixtures, expected, fired, load, only
 
 ROOT = Path(__file__).parents[1]
 README = ROOT / "lib" / "guestbook" / "validate" / "rules" / "README.md"

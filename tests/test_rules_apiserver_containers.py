@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from guestbook.validate.rules import run
 from guestbook.validate.rules.apiserver import containers
-from rules_fixtures import deployment, fired, fixtures_for, load, only
+from tests.rules_fixtures import deployment, fired, fixtures_for, load, only
 
 
 @pytest.mark.parametrize("fixture", fixtures_for(containers.RULES))

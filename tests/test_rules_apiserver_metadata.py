@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from guestbook.validate.documents import read_documents
 from guestbook.validate.rules import run
 from guestbook.validate.rules.apiserver import metadata
-from rules_fixtures import document, fired, fixtures_for, load, only
+from tests.rules_fixtures import document, fired, fixtures_for, load, only
 
 
 @pytest.mark.parametrize("fixture", fixtures_for(metadata.RULES))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from guestbook.validate.rules import run
 from guestbook.validate.rules.apiserver import volumes
-from rules_fixtures import document, fired, fixtures_for, only
+from tests.rules_fixtures import document, fired, fixtures_for, only
 
 
 @pytest.mark.parametrize("fixture", fixtures_for(volumes.RULES))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+
 from guestbook.validate.rules import run
 from guestbook.validate.rules.apiserver import workloads
 from guestbook.validate.rules.apiserver.workloads import int_or_percent
-from rules_fixtures import deployment, fired, fixtures_for, only
+from tests.rules_fixtures import deployment, fired, fixtures_for, only
 
 
 @pytest.mark.parametrize("fixture", fixtures_for(workloads.RULES))

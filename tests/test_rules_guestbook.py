@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from guestbook.validate import documents as reader
 from guestbook.validate.rules import guestbook, run
-from rules_fixtures import fixtures_for, load_situation, only
+from tests.rules_fixtures import fixtures_for, load_situation, only
 
 
 @pytest.mark.parametrize("fixture", fixtures_for(guestbook.RULES))

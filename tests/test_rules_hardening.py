@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from guestbook.validate.rules import hardening, run
-from rules_fixtures import ALL_LAYERS, fired, fixtures_for, load_situation, only
+from tests.rules_fixtures import ALL_LAYERS, fired, fixtures_for, load_situation, only
 
 
 @pytest.mark.parametrize("fixture", fixtures_for(hardening.RULES))

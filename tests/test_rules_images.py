@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from guestbook.validate.rules.images import ImageRef, parse_image
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from guestbook.validate.model import Severity
 from guestbook.validate.rules import policy, run
-from rules_fixtures import ALL_LAYERS, fixtures_for, load_situation, only
+from tests.rules_fixtures import ALL_LAYERS, fixtures_for, load_situation, only
 
 
 @pytest.mark.parametrize("fixture", fixtures_for(policy.RULES))

@@ -13,7 +13,7 @@ from guestbook.validate.rules.reachability import (
     pod_endpoint,
     policies,
 )
-from rules_fixtures import deployment, document
+from tests.rules_fixtures import deployment, document
 
 
 def policy(name: str, spec: dict[str, Any], namespace: str = "shop") -> Any:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from guestbook.validate.rules import references, run
-from rules_fixtures import deployment, fixtures_for, load, only
+from tests.rules_fixtures import deployment, fixtures_for, load, only
 
 
 @pytest.mark.parametrize("fixture", fixtures_for(references.RULES))

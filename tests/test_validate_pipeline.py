@@ -22,8 +22,12 @@ def test_the_projects_dist_validates_clean(version: str) -> None:
     # Given the committed dist/ (every environment)
     # When it is validated with every layer against each supported version
     report = validate([ROOT / "dist"], kubernetes_version=version)
-    # Then there is nothing to report, and every file and object was read
-    assert report.findings == ()
+    # Then there is no error, and staging and prod warn only where an image forces it
+    # (Apache runs as root with a writable root filesystem) or a digest cannot be verified
+    assert report.count(Severity.ERROR) == 0
+    production = {f.rule for f in report.findings if f.path.parent.name in ("staging", "prod")}
+    assert production <= {"run-as-non-root", "read-only-root-filesystem", "image-digest"}
+    # and every file and object was read
     assert report.files == len(list((ROOT / "dist").rglob("*.yaml"))) > 0
     assert report.documents == report.files
     assert report.kubernetes_version == version
@@ -31,7 +35,8 @@ def test_the_projects_dist_validates_clean(version: str) -> None:
 
 def test_findings_come_sorted_by_file_and_line_and_each_once() -> None:
     report = validate(
-        [FIXTURES / "several_errors_in_one_object.yaml", FIXTURES / "wrong_type.yaml"]
+        [FIXTURES / "several_errors_in_one_object.yaml", FIXTURES / "wrong_type.yaml"],
+        rules=False,
     )
     keys = [f.sort_key() for f in report.findings]
     assert keys == sorted(keys)
@@ -57,7 +62,7 @@ def test_layers_can_be_turned_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     # Given no tools at all
     monkeypatch.setenv("GUESTBOOK_TOOLS_DIR", str(tmp_path))
     # Then the rule layers alone still run (no kubeconform needed)
-    report = validate([FIXTURES / "unknown_field.yaml"], schema=False)
+    report = validate([FIXTURES / "argocd_application_valid.yaml"], schema=False)
     assert report.findings == ()
     assert report.documents == 1
 

@@ -79,7 +79,7 @@ class GuestbookNetworkPolicies(Construct):
             k8s.NetworkPolicyPeer(ip_block=k8s.IpBlock(cidr=cidr)) for cidr in props.client_cidrs
         ]
 
-        def policy(  # noqa: PLR0917 (a local helper, called positionally four times)
+        def policy(
             construct_id: str,
             name: str,
             component: str,

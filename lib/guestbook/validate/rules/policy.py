@@ -29,6 +29,11 @@ LIMITS_MISSING = warning(
     "container without a memory limit (a CPU limit is deliberately not required)",
 )
 IMAGE_TAG = warning("image-tag", Layer.POLICY, "image without a tag or digest, or tagged latest")
+IMAGE_DIGEST = warning(
+    "image-digest",
+    Layer.POLICY,
+    "image pinned by tag only: the registry can move the tag (run `guestbook pin ENV`)",
+)
 PDB_MISSING = warning(
     "pdb-missing",
     Layer.POLICY,
@@ -50,6 +55,7 @@ RULES = (
     REQUESTS_MISSING,
     LIMITS_MISSING,
     IMAGE_TAG,
+    IMAGE_DIGEST,
     PDB_MISSING,
     NETWORK_POLICY_MISSING,
     RWO_PVC_ROLLING_UPDATE,
@@ -102,19 +108,29 @@ def check_resources(inventory: Inventory) -> Iterator[Finding]:
 
 
 def check_image_tags(inventory: Inventory) -> Iterator[Finding]:
-    """``image-tag``."""
+    """``image-tag`` and ``image-digest``: one finding per image, the worse one."""
     for pod in inventory.pods:
         for container in containers(pod):
             if container.image is None:
                 continue
             ref = parse_image(container.image)
-            if ref.digest is None and ref.tag in (None, "latest"):
+            if ref.digest is not None:
+                continue
+            where = (*container.path, "image")
+            if ref.tag in (None, "latest"):
                 what = "is tagged latest" if ref.tag else "has no tag"
                 yield IMAGE_TAG.at(
                     pod.doc,
                     f"image {container.image!r} of {container.label} {what}",
-                    field_path=(*container.path, "image"),
+                    field_path=where,
                     hint="pin a version tag or a digest so every rollout runs the same image",
+                )
+            else:
+                yield IMAGE_DIGEST.at(
+                    pod.doc,
+                    f"image {container.image!r} of {container.label} is pinned by tag only",
+                    field_path=where,
+                    hint="pin it by digest: `guestbook pin ENV` writes repo:tag@sha256:...",
                 )
 
 
