@@ -78,7 +78,8 @@ $(REGISTRY_BINARIES) &: $(REGISTRY_TOOLS)/go.mod $(REGISTRY_TOOLS)/go.sum $(wild
 synth: setup ## render every environment into dist/, then validate it
 	$(BIN)/guestbook schema --output environments/overlay.schema.json
 	$(BIN)/guestbook synth
-	$(BIN)/guestbook validate dist
+	$(BIN)/guestbook graph prod --readme README.md
+	$(BIN)/guestbook validate --quiet dist
 
 validate: setup ## validate dist/ against the target Kubernetes version
 	$(BIN)/guestbook validate dist

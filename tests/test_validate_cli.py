@@ -81,3 +81,13 @@ def test_machine_formats_report_the_failure(output_format: str) -> None:
     run = guestbook("--format", output_format, str(FIXTURES / "removed_api_version.yaml"))
     assert run.returncode == 1
     assert "extensions/v1beta1" in run.stdout
+
+
+def test_quiet_lists_only_failing_findings_but_counts_the_rest() -> None:
+    # Given dist/ (warnings but no errors), When validated quietly
+    run = guestbook("--quiet")
+    # Then only the summary is printed, and it says what was left out
+    assert run.returncode == 0
+    [line] = run.stdout.splitlines()
+    assert line.startswith("ok: 0 errors, ")
+    assert "below --fail-on not listed" in line

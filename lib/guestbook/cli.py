@@ -132,6 +132,12 @@ def validate(
     fail_on: Annotated[
         Severity, typer.Option("--fail-on", help="Exit 1 on findings this bad or worse.")
     ] = Severity.ERROR,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="Text format: list only findings at or above --fail-on."
+        ),
+    ] = False,
 ) -> None:
     """Check manifests the way the API server would, offline: kubeconform, then the rules.
 
@@ -145,6 +151,7 @@ def validate(
             kubernetes_version=kubernetes_version,
             output_format=output_format,
             fail_on=fail_on,
+            quiet=quiet,
         )
     raise SystemExit(code)
 
@@ -200,6 +207,36 @@ def pin(
         changes = pin_environment(environment, keys, client.resolve, dry_run=dry_run)
     for line in report(changes, environment.source, dry_run=dry_run):
         print(line)
+
+
+@app.command()
+def graph(
+    env: Annotated[str, typer.Argument(help="Environment to draw (a folder of the output).")],
+    dist: Annotated[Path, typer.Option("--dist", help="Rendered output folder to read.")] = Path(
+        "dist"
+    ),
+    readme: Annotated[
+        Path | None,
+        typer.Option(
+            "--readme",
+            help="Write the diagram into this Markdown file, between its "
+            "'guestbook graph ENV' markers, instead of printing it.",
+        ),
+    ] = None,
+) -> None:
+    """Print a Mermaid diagram of ENV: workloads, Services, PVCs, and allowed traffic."""
+    with user_errors():
+        from guestbook.graph import environment_graph, replace_block
+
+        diagram = environment_graph(dist, env)
+        if readme is None:
+            sys.stdout.write(diagram)
+            return
+        try:
+            text = readme.read_text(encoding="utf-8")
+            readme.write_text(replace_block(text, env, diagram), encoding="utf-8")
+        except OSError as err:
+            raise GuestbookError(f"{readme}: {err.strerror}") from None
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from guestbook.validate.model import Severity
-from guestbook.validate.output import FORMATS
+from guestbook.validate.output import FORMATS, text
 from guestbook.validate.pipeline import validate
 from guestbook.validate.progress import SlowProgress
 
@@ -31,6 +31,7 @@ def run(
     kubernetes_version: str,
     output_format: OutputFormat = OutputFormat.TEXT,
     fail_on: Severity = Severity.ERROR,
+    quiet: bool = False,
 ) -> int:
     """Validate ``paths``, print the report on stdout and return the exit code (0 or 1).
 
@@ -41,5 +42,8 @@ def run(
         report = validate(paths, kubernetes_version=kubernetes_version, progress=progress)
     finally:
         progress.close()
-    sys.stdout.write(FORMATS[output_format.value](report, fail_on))
+    if quiet and output_format is OutputFormat.TEXT:
+        sys.stdout.write(text.write(report, fail_on, only_failing=True))
+    else:
+        sys.stdout.write(FORMATS[output_format.value](report, fail_on))
     return EXIT_FINDINGS if report.failed(fail_on) else EXIT_OK

@@ -13,14 +13,19 @@ from guestbook.validate.model import Report, Severity
 from guestbook.validate.output.summary import summary
 
 
-def write(report: Report, fail_on: Severity) -> str:
-    """The text report."""
+def write(report: Report, fail_on: Severity, *, only_failing: bool = False) -> str:
+    """The text report; ``only_failing`` counts findings below ``fail_on`` without listing them."""
     lines: list[str] = []
-    for f in report.findings:
+    shown = [f for f in report.findings if not only_failing or f.severity.rank >= fail_on.rank]
+    for f in shown:
         lines.append(
             f"{f.path.as_posix()}:{f.line}: {f.severity.value} [{f.rule}] {f.ref}: {f.message}"
         )
         if f.hint:
             lines.append(f"  hint: {f.hint}")
-    lines.append(summary(report, fail_on))
+    hidden = len(report.findings) - len(shown)
+    note = (
+        f" ({hidden} below --fail-on not listed; run without --quiet to see them)" if hidden else ""
+    )
+    lines.append(summary(report, fail_on) + note)
     return "\n".join(lines) + "\n"

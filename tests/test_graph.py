@@ -1,0 +1,59 @@
+"""`guestbook graph`: the environment as a Mermaid diagram, traffic from the real policies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guestbook.errors import GuestbookError
+from guestbook.graph import README_END, README_START, environment_graph, replace_block
+from tests.conftest import ROOT
+
+
+def test_readme_shows_the_current_prod_diagram() -> None:
+    # Given the committed README and dist/prod, Then the README's diagram is the generated one
+    readme = (ROOT / "README.md").read_text()
+    expected = replace_block(readme, "prod", environment_graph(ROOT / "dist", "prod"))
+    assert readme == expected, "README diagram is stale: run `make synth`"
+
+
+def test_prod_diagram_draws_exactly_the_allowed_flows() -> None:
+    diagram = environment_graph(ROOT / "dist", "prod")
+    flows = {line.strip() for line in diagram.splitlines() if " -. " in line}
+    assert "outside -. TCP 80 .-> Deployment_frontend" in flows
+    assert "Deployment_frontend -. TCP 6379 .-> Deployment_redis_leader" in flows
+    assert "Deployment_redis_follower -. TCP 6379 .-> Deployment_redis_leader" in flows
+    assert "Deployment_redis_follower -. UDP 53 .-> dns" in flows
+    # Nothing from outside or other namespaces reaches Redis itself, and the leader sends nothing
+    assert not [f for f in flows if "6379" in f and f.startswith(("outside", "other_"))]
+    assert not [f for f in flows if f.startswith("Deployment_redis_leader")]
+
+
+def test_diagram_shows_claims_services_and_autoscaling() -> None:
+    prod = environment_graph(ROOT / "dist", "prod")
+    staging = environment_graph(ROOT / "dist", "staging")
+    assert "PVC_redis_leader_data[(PVC redis-leader-data<br/>10Gi)]" in prod
+    assert "Deployment_redis_leader --- PVC_redis_leader_data" in prod
+    assert "Service_frontend{{Service frontend<br/>LoadBalancer :80}}" in prod
+    assert "Service_frontend --> Deployment_frontend" in prod
+    assert "Deployment frontend<br/>2 to 4 pods (HPA)" in staging
+
+
+def test_without_network_policies_the_diagram_says_everything_is_open() -> None:
+    diagram = environment_graph(ROOT / "dist", "dev")
+    assert "outside -. no NetworkPolicy: any traffic .-> namespace" in diagram
+    assert "6379 .->" not in diagram
+
+
+def test_unknown_environment_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(GuestbookError, match="no rendered environment 'qa'"):
+        environment_graph(tmp_path, "qa")
+
+
+def test_replace_block_needs_its_markers() -> None:
+    with pytest.raises(GuestbookError, match="markers for 'prod' not found"):
+        replace_block("# no markers\n", "prod", "flowchart LR\n")
+    text = f"a\n{README_START.format(env='prod')}\nold\n{README_END.format(env='prod')}\nb\n"
+    assert "old" not in replace_block(text, "prod", "flowchart LR\n")
+    assert replace_block(text, "prod", "flowchart LR\n").startswith("a\n")
