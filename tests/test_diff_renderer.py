@@ -91,8 +91,11 @@ def test_output_that_is_not_kubernetes_objects_is_a_user_error(tmp_path: Path) -
         render_tree(repo.root, "the working tree")
 
 
-def test_rendering_the_working_tree_writes_no_bytecode_into_it(tmp_path: Path) -> None:
-    # Given a tree whose main.py imports a module from lib/
+def test_rendering_the_working_tree_writes_no_bytecode_into_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a tree whose main.py imports a module from lib/, and Python free to write bytecode
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
     tree = tmp_path / "tree"
     (tree / "lib").mkdir(parents=True)
     (tree / "main.py").write_text(STAMPED_MAIN)
