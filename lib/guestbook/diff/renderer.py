@@ -35,7 +35,7 @@ def render_tree(tree: Path, what: str, *, write_bytecode: bool = True) -> dict[s
     ``write_bytecode`` off, Python writes no ``__pycache__`` into the tree.
     """
     if not (tree / "main.py").is_file():
-        raise GuestbookError(f"cannot render {what}: {tree} has no main.py")
+        raise GuestbookError(f"cannot render {what}: it has no main.py")
     with tempfile.TemporaryDirectory(prefix="guestbook-diff-render-") as scratch:
         outdir = Path(scratch) / "dist"
         env = _environment(tree, outdir, write_bytecode=write_bytecode)
