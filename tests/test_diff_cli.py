@@ -98,9 +98,10 @@ def test_an_added_and_a_removed_environment(tmp_path: Path, run: Any) -> None:
     data = as_json(run(repo.root, "--format", "json"))
     # Then qa is new with all its objects added, and dev is gone with all its objects
     by_name = {env["name"]: env for env in data["environments"]}
+    dev_objects = len(list((repo.root / "dist" / "dev").glob("*.yaml")))
     assert (by_name["qa"]["status"], by_name["dev"]["status"]) == ("added", "removed")
-    assert by_name["qa"]["totals"] == {"added": 6, "changed": 0, "removed": 0}
-    assert by_name["dev"]["totals"] == {"added": 0, "changed": 0, "removed": 6}
+    assert by_name["qa"]["totals"] == {"added": dev_objects, "changed": 0, "removed": 0}
+    assert by_name["dev"]["totals"] == {"added": 0, "changed": 0, "removed": dev_objects}
     assert by_name["prod"]["status"] == "unchanged"
     # And Argo CD's Application for dev is replaced by one for qa, its project's fence moved
     assert sorted(objects(data)["argocd"]) == [
