@@ -252,6 +252,28 @@ def test_environments_on_one_side_only_are_added_or_removed() -> None:
     ]
 
 
+def test_a_multi_line_value_diffs_line_by_line() -> None:
+    # Given a ConfigMap whose config file changes in one line
+    base, head = (
+        config_file("maxmemory 100mb\nappendonly no\n"),
+        config_file("maxmemory 200mb\nappendonly no\n"),
+    )
+    # When diffing
+    diff = diff_object("dev", base, head)
+    # Then the unified diff shows that line, not the whole value on one line
+    assert diff is not None
+    assert "-    maxmemory 100mb\n+    maxmemory 200mb\n     appendonly no\n" in diff.unified
+
+
+def config_file(text: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "redis"},
+        "data": {"redis.conf": text},
+    }
+
+
 def test_two_objects_with_one_identity_are_an_error() -> None:
     # Given an environment that renders the same object twice
     # When diffing / Then the user is told which object

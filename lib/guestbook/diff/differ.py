@@ -322,6 +322,16 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # Multi-line strings (configs, rules) as literal blocks, so the diff shows the changed line.
+    return dumper.represent_scalar(
+        "tag:yaml.org,2002:str", value, style="|" if "\n" in value else None
+    )
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def to_yaml(manifest: Manifest) -> str:
     """An object as block YAML, in its own key order (as the renderer writes it)."""
     return yaml.dump(
