@@ -170,10 +170,6 @@ def test_only_the_named_environments(tmp_path: Path, run: Any) -> None:
         )
     data = as_json(run(repo.root, "--env", "prod", "--format", "json"))
     assert [env["name"] for env in data["environments"]] == ["prod"]
-    # And an unknown environment is a user error
-    result = run(repo.root, "--env", "nope")
-    assert result.exit_code == 2
-    assert "no environment 'nope' in the base or the working tree" in result.stderr
 
 
 def test_a_broken_overlay_is_a_render_error_with_exit_2(tmp_path: Path, run: Any) -> None:
@@ -248,6 +244,16 @@ def test_secret_values_never_appear_in_any_format(
     assert "data.password" in result.stdout and "stringData.dsn" in result.stdout
     for secret in ("b2xkcGFzcw", "bmV3cGFzcw", "oldpass", "newpass"):
         assert secret not in result.output
+
+
+def test_an_unknown_environment_exits_2(tmp_path: Path, run: Any) -> None:
+    # Given a repository with dev only / When diffing --env nope / Then it says what exists
+    repo = static_repo(tmp_path / "repo", {"dev/a.yaml": CONFIG_MAP % "a"})
+    result = run(repo.root, "--env", "nope")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: no environment 'nope' in the base or the working tree; expected one of: dev\n"
+    )
 
 
 def test_a_bad_ref_exits_2_with_one_message(tmp_path: Path) -> None:
