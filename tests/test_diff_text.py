@@ -63,3 +63,18 @@ def test_color_only_when_asked() -> None:
     text = format_text(report, color=True)
     assert "\033[32m+  replicas: 2\033[0m" in text
     assert "\033[31m-  replicas: 1\033[0m" in text
+
+
+def test_every_field_change_stays_on_one_line() -> None:
+    # Given a multi-line config value that changes
+    def config(text: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "c"},
+            "data": {"f": text},
+        }
+
+    report = report_of({"dev": [config("a: 1\nb: 2\n")]}, {"dev": [config("a: 1\nb: 3\n")]})
+    # When writing text / Then the change line escapes the newlines
+    assert '      ~ data.f: "a: 1\\nb: 2\\n" → "a: 1\\nb: 3\\n"\n' in format_text(report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
@@ -20,6 +21,8 @@ def format_value(value: Any, width: int = VALUE_WIDTH) -> str:
         value, default_flow_style=True, width=1_000_000, allow_unicode=True, sort_keys=False
     )
     text = text.removesuffix("\n").removesuffix("\n...").strip()
+    if "\n" in text:  # multi-line strings: JSON escapes keep them on one line
+        text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
