@@ -107,6 +107,7 @@ lint: setup ## ruff, ruff format, mypy (strict on lib/), checkov on dist/prod
 bench: setup ## benchmarks (not tests): print timings
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/validate.py
+	$(BIN)/python bench/diff.py
 
 clean: ## remove installed tools and caches (not dist/)
 	rm -rf $(VENV) node_modules .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis

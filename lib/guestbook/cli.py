@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -237,6 +237,46 @@ def graph(
             readme.write_text(replace_block(text, env, diagram), encoding="utf-8")
         except OSError as err:
             raise GuestbookError(f"{readme}: {err.strerror}") from None
+
+
+@app.command()
+def diff(
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="Git revision to compare with. Default: the merge base with the default "
+            "branch (origin/HEAD, else main or master), or HEAD when there is none.",
+        ),
+    ] = None,
+    env: Annotated[
+        list[str] | None,
+        typer.Option("--env", help="Compare only this environment (repeatable). Default: all."),
+    ] = None,
+    output_format: Annotated[
+        Literal["text", "markdown", "json"],
+        typer.Option(
+            "--format", help="text (colored on a terminal), markdown (a PR comment) or json."
+        ),
+    ] = "text",
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help="Exit with 1 when anything changed, 0 when not.")
+    ] = False,
+) -> None:
+    """Show what the working tree changes in the rendered manifests of each environment.
+
+    The base is rendered by its own code in a temporary git worktree; your
+    files, index and dist/ are left alone.
+    """
+    with user_errors():
+        from guestbook.diff.compare import compare
+        from guestbook.diff.output import format_report, use_color
+
+        report = compare(Path.cwd(), base, env or ())
+        text = format_report(report, output_format, color=use_color(sys.stdout))
+    sys.stdout.write(text)
+    if exit_code and report.has_changes:
+        raise typer.Exit(EXIT_FINDINGS)
 
 
 def main() -> None:

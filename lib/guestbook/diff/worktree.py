@@ -1,0 +1,138 @@
+"""Git at the edge: find the repository, resolve the base, check it out in a temporary worktree.
+
+Only read-only git commands run against the user's checkout; the base is
+checked out with ``git worktree add --detach`` into a temporary folder, which
+is removed again even when rendering fails. The user's files, index and
+``dist/`` are never written.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from guestbook.diff.model import Revision
+from guestbook.errors import GuestbookError
+
+DEFAULT_BRANCHES = ("main", "master", "origin/main", "origin/master")
+"""Tried in order when ``origin/HEAD`` does not name the default branch."""
+
+GIT_TIMEOUT_S = 120
+
+
+@dataclass(frozen=True)
+class Repository:
+    """The git working tree the user runs in."""
+
+    root: Path
+    """Top-level folder of the working tree."""
+
+
+def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
+    try:
+        return subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT_S,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise GuestbookError("git not found; install git to compare manifests") from None
+    except subprocess.TimeoutExpired:
+        raise GuestbookError(f"git {args[0]} took longer than {GIT_TIMEOUT_S} s") from None
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def find_repository(cwd: Path) -> Repository:
+    """The working tree that contains ``cwd``."""
+    done = _git(cwd, "rev-parse", "--show-toplevel")
+    if done.returncode != 0:
+        reason = _first_line(done.stderr) or "not a git repository"
+        raise GuestbookError(f"{cwd}: not inside a git working tree ({reason})")
+    return Repository(Path(done.stdout.strip()))
+
+
+def _commit_of(repo: Repository, ref: str) -> str | None:
+    done = _git(
+        repo.root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"
+    )
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def resolve(repo: Repository, ref: str) -> Revision:
+    """The commit ``ref`` names; an unknown ref is a user error."""
+    commit = _commit_of(repo, ref)
+    if commit is None:
+        raise GuestbookError(
+            f"unknown git revision {ref!r}: pass a branch, tag or commit "
+            "(in CI, fetch history with fetch-depth: 0 so that origin/<base> exists)"
+        )
+    return Revision(ref, commit)
+
+
+def default_branch(repo: Repository) -> str | None:
+    """``origin/HEAD``'s branch, else the first of :data:`DEFAULT_BRANCHES` that exists."""
+    done = _git(repo.root, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD")
+    if done.returncode == 0 and done.stdout.strip():
+        return done.stdout.strip()
+    return next((name for name in DEFAULT_BRANCHES if _commit_of(repo, name)), None)
+
+
+def default_base(repo: Repository) -> Revision:
+    """The merge base of ``HEAD`` with the default branch, or ``HEAD`` when there is none."""
+    head = _commit_of(repo, "HEAD")
+    if head is None:
+        raise GuestbookError("the repository has no commit yet: there is no base to compare with")
+    branch = default_branch(repo)
+    if branch is not None:
+        done = _git(repo.root, "merge-base", "HEAD", branch)
+        if done.returncode == 0 and done.stdout.strip():
+            return Revision(f"merge base with {branch}", done.stdout.strip())
+    return Revision("HEAD", head)
+
+
+@contextmanager
+def checkout(repo: Repository, commit: str) -> Iterator[Path]:
+    """Check ``commit`` out into a temporary detached worktree; remove it afterwards.
+
+    Hooks are disabled for the checkout: a post-checkout hook has no business
+    running for a throwaway tree.
+    """
+    parent = Path(tempfile.mkdtemp(prefix="guestbook-diff-"))
+    tree = parent / "base"
+    try:
+        done = _git(
+            repo.root,
+            "-c",
+            "core.hooksPath=/dev/null",
+            "worktree",
+            "add",
+            "--detach",
+            "--quiet",
+            str(tree),
+            commit,
+        )
+        if done.returncode != 0:
+            reason = _first_line(done.stderr)
+            raise GuestbookError(
+                f"cannot check out {commit[:12]} in a temporary worktree: {reason}"
+            )
+        yield tree
+    finally:
+        _git(repo.root, "worktree", "remove", "--force", "--force", str(tree))
+        shutil.rmtree(parent, ignore_errors=True)
+        # If removal failed half-way, forget the registration of the deleted folder.
+        _git(repo.root, "worktree", "prune")

@@ -1,0 +1,295 @@
+"""`guestbook diff` end to end, on real git repositories in a temp folder."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from guestbook.cli import app
+from tests.diff_repos import Repo, project_repo, static_repo
+
+GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Run `guestbook diff ARGS` in a folder, in-process."""
+
+    def run(cwd: Path, *args: str) -> Result:
+        monkeypatch.chdir(cwd)
+        return CliRunner().invoke(app, ["diff", *args])
+
+    return run
+
+
+def as_json(result: Result) -> dict[str, Any]:
+    assert result.exit_code in (0, 1), result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def objects(data: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    """Environment → [(status, "Kind/name")] of the objects that differ."""
+    return {
+        env["name"]: [(o["status"], f"{o['kind']}/{o['name']}") for o in env["objects"]]
+        for env in data["environments"]
+    }
+
+
+# --- the project itself --------------------------------------------------------
+
+
+def test_no_change_is_empty_and_exits_0_even_with_exit_code(tmp_path: Path, run: Any) -> None:
+    # Given a copy of the project with nothing changed since the last commit
+    repo = project_repo(tmp_path / "repo")
+    # When diffing with --exit-code
+    result = run(repo.root, "--exit-code", "--format", "json")
+    # Then every environment is compared and none changed
+    data = as_json(result)
+    assert result.exit_code == 0
+    assert data["has_changes"] is False
+    assert {env["name"]: env["status"] for env in data["environments"]} == {
+        "argocd": "unchanged",
+        "dev": "unchanged",
+        "prod": "unchanged",
+        "staging": "unchanged",
+        "tutorial": "unchanged",
+    }
+
+
+def test_a_one_field_overlay_change_changes_one_object_in_one_environment(
+    tmp_path: Path, run: Any
+) -> None:
+    # Given prod's frontend replicas raised from 5 to 12, not committed
+    repo = project_repo(tmp_path / "repo")
+    repo.write("environments/prod.yaml", repo.read("environments/prod.yaml").replace(
+        "replicas: 5", "replicas: 12"
+    ))  # fmt: skip
+    # When diffing
+    result = run(repo.root, "--format", "json", "--exit-code")
+    # Then exactly prod's frontend Deployment changed, in that one field, and the exit code is 1
+    data = as_json(result)
+    assert result.exit_code == 1
+    assert data["totals"] == {"added": 0, "changed": 1, "removed": 0}
+    [env] = [env for env in data["environments"] if env["objects"]]
+    [obj] = env["objects"]
+    assert (env["name"], obj["kind"], obj["name"]) == ("prod", "Deployment", "frontend")
+    assert [(c["path"], c["before"], c["after"]) for c in obj["changes"]] == [
+        ("spec.replicas", 5, 12)
+    ]
+    # And the text format says it the way a reviewer reads it
+    text = run(repo.root).stdout
+    assert "prod: 1 changed\n  ~ Deployment.apps/guestbook-prod/frontend\n" in text
+    assert "      ~ spec.replicas: 5 → 12\n" in text
+
+
+def test_an_added_and_a_removed_environment(tmp_path: Path, run: Any) -> None:
+    # Given dev's overlay renamed to qa, not committed
+    repo = project_repo(tmp_path / "repo")
+    (repo.root / "environments" / "dev.yaml").rename(repo.root / "environments" / "qa.yaml")
+    # When diffing
+    data = as_json(run(repo.root, "--format", "json"))
+    # Then qa is new with all its objects added, and dev is gone with all its objects
+    by_name = {env["name"]: env for env in data["environments"]}
+    dev_objects = len(list((repo.root / "dist" / "dev").glob("*.yaml")))
+    assert (by_name["qa"]["status"], by_name["dev"]["status"]) == ("added", "removed")
+    assert by_name["qa"]["totals"] == {"added": dev_objects, "changed": 0, "removed": 0}
+    assert by_name["dev"]["totals"] == {"added": 0, "changed": 0, "removed": dev_objects}
+    assert by_name["prod"]["status"] == "unchanged"
+    # And Argo CD's Application for dev is replaced by one for qa, its project's fence moved
+    assert sorted(objects(data)["argocd"]) == [
+        ("added", "Application/guestbook-qa"),
+        ("changed", "AppProject/guestbook"),
+        ("removed", "Application/guestbook-dev"),
+    ]
+
+
+def test_the_base_is_rendered_by_its_own_code(tmp_path: Path, run: Any) -> None:
+    # Given a commit that changed the frontend image in the library code,
+    # and a working tree that puts the old code back
+    repo = project_repo(tmp_path / "repo")
+    config = "lib/guestbook/config.py"
+    original = repo.read(config)
+    repo.write(config, original.replace("gb-frontend:v5", "gb-frontend:v6"))
+    repo.commit("frontend v6")
+    repo.write(config, original)
+    # When diffing against that commit
+    data = as_json(run(repo.root, "--base", "HEAD", "--format", "json"))
+    # Then every environment's frontend goes from v6 (the base's code) back to v5
+    for name in ("dev", "prod", "staging", "tutorial"):
+        assert objects(data)[name] == [("changed", "Deployment/frontend")]
+    change = data["environments"][1]["objects"][0]["changes"][0]
+    assert change["path"] == "spec.template.spec.containers[name=php-redis].image"
+    assert (change["before"], change["after"]) == (
+        "us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v6",
+        "us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v5",
+    )
+
+
+def test_the_users_tree_index_and_dist_are_untouched(
+    tmp_path: Path, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given uncommitted, staged and untracked changes, an edited dist/, and a temp folder to watch
+    repo = project_repo(tmp_path / "repo")
+    repo.write("environments/prod.yaml", repo.read("environments/prod.yaml") + "\n# edited\n")
+    repo.write("environments/staging.yaml", repo.read("environments/staging.yaml") + "# staged\n")
+    repo.git("add", "environments/staging.yaml")
+    repo.write("notes.txt", "untracked\n")
+    repo.write("dist/dev/service-frontend.yaml", "# hand-edited\n")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)  # the diff must not rely on it
+    before = repo.snapshot()
+    status = repo.git("status", "--porcelain")
+    # When diffing
+    result = run(repo.root)
+    assert result.exit_code == 0, result.output
+    # Then every file, the index and the worktree list are byte for byte as they were
+    assert repo.snapshot() == before
+    assert repo.git("status", "--porcelain") == status
+    assert len(repo.worktrees()) == 1
+    # And no temp folder is left behind
+    assert list(scratch.iterdir()) == []
+
+
+def test_only_the_named_environments(tmp_path: Path, run: Any) -> None:
+    # Given changes in dev and prod / When diffing --env prod / Then only prod is compared
+    repo = project_repo(tmp_path / "repo")
+    for name in ("dev", "prod"):
+        repo.write(
+            f"environments/{name}.yaml",
+            repo.read(f"environments/{name}.yaml") + "labels: {team: a}\n",
+        )
+    data = as_json(run(repo.root, "--env", "prod", "--format", "json"))
+    assert [env["name"] for env in data["environments"]] == ["prod"]
+
+
+def test_a_broken_overlay_is_a_render_error_with_exit_2(tmp_path: Path, run: Any) -> None:
+    # Given an overlay with a negative replica count
+    repo = project_repo(tmp_path / "repo")
+    repo.write("environments/dev.yaml", "frontend:\n  replicas: -1\n")
+    # When diffing / Then the render error is shown once, with the overlay's message
+    result = run(repo.root)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: cannot render the working tree: main.py exited with 2")
+    assert "environments/dev.yaml:2: frontend.replicas" in result.stderr
+    assert "Traceback" not in result.output
+
+
+# --- small repositories (a stand-in main.py that publishes fixed manifests) --------
+
+CONFIG_MAP = (
+    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: shop}\ndata: {k: v}\n"
+)
+
+SECRET = """\
+apiVersion: v1
+kind: Secret
+metadata: {name: db, namespace: shop}
+data:
+  password: %s
+stringData:
+  dsn: postgres://app:%s@db/app
+"""
+
+
+def test_added_removed_and_moved_objects(tmp_path: Path, run: Any) -> None:
+    # Given dev with objects a (alone in a file) and b
+    repo = static_repo(
+        tmp_path / "repo",
+        {"dev/a.yaml": CONFIG_MAP % "a", "dev/b.yaml": CONFIG_MAP % "b"},
+    )
+    # When a moves into another file, b is deleted and c is added
+    (repo.root / "manifests/dev/a.yaml").unlink()
+    (repo.root / "manifests/dev/b.yaml").unlink()
+    repo.write("manifests/dev/all.yaml", CONFIG_MAP % "a" + "---\n" + CONFIG_MAP % "c")
+    data = as_json(run(repo.root, "--format", "json"))
+    # Then b is removed and c added; a, which only moved, is no change
+    assert objects(data) == {"dev": [("removed", "ConfigMap/b"), ("added", "ConfigMap/c")]}
+
+
+def test_reordered_containers_are_no_change_but_one_env_var_is(tmp_path: Path, run: Any) -> None:
+    # Given a Deployment fixture, committed, then the same pod reordered with one env var changed
+    fixtures = Path(__file__).parent / "fixtures" / "diff"
+    base, head = (fixtures / "one_env_var_changed.yaml").read_text().split("---\n")
+    repo = static_repo(tmp_path / "repo", {"dev/deployment.yaml": base})
+    repo.write("manifests/dev/deployment.yaml", head)
+    # When diffing / Then the one env var is the only change
+    data = as_json(run(repo.root, "--format", "json"))
+    [obj] = data["environments"][0]["objects"]
+    assert [c["path"] for c in obj["changes"]] == [
+        "spec.template.spec.containers[name=web].env[name=B].value"
+    ]
+
+
+@pytest.mark.parametrize("output_format", ["text", "markdown", "json"])
+def test_secret_values_never_appear_in_any_format(
+    tmp_path: Path, run: Any, output_format: str
+) -> None:
+    # Given a Secret whose password (and the DSN holding it) is rotated
+    repo = static_repo(tmp_path / "repo", {"dev/secret.yaml": SECRET % ("b2xkcGFzcw==", "oldpass")})
+    repo.write("manifests/dev/secret.yaml", SECRET % ("bmV3cGFzcw==", "newpass"))
+    # When diffing in this format
+    result = run(repo.root, "--format", output_format)
+    # Then the changed keys show, the values (encoded or not) never do
+    assert result.exit_code == 0, result.output
+    assert "data.password" in result.stdout and "stringData.dsn" in result.stdout
+    for secret in ("b2xkcGFzcw", "bmV3cGFzcw", "oldpass", "newpass"):
+        assert secret not in result.output
+
+
+def test_an_unknown_environment_exits_2(tmp_path: Path, run: Any) -> None:
+    # Given a repository with dev only / When diffing --env nope / Then it says what exists
+    repo = static_repo(tmp_path / "repo", {"dev/a.yaml": CONFIG_MAP % "a"})
+    result = run(repo.root, "--env", "nope")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: no environment 'nope' in the base or the working tree; expected one of: dev\n"
+    )
+
+
+def test_a_bad_ref_exits_2_with_one_message(tmp_path: Path) -> None:
+    # Given a repository / When the real command gets a ref that does not exist
+    repo = static_repo(tmp_path / "repo", {"dev/a.yaml": CONFIG_MAP % "a"})
+    done = subprocess.run(
+        [GUESTBOOK, "diff", "--base", "no-such-branch"],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # Then it exits 2 with one line and no traceback
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith("error: unknown git revision 'no-such-branch'")
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_outside_a_git_repository_exits_2(tmp_path: Path, run: Any) -> None:
+    # Given a folder outside any repository / When diffing / Then it says so, exit 2
+    result = run(tmp_path)
+    assert result.exit_code == 2
+    assert "not inside a git working tree" in result.stderr
+
+
+def test_a_base_that_fails_to_render_leaves_no_worktree(tmp_path: Path, run: Any) -> None:
+    # Given a base commit whose main.py fails, fixed in the working tree
+    repo = static_repo(tmp_path / "repo", {"dev/a.yaml": CONFIG_MAP % "a"})
+    good_main = repo.read("main.py")
+    repo.write("main.py", "raise SystemExit('boom')\n")
+    repo.commit("broken")
+    repo.write("main.py", good_main)
+    # When diffing against it
+    result = run(repo.root, "--base", "HEAD")
+    # Then the error names the base, and the temporary worktree is gone
+    assert result.exit_code == 2
+    assert "error: cannot render base HEAD (" in result.stderr and "boom" in result.stderr
+    assert len(Repo(repo.root).worktrees()) == 1

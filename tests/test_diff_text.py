@@ -1,0 +1,80 @@
+"""Terminal text: a line per environment, objects with field changes and diffs, color on a TTY."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from guestbook.diff.differ import diff_environments
+from guestbook.diff.model import DiffReport, Revision
+from guestbook.diff.output.text import format_text
+
+
+def report_of(base: dict[str, list[Any]], head: dict[str, list[Any]]) -> DiffReport:
+    return DiffReport(
+        Revision("main", "b" * 40), Revision("working tree"), diff_environments(base, head)
+    )
+
+
+def deployment(replicas: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "frontend", "namespace": "shop"},
+        "spec": {"replicas": replicas},
+    }
+
+
+def test_a_change_shows_its_environment_object_field_and_diff() -> None:
+    # Given replicas going from 5 to 12 in prod, dev unchanged
+    report = report_of(
+        {"dev": [deployment(1)], "prod": [deployment(5)]},
+        {"dev": [deployment(1)], "prod": [deployment(12)]},
+    )
+    # When writing text without color
+    text = format_text(report)
+    # Then it reads top-down: sides, environments, object, field, diff, summary
+    assert text.splitlines()[0] == "Manifest diff: base main (bbbbbbbbbbbb) → head working tree"
+    assert "dev: no changes\nprod: 1 changed\n  ~ Deployment.apps/shop/frontend\n" in text
+    assert "      ~ spec.replicas: 5 → 12\n" in text
+    assert "      -  replicas: 5\n      +  replicas: 12\n" in text
+    assert text.endswith("Summary: 0 objects added, 1 changed, 0 removed.\n")
+    assert "\033[" not in text
+
+
+def test_added_and_removed_environments_are_named_as_such() -> None:
+    # Given an environment only in head and one only in base
+    report = report_of({"old": [deployment(1)]}, {"new": [deployment(1)]})
+    # When writing text / Then both are marked
+    text = format_text(report)
+    assert "new (new environment): 1 added\n  + Deployment.apps/shop/frontend\n" in text
+    assert "old (removed environment): 1 removed\n  - Deployment.apps/shop/frontend\n" in text
+    assert "Summary: 1 environment added, 1 removed; 1 object added, 0 changed, 1 removed." in text
+
+
+def test_no_change_says_so() -> None:
+    # Given identical sides / When writing text / Then one line says nothing changed
+    text = format_text(report_of({"dev": [deployment(1)]}, {"dev": [deployment(1)]}))
+    assert text.endswith("dev: no changes\n\nNo changes in 1 environment.\n")
+
+
+def test_color_only_when_asked() -> None:
+    # Given a change / When writing with color / Then added and removed lines are green and red
+    report = report_of({"dev": [deployment(1)]}, {"dev": [deployment(2)]})
+    text = format_text(report, color=True)
+    assert "\033[32m+  replicas: 2\033[0m" in text
+    assert "\033[31m-  replicas: 1\033[0m" in text
+
+
+def test_every_field_change_stays_on_one_line() -> None:
+    # Given a multi-line config value that changes
+    def config(text: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "c"},
+            "data": {"f": text},
+        }
+
+    report = report_of({"dev": [config("a: 1\nb: 2\n")]}, {"dev": [config("a: 1\nb: 3\n")]})
+    # When writing text / Then the change line escapes the newlines
+    assert '      ~ data.f: "a: 1\\nb: 2\\n" → "a: 1\\nb: 3\\n"\n' in format_text(report)

@@ -1,0 +1,128 @@
+"""The git edge: finding the repository, choosing the base, a throwaway worktree."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from guestbook.diff.worktree import checkout, default_base, find_repository, resolve
+from guestbook.errors import GuestbookError
+from tests.diff_repos import Repo
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    repo = Repo.init(tmp_path / "repo")
+    repo.write("file.txt", "one\n")
+    repo.commit("one")
+    return repo
+
+
+def test_outside_a_git_repository_is_a_user_error(tmp_path: Path) -> None:
+    # Given a folder that is not in a git repository / When looking for one / Then it says so
+    with pytest.raises(GuestbookError, match="not inside a git working tree"):
+        find_repository(tmp_path)
+
+
+def test_a_ref_resolves_to_its_commit(repo: Repo) -> None:
+    # Given a tag / When resolving it / Then its full commit id comes back
+    repo.git("tag", "v1")
+    revision = resolve(find_repository(repo.root), "v1")
+    assert (revision.label, revision.commit) == ("v1", repo.git("rev-parse", "HEAD"))
+
+
+@pytest.mark.parametrize("ref", ["no-such-branch", "--output=/tmp/x", "HEAD~5"])
+def test_an_unknown_ref_is_a_user_error(repo: Repo, ref: str) -> None:
+    # Given a ref that names no commit (or looks like an option) / When resolving
+    # Then a message names it
+    with pytest.raises(GuestbookError, match=r"unknown git revision '.*': pass a branch"):
+        resolve(find_repository(repo.root), ref)
+
+
+def test_default_base_is_the_merge_base_with_main(repo: Repo) -> None:
+    # Given a feature branch forked from main, and main moved on since
+    fork_point = repo.git("rev-parse", "HEAD")
+    repo.git("switch", "--quiet", "-c", "feature")
+    repo.write("file.txt", "feature\n")
+    repo.commit("feature work")
+    repo.git("switch", "--quiet", "main")
+    repo.write("other.txt", "later\n")
+    repo.commit("main moved on")
+    repo.git("switch", "--quiet", "feature")
+    # When choosing the default base
+    base = default_base(find_repository(repo.root))
+    # Then it is the fork point, not main's tip
+    assert (base.label, base.commit) == ("merge base with main", fork_point)
+
+
+def test_default_base_follows_origin_head(tmp_path: Path, repo: Repo) -> None:
+    # Given a clone of a repository whose default branch is called trunk
+    repo.git("branch", "-m", "main", "trunk")
+    clone = Repo(tmp_path / "clone")
+    Repo(tmp_path).git("clone", "--quiet", str(repo.root), str(clone.root))
+    clone.git("switch", "--quiet", "-c", "feature")
+    clone.write("file.txt", "feature\n")
+    clone.commit("feature work")
+    # When choosing the default base / Then it is the merge base with origin/trunk
+    base = default_base(find_repository(clone.root))
+    assert (base.label, base.commit) == (
+        "merge base with origin/trunk",
+        repo.git("rev-parse", "HEAD"),
+    )
+
+
+def test_default_base_falls_back_to_head(tmp_path: Path) -> None:
+    # Given a repository without origin, main or master
+    repo = Repo.init(tmp_path / "repo", branch="work")
+    head = repo.commit("only commit")
+    # When choosing the default base / Then it is HEAD
+    base = default_base(find_repository(repo.root))
+    assert (base.label, base.commit) == ("HEAD", head)
+
+
+def test_a_repository_without_commits_has_no_base(tmp_path: Path) -> None:
+    # Given a fresh repository / When choosing the base / Then it says there is nothing to compare
+    repo = Repo.init(tmp_path / "repo")
+    with pytest.raises(GuestbookError, match="no commit yet"):
+        default_base(find_repository(repo.root))
+
+
+def test_checkout_shows_the_commit_and_is_removed_afterwards(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a second commit, and temp folders going to a folder we can inspect
+    first = repo.git("rev-parse", "HEAD")
+    repo.write("file.txt", "two\n")
+    repo.commit("two")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    before = repo.snapshot()
+    # When checking out the first commit
+    with checkout(find_repository(repo.root), first) as tree:
+        # Then its files are there
+        assert (tree / "file.txt").read_text() == "one\n"
+        assert len(repo.worktrees()) == 2
+    # And afterwards the worktree and its folder are gone and the repository is as it was
+    assert repo.snapshot() == before
+    assert list(scratch.iterdir()) == []
+
+
+def test_checkout_is_removed_even_when_the_work_inside_fails(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given temp folders going to a folder we can inspect
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    # When the work inside the checkout fails
+    with (
+        pytest.raises(GuestbookError, match="render failed"),
+        checkout(find_repository(repo.root), repo.git("rev-parse", "HEAD")),
+    ):
+        raise GuestbookError("render failed")
+    # Then no worktree and no folder is left
+    assert len(repo.worktrees()) == 1
+    assert list(scratch.iterdir()) == []
