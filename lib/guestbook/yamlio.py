@@ -18,6 +18,15 @@ class UniqueKeyLoader(_SafeLoader):
     """A safe YAML loader that rejects duplicate keys instead of keeping the last one."""
 
 
+def duplicate_key_error(
+    key: object, first_line: int, key_node: yaml.Node
+) -> yaml.constructor.ConstructorError:
+    """The error for a key seen before in the same mapping (``first_line`` is 0-based)."""
+    return yaml.constructor.ConstructorError(
+        None, None, f"duplicate key {key!r} (first on line {first_line + 1})", key_node.start_mark
+    )
+
+
 def _construct_unique_mapping(
     loader: UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
 ) -> dict[Any, Any]:
@@ -25,12 +34,7 @@ def _construct_unique_mapping(
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"duplicate key {key!r} (first on line {seen[key] + 1})",
-                key_node.start_mark,
-            )
+            raise duplicate_key_error(key, seen[key], key_node)
         seen[key] = key_node.start_mark.line
     return loader.construct_mapping(node, deep=deep)
 
@@ -122,12 +126,7 @@ def _build(
                     raise _UnusualNodeError  # merge keys ("<<"), numbers, complex keys
                 key = key_node.value
                 if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None,
-                        None,
-                        f"duplicate key {key!r} (first on line {seen[key] + 1})",
-                        key_node.start_mark,
-                    )
+                    raise duplicate_key_error(key, seen[key], key_node)
                 seen[key] = key_node.start_mark.line
                 child = (*path, key)
                 lines[child] = key_node.start_mark.line + 1
