@@ -13,7 +13,7 @@ import difflib
 import json
 import os
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -49,9 +49,16 @@ FRONTEND_IMAGE = "us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v5
 # --- value types -------------------------------------------------------------
 
 
-def _check(problem: str | None) -> None:
-    if problem:
-        raise ValueError(problem)
+def _checked(problem_of: Callable[[str], str | None]) -> AfterValidator:
+    """A pydantic validator that rejects a string when ``problem_of`` names a problem."""
+
+    def check(value: str) -> str:
+        problem = problem_of(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(check)
 
 
 def _quantity_to_str(value: object) -> object:
@@ -61,37 +68,17 @@ def _quantity_to_str(value: object) -> object:
     return value
 
 
-def _valid_quantity(value: str) -> str:
-    _check(names.quantity_error(value))
-    return value
-
-
-def _valid_dns_label(value: str) -> str:
-    _check(names.dns1123_label_error(value))
-    return value
-
-
-def _valid_image(value: str) -> str:
+def _image_problem(value: str) -> str | None:
     if not value or any(c.isspace() for c in value):
-        raise ValueError("must be a non-empty image reference without spaces")
-    return value
+        return "must be a non-empty image reference without spaces"
+    return None
 
 
-def _valid_label_key(key: str) -> str:
-    _check(names.qualified_name_error(key))
-    return key
-
-
-def _valid_label_value(value: str) -> str:
-    _check(names.label_value_error(value))
-    return value
-
-
-Quantity = Annotated[str, BeforeValidator(_quantity_to_str), AfterValidator(_valid_quantity)]
-DnsLabel = Annotated[str, AfterValidator(_valid_dns_label)]
-Image = Annotated[str, AfterValidator(_valid_image)]
-LabelKey = Annotated[str, AfterValidator(_valid_label_key)]
-Labels = dict[LabelKey, Annotated[str, AfterValidator(_valid_label_value)]]
+Quantity = Annotated[str, BeforeValidator(_quantity_to_str), _checked(names.quantity_error)]
+DnsLabel = Annotated[str, _checked(names.dns1123_label_error)]
+Image = Annotated[str, _checked(_image_problem)]
+LabelKey = Annotated[str, _checked(names.qualified_name_error)]
+Labels = dict[LabelKey, Annotated[str, _checked(names.label_value_error)]]
 Annotations = dict[LabelKey, str]
 Port = Annotated[int, Field(ge=1, le=65535)]
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
