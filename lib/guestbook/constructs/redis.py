@@ -46,7 +46,71 @@ def redis_probes() -> Probes:
     )
 
 
-class RedisLeader(Construct):
+class _RedisRole(Construct):
+    """What leader and followers share: the role's labels, a hardened Workload, a Service.
+
+    The Deployment selects ``app`` and ``role`` (upstream selects only ``app``, so its two
+    Redis Deployments overlap); the Service selects the tutorial's three labels.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        role: str,
+        service_name: str,
+        identity: Identity,
+        policy: WorkloadPolicy,
+        replicas: int,
+        container: k8s.Container,
+        sidecars: Sequence[k8s.Container],
+        volumes: Sequence[k8s.Volume] = (),
+        recreate: bool = False,
+    ) -> None:
+        super().__init__(scope, id)
+        self.service_name = service_name
+        """DNS name of the Service (fixed by the images)."""
+        self.port = REDIS_PORT
+        """The Redis port."""
+        self.pod_labels = {"app": "redis", "role": role, "tier": "backend"}
+        """Labels on the pods; the Service selects by these."""
+        self.labels = identity.labels(name="redis", component=role, selector=self.pod_labels)
+        """Labels on every object of this role."""
+        self.workload = Workload(
+            self,
+            "Workload",
+            identity=identity,
+            policy=policy,
+            name=service_name,
+            labels=self.labels,
+            selector={"app": "redis", "role": role},
+            pod_labels=self.pod_labels,
+            replicas=replicas,
+            max_replicas=replicas,
+            container=container,
+            contract=hardening.REDIS,
+            probes=redis_probes(),
+            volumes=volumes,
+            sidecars=sidecars,
+            recreate=recreate,
+        )
+        """The Deployment and what hardening adds to it."""
+        self.deployment = self.workload.deployment
+        """The Deployment."""
+        self.service = service(
+            self,
+            identity=identity,
+            name=service_name,
+            labels=self.labels,
+            selector=self.pod_labels,
+            port=REDIS_PORT,
+            target_port=REDIS_PORT,
+        )
+        """The Service."""
+
+
+class RedisLeader(_RedisRole):
     """The single Redis leader: a Deployment, its Service and, if enabled, a data PVC.
 
     With persistence the Deployment uses the ``Recreate`` strategy: a
@@ -64,88 +128,54 @@ class RedisLeader(Construct):
         policy: WorkloadPolicy | None = None,
         sidecars: Sequence[k8s.Container] = (),
     ) -> None:
-        super().__init__(scope, id)
         props = props or RedisLeaderProps()
         identity = identity or Identity()
-        policy = policy or WorkloadPolicy()
-        self.service_name = LEADER_SERVICE
-        """DNS name of the leader Service (fixed by the images)."""
-        self.port = REDIS_PORT
-        """The Redis port."""
-        self.pod_labels = {"app": "redis", "role": "leader", "tier": "backend"}
-        """Labels on the leader pods; the Service selects by these."""
-        labels = identity.labels(name="redis", component="leader", selector=self.pod_labels)
-
-        volumes: list[k8s.Volume] = []
-        mounts: list[k8s.VolumeMount] = []
-        args: list[str] | None = None
-        self.claim: k8s.KubePersistentVolumeClaim | None = None
-        """The data PVC, when persistence is enabled."""
-        if props.persistence.enabled:
-            claim_name = f"{LEADER_SERVICE}-data"
-            self.claim = k8s.KubePersistentVolumeClaim(
-                self,
-                "Data",
-                metadata=metadata(identity, name=claim_name, labels=labels),
-                spec=k8s.PersistentVolumeClaimSpec(
-                    access_modes=list(props.persistence.access_modes),
-                    storage_class_name=props.persistence.storage_class,
-                    resources=k8s.VolumeResourceRequirements(
-                        requests={"storage": k8s.Quantity.from_string(props.persistence.size)}
-                    ),
-                ),
-            )
-            volumes.append(
-                k8s.Volume(
-                    name="data",
-                    persistent_volume_claim=k8s.PersistentVolumeClaimVolumeSource(
-                        claim_name=claim_name
-                    ),
-                )
-            )
-            mounts.append(k8s.VolumeMount(name="data", mount_path=DATA_PATH))
-            args = ["redis-server", "--appendonly", "yes"]
-
-        self.workload = Workload(
-            self,
-            "Workload",
+        persistence = props.persistence
+        claim_name = f"{LEADER_SERVICE}-data"
+        volume = k8s.Volume(
+            name="data",
+            persistent_volume_claim=k8s.PersistentVolumeClaimVolumeSource(claim_name=claim_name),
+        )
+        super().__init__(
+            scope,
+            id,
+            role="leader",
+            service_name=LEADER_SERVICE,
             identity=identity,
-            policy=policy,
-            name=LEADER_SERVICE,
-            labels=labels,
-            selector={"app": "redis", "role": "leader"},
-            pod_labels=self.pod_labels,
+            policy=policy or WorkloadPolicy(),
             replicas=1,
-            max_replicas=1,
             container=k8s.Container(
                 name="leader",
                 image=props.image,
-                args=args,
+                args=["redis-server", "--appendonly", "yes"] if persistence.enabled else None,
                 resources=resource_requirements(props.resources),
                 ports=[k8s.ContainerPort(container_port=REDIS_PORT)],
-                volume_mounts=mounts or None,
+                volume_mounts=[k8s.VolumeMount(name="data", mount_path=DATA_PATH)]
+                if persistence.enabled
+                else None,
             ),
-            contract=hardening.REDIS,
-            probes=redis_probes(),
-            volumes=volumes,
             sidecars=sidecars,
-            recreate=props.persistence.enabled,
+            volumes=[volume] if persistence.enabled else [],
+            recreate=persistence.enabled,
         )
-        """The Deployment and what hardening adds to it."""
-        self.deployment = self.workload.deployment
-        """The leader Deployment."""
-        self.service = service(
-            self,
-            identity=identity,
-            name=LEADER_SERVICE,
-            labels=labels,
-            selector=self.pod_labels,
-            port=REDIS_PORT,
-            target_port=REDIS_PORT,
-        )
+        self.claim: k8s.KubePersistentVolumeClaim | None = None
+        """The data PVC, when persistence is enabled."""
+        if persistence.enabled:
+            self.claim = k8s.KubePersistentVolumeClaim(
+                self,
+                "Data",
+                metadata=metadata(identity, name=claim_name, labels=self.labels),
+                spec=k8s.PersistentVolumeClaimSpec(
+                    access_modes=list(persistence.access_modes),
+                    storage_class_name=persistence.storage_class,
+                    resources=k8s.VolumeResourceRequirements(
+                        requests={"storage": k8s.Quantity.from_string(persistence.size)}
+                    ),
+                ),
+            )
 
 
-class RedisFollowers(Construct):
+class RedisFollowers(_RedisRole):
     """Redis followers replicating from ``redis-leader``: a Deployment and its Service."""
 
     def __init__(
@@ -158,47 +188,20 @@ class RedisFollowers(Construct):
         policy: WorkloadPolicy | None = None,
         sidecars: Sequence[k8s.Container] = (),
     ) -> None:
-        super().__init__(scope, id)
         props = props or RedisFollowersProps()
-        identity = identity or Identity()
-        policy = policy or WorkloadPolicy()
-        self.service_name = FOLLOWER_SERVICE
-        """DNS name of the follower Service (fixed by the images)."""
-        self.port = REDIS_PORT
-        """The Redis port."""
-        self.pod_labels = {"app": "redis", "role": "follower", "tier": "backend"}
-        """Labels on the follower pods; the Service selects by these."""
-        labels = identity.labels(name="redis", component="follower", selector=self.pod_labels)
-        self.workload = Workload(
-            self,
-            "Workload",
-            identity=identity,
-            policy=policy,
-            name=FOLLOWER_SERVICE,
-            labels=labels,
-            selector={"app": "redis", "role": "follower"},
-            pod_labels=self.pod_labels,
+        super().__init__(
+            scope,
+            id,
+            role="follower",
+            service_name=FOLLOWER_SERVICE,
+            identity=identity or Identity(),
+            policy=policy or WorkloadPolicy(),
             replicas=props.replicas,
-            max_replicas=props.replicas,
             container=k8s.Container(
                 name="follower",
                 image=props.image,
                 resources=resource_requirements(props.resources),
                 ports=[k8s.ContainerPort(container_port=REDIS_PORT)],
             ),
-            contract=hardening.REDIS,
-            probes=redis_probes(),
             sidecars=sidecars,
-        )
-        """The Deployment and what hardening adds to it."""
-        self.deployment = self.workload.deployment
-        """The follower Deployment."""
-        self.service = service(
-            self,
-            identity=identity,
-            name=FOLLOWER_SERVICE,
-            labels=labels,
-            selector=self.pod_labels,
-            port=REDIS_PORT,
-            target_port=REDIS_PORT,
         )
