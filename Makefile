@@ -87,7 +87,7 @@ validate: setup ## validate dist/ against the target Kubernetes version
 validate-all-minors: setup ## validate dist/ against every supported Kubernetes version (CI)
 	@for version in $$($(BIN)/python -c 'from guestbook.kubernetes import SUPPORTED_KUBERNETES_VERSIONS as v; print(*v)'); do \
 	  echo "== Kubernetes $$version"; \
-	  $(BIN)/guestbook validate --kubernetes-version $$version dist || exit $$?; \
+	  $(BIN)/guestbook validate --quiet --kubernetes-version $$version dist || exit $$?; \
 	done
 
 cdk8s-synth: setup ## the same render through the pinned cdk8s CLI
