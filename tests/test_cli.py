@@ -99,3 +99,12 @@ def test_help_lists_the_commands() -> None:
     result = subprocess.run([GUESTBOOK, "--help"], capture_output=True, text=True, check=True)
     for command in ("synth", "schema"):
         assert command in result.stdout
+
+
+def test_version_names_the_package_and_the_kubernetes_target() -> None:
+    from guestbook.kubernetes import KUBERNETES_VERSION
+
+    result = subprocess.run(
+        [GUESTBOOK, "--version"], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout == f"guestbook 0.1.0 (Kubernetes {KUBERNETES_VERSION})\n"

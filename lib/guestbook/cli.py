@@ -31,6 +31,32 @@ app = typer.Typer(
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        from guestbook.kubernetes import KUBERNETES_VERSION
+
+        print(f"guestbook {version('guestbook-gitops')} (Kubernetes {KUBERNETES_VERSION})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and the targeted Kubernetes version, then exit.",
+        ),
+    ] = False,
+) -> None:
+    """Render the Kubernetes guestbook into GitOps-ready manifests, one folder per environment."""
+
+
 EnvironmentsDir = Annotated[
     Path,
     typer.Option(
