@@ -180,14 +180,21 @@ def machine() -> dict[str, Any]:
 
 
 def tool_versions(helm: Path, kustomize: Path) -> dict[str, str]:
-    def first_line(command: list[str]) -> str:
-        out = subprocess.run(command, capture_output=True, text=True, check=False).stdout
-        return out.strip().splitlines()[0] if out.strip() else "unknown"
+    """Module versions from the binaries' Go build info (helm's own `version` omits the patch)."""
+
+    def module_version(binary: Path) -> str:
+        command = ["go", "version", "-m", str(binary)]
+        info = subprocess.run(command, capture_output=True, text=True, check=False)
+        for line in info.stdout.splitlines():
+            fields = line.split()
+            if fields[:1] == ["mod"] and len(fields) >= 3:
+                return f"{fields[1]} {fields[2]}"
+        return "unknown"
 
     return {
-        "helm": first_line([str(helm), "version", "--short"]),
-        "kustomize": first_line([str(kustomize), "version"]),
-        "kubeconform": first_line([str(kubeconform_binary()), "-v"]),
+        "helm": module_version(helm),
+        "kustomize": module_version(kustomize),
+        "kubeconform": module_version(kubeconform_binary()),
     }
 
 
