@@ -16,7 +16,7 @@ KUBECONFORM := $(TOOLS)/bin/kubeconform
 # silences exactly that banner for Node 20 (see README, "Node and jsii").
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup kubeconform schemas synth validate validate-all-minors test lint bench cdk8s-synth clean registry-tools
+.PHONY: setup kubeconform schemas synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools
 
 CHECKOV_VERSION := 3.3.30
 CHECKOV := .tools/checkov/bin/checkov
@@ -104,10 +104,36 @@ lint: setup ## ruff, ruff format, mypy (strict on lib/), checkov on dist/prod
 	$(CHECKOV) -d dist/prod --framework kubernetes -o json --quiet --soft-fail --skip-download \
 	  | $(BIN)/python .ci/checkov_gate.py .ci/checkov-skips.yaml
 
-bench: setup ## benchmarks (not tests): print timings
+# Helm and Kustomize for the fleet benchmark against peers (bench/peers/), pinned, from the
+# Go module proxy; one file per version, so reinstalling is a no-op. Not part of `make setup`.
+HELM_VERSION := v3.22.0
+KUSTOMIZE_VERSION := v5.8.2
+HELM := $(TOOLS_BIN)/helm-$(HELM_VERSION)
+KUSTOMIZE := $(TOOLS_BIN)/kustomize-$(KUSTOMIZE_VERSION)
+bench-tools: $(HELM) $(KUSTOMIZE) ## helm and kustomize for `make bench` into .tools/bin
+
+$(HELM):
+	mkdir -p $(TOOLS_BIN)/.build-helm
+	GOBIN=$(TOOLS_BIN)/.build-helm $(GO) install -trimpath helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	mv $(TOOLS_BIN)/.build-helm/helm $@
+	rm -rf $(TOOLS_BIN)/.build-helm
+
+$(KUSTOMIZE):
+	mkdir -p $(TOOLS_BIN)/.build-kustomize
+	GOBIN=$(TOOLS_BIN)/.build-kustomize $(GO) install -trimpath sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	mv $(TOOLS_BIN)/.build-kustomize/kustomize $@
+	rm -rf $(TOOLS_BIN)/.build-kustomize
+
+BENCH_TOOLS := --helm $(HELM) --kustomize $(KUSTOMIZE)
+
+bench: setup bench-tools ## benchmarks (not tests): fleets vs Helm and Kustomize, bench/results.json
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/diff.py
+	$(BIN)/python bench/fleet.py $(BENCH_TOOLS)
+
+bench-smoke: setup bench-tools ## the fleet benchmark at its smallest size, once (CI)
+	$(BIN)/python bench/fleet.py --smoke $(BENCH_TOOLS)
 
 clean: ## remove installed tools and caches (not dist/)
 	rm -rf $(VENV) node_modules .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis

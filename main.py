@@ -6,8 +6,8 @@
 import os
 from pathlib import Path
 
-from guestbook.cli import user_errors
 from guestbook.config import load_argocd_settings, load_environments
+from guestbook.errors import user_errors
 from guestbook.render import synth
 
 if __name__ == "__main__":

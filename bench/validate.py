@@ -18,41 +18,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from guestbook.config import load_environments
+from fleet_overlays import render_fleet
+
 from guestbook.kubernetes import KUBERNETES_VERSION
-from guestbook.render import synth
 from guestbook.validate.kubeconform import Kubeconform
 from guestbook.validate.schemas import SchemaStore
 from guestbook.validate.tools import kubeconform_binary, schemas_root
 
 TARGET_RATIO = 1.5
-
-
-def overlay(number: int) -> str:
-    """A valid environment overlay; every few environments turn on another feature."""
-    lines = [
-        "frontend:",
-        f"  replicas: {1 + number % 5}",
-        "redis:",
-        "  followers:",
-        f"    replicas: {1 + number % 3}",
-    ]
-    if number % 2:
-        lines += ["  leader:", "    persistence:", "      enabled: true", "      size: 5Gi"]
-    if number % 3 == 0:
-        lines += ["networkPolicy:", "  enabled: true"]
-    return "\n".join(lines) + "\n"
-
-
-def render_fleet(root: Path, count: int) -> Path:
-    """Write ``count`` overlays under ``root`` and render them; return the output folder."""
-    environments = root / "environments"
-    environments.mkdir()
-    for number in range(count):
-        (environments / f"env-{number:03d}.yaml").write_text(overlay(number), encoding="utf-8")
-    output = root / "dist"
-    synth(load_environments(environments), output)
-    return output
 
 
 def timed(command: list[str], expected: set[int]) -> float:

@@ -7,14 +7,12 @@ configuration errors. User errors print one message and no traceback.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
-from guestbook.errors import GuestbookError
+from guestbook.errors import GuestbookError, user_errors
 from guestbook.kubernetes import KUBERNETES_VERSION
 from guestbook.validate.command import OutputFormat
 from guestbook.validate.model import Severity
@@ -29,7 +27,6 @@ app = typer.Typer(
 )
 
 EXIT_FINDINGS = 1
-EXIT_USAGE = 2
 
 
 def _print_version(value: bool) -> None:
@@ -66,16 +63,6 @@ EnvironmentsDir = Annotated[
         envvar="GUESTBOOK_ENVIRONMENTS_DIR",
     ),
 ]
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn a :class:`GuestbookError` into one message on stderr and exit code 2."""
-    try:
-        yield
-    except GuestbookError as err:
-        print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(EXIT_USAGE) from None
 
 
 @app.command()

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+EXIT_USAGE = 2
+"""Exit code of usage and configuration errors."""
+
 
 class GuestbookError(Exception):
     """A problem in the user's input or setup, with a message fit for a terminal.
@@ -9,3 +16,13 @@ class GuestbookError(Exception):
     The CLI prints the message once and exits with code 2. Anything else that
     escapes is a bug and keeps its traceback.
     """
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn a :class:`GuestbookError` into one message on stderr and exit code 2."""
+    try:
+        yield
+    except GuestbookError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None

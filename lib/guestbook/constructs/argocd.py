@@ -180,14 +180,6 @@ class RootApplication(Construct):
         )
 
 
-def annotate_sync_waves(waves: Sequence[Construct]) -> None:
-    """Give every object under ``waves[i]`` sync wave ``i``, so Argo CD applies them in order."""
-    for wave, construct in enumerate(waves):
-        for child in construct.node.find_all():
-            if isinstance(child, cdk8s.ApiObject):
-                child.metadata.add_annotation(SYNC_WAVE, str(wave))
-
-
 class GuestbookArgoCd(Construct):
     """Everything in ``dist/argocd/``: both projects, the root and one Application per environment.
 

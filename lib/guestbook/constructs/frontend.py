@@ -7,6 +7,7 @@ from constructs import Construct
 from guestbook.config import FrontendProps
 from guestbook.constructs import hardening
 from guestbook.constructs.labels import Identity
+from guestbook.constructs.values import int_or_string
 from guestbook.constructs.workload import (
     Probes,
     Workload,
@@ -23,7 +24,7 @@ HTTP_PORT = 80
 
 def frontend_probes() -> Probes:
     """HTTP GET / on Apache: the static page, which does not depend on Redis."""
-    http = k8s.HttpGetAction(path="/", port=k8s.IntOrString.from_number(HTTP_PORT))
+    http = k8s.HttpGetAction(path="/", port=int_or_string(HTTP_PORT))
     return Probes(
         startup=k8s.Probe(http_get=http, period_seconds=2, failure_threshold=30),
         readiness=k8s.Probe(http_get=http, period_seconds=5, timeout_seconds=2),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from constructs import Construct
 
 from guestbook.config import GuestbookProps
@@ -18,7 +20,9 @@ class Guestbook(Construct):
 
     Objects carry no namespace of their own, so they land in the enclosing
     chart's namespace. ``props.namespace`` is read by the chart that renders
-    an environment, not here.
+    an environment, not here. With ``sync_waves`` the leader's, the followers'
+    and the frontend's objects carry Argo CD sync waves 0, 1 and 2, so Argo CD
+    applies them in that order.
     """
 
     def __init__(
@@ -28,12 +32,16 @@ class Guestbook(Construct):
         *,
         props: GuestbookProps | None = None,
         instance: str = "guestbook",
+        sync_waves: bool = False,
     ) -> None:
         super().__init__(scope, id)
         props = props or GuestbookProps()
         identity = Identity(
             instance=instance, extra_labels=props.labels, annotations=props.annotations
         )
+        # Set at creation: annotating afterwards costs two jsii calls per object.
+        waves = [replace(identity, sync_wave=w) if sync_waves else identity for w in range(3)]
+        leader_identity, followers_identity, frontend_identity = waves
         policy = WorkloadPolicy(
             security=props.security, probes=props.probes, availability=props.availability
         )
@@ -47,7 +55,7 @@ class Guestbook(Construct):
             self,
             "RedisLeader",
             props=props.redis.leader,
-            identity=identity,
+            identity=leader_identity,
             policy=policy,
             sidecars=sidecars,
         )
@@ -55,12 +63,12 @@ class Guestbook(Construct):
             self,
             "RedisFollowers",
             props=props.redis.followers,
-            identity=identity,
+            identity=followers_identity,
             policy=policy,
             sidecars=sidecars,
         )
         self.frontend = Frontend(
-            self, "Frontend", props=props.frontend, identity=identity, policy=policy
+            self, "Frontend", props=props.frontend, identity=frontend_identity, policy=policy
         )
         self.monitoring: RedisMonitoring | None = None
         if monitoring.enabled:

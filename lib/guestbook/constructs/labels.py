@@ -24,6 +24,9 @@ class Identity:
     """Labels added to every object's metadata and pod template."""
     annotations: Mapping[str, str] = field(default_factory=dict)
     """Annotations added to every object's metadata."""
+    sync_wave: int | None = None
+    """Argo CD sync wave of the objects (``argocd.argoproj.io/sync-wave``), set last so it
+    wins over other annotations; None leaves it out. Default: None."""
 
     def labels(self, *, name: str, component: str, selector: Mapping[str, str]) -> dict[str, str]:
         """Metadata labels: the tutorial selector labels, the recommended ones, then extras."""

@@ -17,6 +17,7 @@ from guestbook.config import MonitoringProps
 from guestbook.constructs.custom import custom_object
 from guestbook.constructs.labels import Identity
 from guestbook.constructs.redis import REDIS_PORT, RedisFollowers, RedisLeader
+from guestbook.constructs.values import int_or_string, quantity
 from guestbook.constructs.workload import metadata
 from guestbook.kubernetes import k8s
 
@@ -29,7 +30,7 @@ MONITORING_API = "monitoring.coreos.com/v1"
 
 def redis_exporter(props: MonitoringProps, *, hardened: bool) -> k8s.Container:
     """The redis_exporter sidecar: reads the Redis next to it, serves /metrics on 9121."""
-    port = k8s.IntOrString.from_string(METRICS_PORT_NAME)
+    port = int_or_string(METRICS_PORT_NAME)
     return k8s.Container(
         name="redis-exporter",
         image=props.exporter_image,
@@ -37,12 +38,12 @@ def redis_exporter(props: MonitoringProps, *, hardened: bool) -> k8s.Container:
         ports=[k8s.ContainerPort(name=METRICS_PORT_NAME, container_port=METRICS_PORT)],
         resources=k8s.ResourceRequirements(
             requests={
-                "cpu": k8s.Quantity.from_string("10m"),
-                "memory": k8s.Quantity.from_string("16Mi"),
+                "cpu": quantity("10m"),
+                "memory": quantity("16Mi"),
             },
             limits={
-                "cpu": k8s.Quantity.from_string("100m"),
-                "memory": k8s.Quantity.from_string("64Mi"),
+                "cpu": quantity("100m"),
+                "memory": quantity("64Mi"),
             },
         ),
         readiness_probe=k8s.Probe(http_get=k8s.HttpGetAction(path="/health", port=port)),
@@ -187,7 +188,7 @@ class RedisMonitoring(Construct):
                     k8s.ServicePort(
                         name=METRICS_PORT_NAME,
                         port=METRICS_PORT,
-                        target_port=k8s.IntOrString.from_string(METRICS_PORT_NAME),
+                        target_port=int_or_string(METRICS_PORT_NAME),
                     )
                 ],
             ),

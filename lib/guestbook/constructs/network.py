@@ -19,6 +19,7 @@ from guestbook.config import NetworkPolicyProps
 from guestbook.constructs.frontend import Frontend
 from guestbook.constructs.labels import Identity
 from guestbook.constructs.redis import RedisFollowers, RedisLeader
+from guestbook.constructs.values import int_or_string
 from guestbook.constructs.workload import metadata
 from guestbook.kubernetes import k8s
 
@@ -36,7 +37,7 @@ def _namespace(name: str) -> k8s.NetworkPolicyPeer:
 
 
 def _tcp(port: int) -> k8s.NetworkPolicyPort:
-    return k8s.NetworkPolicyPort(protocol="TCP", port=k8s.IntOrString.from_number(port))
+    return k8s.NetworkPolicyPort(protocol="TCP", port=int_or_string(port))
 
 
 class GuestbookNetworkPolicies(Construct):
@@ -60,7 +61,7 @@ class GuestbookNetworkPolicies(Construct):
         dns = k8s.NetworkPolicyEgressRule(
             to=[_namespace(props.dns_namespace)],
             ports=[
-                k8s.NetworkPolicyPort(protocol="UDP", port=k8s.IntOrString.from_number(DNS_PORT)),
+                k8s.NetworkPolicyPort(protocol="UDP", port=int_or_string(DNS_PORT)),
                 _tcp(DNS_PORT),
             ],
         )

@@ -16,6 +16,7 @@ from constructs import Construct
 from guestbook.config import RedisFollowersProps, RedisLeaderProps
 from guestbook.constructs import hardening
 from guestbook.constructs.labels import Identity
+from guestbook.constructs.values import int_or_string, quantity
 from guestbook.constructs.workload import (
     Probes,
     Workload,
@@ -34,7 +35,7 @@ DATA_PATH = "/data"
 
 def redis_probes() -> Probes:
     """TCP for start-up and liveness; a real PING for readiness (PONG, not LOADING)."""
-    tcp = k8s.TcpSocketAction(port=k8s.IntOrString.from_number(REDIS_PORT))
+    tcp = k8s.TcpSocketAction(port=int_or_string(REDIS_PORT))
     return Probes(
         startup=k8s.Probe(tcp_socket=tcp, period_seconds=2, failure_threshold=30),
         readiness=k8s.Probe(
@@ -169,7 +170,7 @@ class RedisLeader(_RedisRole):
                     access_modes=list(persistence.access_modes),
                     storage_class_name=persistence.storage_class,
                     resources=k8s.VolumeResourceRequirements(
-                        requests={"storage": k8s.Quantity.from_string(persistence.size)}
+                        requests={"storage": quantity(persistence.size)}
                     ),
                 ),
             )

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from constructs import Construct
 
 from guestbook.config import AvailabilityProps, ProbesProps, Resources, SecurityProps
+from guestbook.constructs.argocd import SYNC_WAVE
 from guestbook.constructs.hardening import (
     ImageContract,
     container_security_context,
     pod_security_context,
 )
 from guestbook.constructs.labels import Identity
+from guestbook.constructs.values import int_or_string, quantity
 from guestbook.kubernetes import k8s
 
 
@@ -47,7 +49,7 @@ def resource_requirements(resources: Resources) -> k8s.ResourceRequirements:
     """Typed requests and limits, leaving out what is unset."""
 
     def quantities(values: Mapping[str, str]) -> dict[str, k8s.Quantity] | None:
-        return {k: k8s.Quantity.from_string(v) for k, v in values.items()} or None
+        return {k: quantity(v) for k, v in values.items()} or None
 
     return k8s.ResourceRequirements(
         requests=quantities(resources.requests.to_k8s()),
@@ -58,8 +60,10 @@ def resource_requirements(resources: Resources) -> k8s.ResourceRequirements:
 def metadata(
     identity: Identity, *, name: str, labels: Mapping[str, str], annotations: Mapping[str, str] = {}
 ) -> k8s.ObjectMeta:
-    """Object metadata with the identity's extra annotations merged in."""
+    """Object metadata with the identity's extra annotations (and sync wave) merged in."""
     merged = {**identity.annotations, **annotations}
+    if identity.sync_wave is not None:
+        merged[SYNC_WAVE] = str(identity.sync_wave)
     return k8s.ObjectMeta(name=name, labels=dict(labels), annotations=merged or None)
 
 
@@ -155,7 +159,7 @@ class Workload(Construct):
                 "DisruptionBudget",
                 metadata=metadata(identity, name=name, labels=labels),
                 spec=k8s.PodDisruptionBudgetSpec(
-                    max_unavailable=k8s.IntOrString.from_number(1),
+                    max_unavailable=int_or_string(1),
                     selector=k8s.LabelSelector(match_labels=dict(selector)),
                 ),
             )
@@ -205,7 +209,7 @@ def service(
             ports=[
                 k8s.ServicePort(
                     port=port,
-                    target_port=k8s.IntOrString.from_number(target_port),
+                    target_port=int_or_string(target_port),
                     node_port=node_port,
                 )
             ],

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +55,12 @@ class Document:
     obj: Mapping[str, Any]
     lines: Mapping[tuple[str | int, ...], int] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def ref(self) -> ObjectRef:
-        """Kind, namespace and name of the object (empty strings where missing)."""
+        """Kind, namespace and name of the object (empty strings where missing).
+
+        Computed once: the rules ask for it tens of times per object.
+        """
         meta = self.obj.get("metadata")
         meta = meta if isinstance(meta, Mapping) else {}
         return ObjectRef(

@@ -1,0 +1,60 @@
+"""The console script's fast ``validate`` path behaves exactly like the Typer command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from guestbook.entry import parse_validate
+
+ROOT = Path(__file__).parent.parent
+FIXTURES = Path(__file__).parent / "fixtures" / "validate"
+GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
+
+
+def _run(command: list[str]) -> tuple[int, str, str]:
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--quiet", "dist/dev", "dist/prod"],
+        ["dist/prod", "--format", "json", "--fail-on", "warning"],
+        ["--kubernetes-version=1.33.13", "-q", "dist/argocd"],
+        [str(FIXTURES)],
+        ["--kubernetes-version", "1.20.0", "dist"],
+        ["no/such/folder"],
+        ["--format", "nope", "dist"],
+        ["--format"],
+        ["--unknown", "dist"],
+        ["--help"],
+        ["--", "dist"],
+    ],
+)
+def test_console_script_and_typer_command_agree(args: list[str], tmp_path: Path) -> None:
+    # Given a script that runs the Typer app alone, under the same program name
+    typer_only = tmp_path / "guestbook"
+    typer_only.write_text("from guestbook.cli import main\n\nmain()\n")
+    # When a validate call is run by the console script and by that script
+    fast = _run([GUESTBOOK, "validate", *args])
+    typer = _run([sys.executable, str(typer_only), "validate", *args])
+    # Then exit code, report and messages are the same
+    assert fast == typer
+
+
+def test_plain_calls_are_parsed_and_anything_unusual_is_left_to_typer() -> None:
+    # Given paths and documented options, Then they are parsed, last value winning
+    call = parse_validate(["a", "--format=json", "-q", "b", "--format", "text"])
+    assert call is not None
+    assert call.paths == [Path("a"), Path("b")]
+    assert call.values == {"--format": "text"}
+    assert call.quiet
+    # Given help, unknown options, a missing value or "--", Then nothing is parsed
+    for args in (["--help"], ["-x"], ["--fail-on"], ["--format", "--quiet"], ["--", "a"]):
+        assert parse_validate(args) is None
