@@ -132,6 +132,15 @@ def validate(
     fail_on: Annotated[
         Severity, typer.Option("--fail-on", help="Exit 1 on findings this bad or worse.")
     ] = Severity.ERROR,
+    server: Annotated[
+        Path | None,
+        typer.Option(
+            "--server",
+            metavar="KUBECONFIG",
+            help="Also send every object to this kubeconfig's API server as a dry-run "
+            "server-side apply (findings with rule id 'server'). Nothing is persisted.",
+        ),
+    ] = None,
 ) -> None:
     """Check manifests the way the API server would, offline: kubeconform, then the rules.
 
@@ -145,6 +154,7 @@ def validate(
             kubernetes_version=kubernetes_version,
             output_format=output_format,
             fail_on=fail_on,
+            server=server,
         )
     raise SystemExit(code)
 

@@ -31,6 +31,7 @@ def run(
     kubernetes_version: str,
     output_format: OutputFormat = OutputFormat.TEXT,
     fail_on: Severity = Severity.ERROR,
+    server: Path | None = None,
 ) -> int:
     """Validate ``paths``, print the report on stdout and return the exit code (0 or 1).
 
@@ -38,7 +39,9 @@ def run(
     """
     progress = SlowProgress(sys.stderr)
     try:
-        report = validate(paths, kubernetes_version=kubernetes_version, progress=progress)
+        report = validate(
+            paths, kubernetes_version=kubernetes_version, progress=progress, server=server
+        )
     finally:
         progress.close()
     sys.stdout.write(FORMATS[output_format.value](report, fail_on))
