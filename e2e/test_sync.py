@@ -34,32 +34,37 @@ def namespace(env: str) -> str:
 
 
 def assert_workloads_match_dist(harness: Harness, env: str) -> None:
-    """Deployments have their intended available replicas; Services exactly their pods."""
+    """Deployments have their intended available replicas; Services exactly their pods.
+
+    Waited for (briefly): the EndpointSlice controller may trail pod readiness.
+    """
     objects = load_folder(harness.repo.work / "dist" / env)
     replicas = expected_replicas(objects)
+    endpoints = intended_endpoints(objects, replicas)
     ns = namespace(env)
 
-    def available() -> dict[str, int] | None:
+    def problems() -> list[str]:
         found = {
             d["metadata"]["name"]: int(d["status"].get("availableReplicas", 0))
             for d in harness.kubectl.items("deployments", ns)
         }
-        return found if found == replicas else None
+        wrong = [] if found == replicas else [f"available replicas {found}, want {replicas}"]
+        pods = harness.kubectl.items("pods", ns)
+        slices = harness.kubectl.items("endpointslices.discovery.k8s.io", ns)
+        services = {s["metadata"]["name"]: s for s in harness.kubectl.items("services", ns)}
+        for service, count in endpoints.items():
+            behind = ready_endpoint_pods(slices, service)
+            selected = ready_pods(pods, services[service]["spec"]["selector"])
+            if behind != selected or len(behind) != count:
+                wrong.append(f"{service}: endpoints {behind}, ready pods {selected}, want {count}")
+        return wrong
 
     wait_for(
-        f"{ns}: available replicas {replicas}",
-        available,
+        f"{ns}: replicas {replicas} and endpoints {endpoints}",
+        lambda: True if not problems() else None,
         timeout=60,
-        describe=lambda: harness.kubectl("get", "deployments,pods", "-n", ns, "-o", "wide"),
+        describe=lambda: "\n".join(problems()),
     )
-    pods = harness.kubectl.items("pods", ns)
-    slices = harness.kubectl.items("endpointslices.discovery.k8s.io", ns)
-    services = {s["metadata"]["name"]: s for s in harness.kubectl.items("services", ns)}
-    for service, count in intended_endpoints(objects, replicas).items():
-        selector = services[service]["spec"]["selector"]
-        behind = ready_endpoint_pods(slices, service)
-        assert behind == ready_pods(pods, selector), f"{ns}/{service}: endpoints {behind}"
-        assert len(behind) == count, f"{ns}/{service}: {len(behind)} endpoints, want {count}"
 
 
 def test_every_application_syncs_and_becomes_healthy(harness: Harness) -> None:
