@@ -16,6 +16,7 @@ import pytest
 from e2e.harness import Harness
 
 NUMBERS = pytest.StashKey[dict[str, float]]()
+LOGS = pytest.StashKey[str]()
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -28,13 +29,13 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     previous = signal.signal(signal.SIGTERM, _interrupt)
     bed = Harness()
     request.config.stash[NUMBERS] = bed.numbers
+    request.config.stash[LOGS] = str(bed.log_dir)
     try:
         bed.start()
         yield bed
     finally:
         leftovers = bed.stop()
         signal.signal(signal.SIGTERM, previous)
-        print(f"\ne2e logs: {bed.log_dir}")
         assert not leftovers, "left running after teardown:\n" + "\n".join(leftovers)
 
 
@@ -47,3 +48,5 @@ def pytest_terminal_summary(
         terminalreporter.section("e2e numbers (this machine)")
         for name, seconds in numbers.items():
             terminalreporter.write_line(f"{name}: {seconds:.1f} s")
+    if LOGS in config.stash:
+        terminalreporter.write_line(f"e2e logs: {config.stash[LOGS]}")

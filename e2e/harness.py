@@ -9,6 +9,7 @@ listening (which should be nothing).
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -184,4 +185,18 @@ class Harness:
         self.netns.delete()
         if self.netns.exists:
             leftovers.append(f"network namespace {self.netns.name} still exists")
+        self._keep_only_logs()
         return leftovers
+
+    def _keep_only_logs(self) -> None:
+        """Keep the logs (kwokctl's component logs moved in), drop repositories and etcd data."""
+        components = self.cluster.home / "logs"
+        if components.is_dir():
+            shutil.copytree(components, self.log_dir / "cluster", dirs_exist_ok=True)
+        for entry in self.run_dir.iterdir():
+            if entry == self.log_dir:
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()

@@ -6,6 +6,7 @@ here the same way the Makefile reads it, so the pin lives in one place.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -73,6 +74,8 @@ class Tools:
 
     def check(self) -> None:
         """Fail early, with one message, when anything is missing."""
+        if os.geteuid() != 0:
+            raise ToolsMissingError("the e2e test needs root (it creates a network namespace)")
         for component, name in (
             ("kubernetes", "kube-apiserver"),
             ("kubernetes", "kubectl"),
