@@ -16,7 +16,7 @@ KUBECONFORM := $(TOOLS)/bin/kubeconform
 # silences exactly that banner for Node 20 (see README, "Node and jsii").
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup kubeconform schemas synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools
+.PHONY: setup kubeconform schemas synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools e2e
 
 CHECKOV_VERSION := 3.3.30
 CHECKOV := .tools/checkov/bin/checkov
@@ -74,6 +74,31 @@ $(REGISTRY_BINARIES) &: $(REGISTRY_TOOLS)/go.mod $(REGISTRY_TOOLS)/go.sum $(wild
 	cd $(REGISTRY_TOOLS) && GOFLAGS="-mod=readonly -buildvcs=false" $(GO) build -trimpath \
 	  -o $(TOOLS_BIN)/ ./cmd/test-registry github.com/google/go-containerregistry/cmd/crane
 	touch $(REGISTRY_BINARIES)
+
+# End to end (see README, "End to end"): a real control plane, kwok nodes, metrics-server and
+# Argo CD, built from the Go module proxy at the versions pinned in e2e/tools/<component>/go.mod,
+# into .tools/e2e/<component>-<version>/bin/. A folder that exists is never rebuilt, so a new pin
+# builds once and the old one stays until `make clean`. Not part of `make setup` (a cold build
+# takes ~17 minutes on 2 cores). redis-server comes from Debian, installed only when missing.
+E2E_TOOLS := $(TOOLS)/e2e
+E2E_COMPONENTS := kubernetes etcd argocd kwok metrics-server
+e2e_module_kubernetes := k8s.io/kubernetes
+e2e_module_etcd := go.etcd.io/etcd/server/v3
+e2e_module_argocd := github.com/argoproj/argo-cd/v3
+e2e_module_kwok := sigs.k8s.io/kwok
+e2e_module_metrics-server := sigs.k8s.io/metrics-server
+e2e_version = $(shell sed -nE 's#^(require)?[[:space:]]*$(e2e_module_$(1)) (v[^[:space:]]+).*#\2#p' e2e/tools/$(1)/go.mod | head -n1)
+E2E_BIN_DIRS := $(foreach c,$(E2E_COMPONENTS),$(E2E_TOOLS)/$(c)-$(call e2e_version,$(c))/bin)
+
+e2e-tools: $(E2E_BIN_DIRS) ## build the end-to-end binaries (cached by version); install redis-server if missing
+	@command -v redis-server >/dev/null || { apt-get update && apt-get install -y redis-server; }
+	@command -v git >/dev/null || { apt-get update && apt-get install -y git; }
+
+$(E2E_TOOLS)/%/bin:
+	GO=$(GO) e2e/tools/build.sh $(word 1,$(subst -v, ,$*)) $(CURDIR)/$@
+
+e2e: setup e2e-tools ## the end-to-end test: Argo CD syncs dist/ from git into a local cluster
+	$(BIN)/pytest e2e
 
 synth: setup ## render every environment into dist/, then validate it
 	$(BIN)/guestbook schema --output environments/overlay.schema.json

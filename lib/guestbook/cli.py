@@ -151,6 +151,15 @@ def validate(
             "--quiet", "-q", help="Text format: list only findings at or above --fail-on."
         ),
     ] = False,
+    server: Annotated[
+        Path | None,
+        typer.Option(
+            "--server",
+            metavar="KUBECONFIG",
+            help="Also send every object to this kubeconfig's API server as a dry-run "
+            "server-side apply (findings with rule id 'server'). Nothing is persisted.",
+        ),
+    ] = None,
 ) -> None:
     """Check manifests the way the API server would, offline: kubeconform, then the rules.
 
@@ -165,6 +174,7 @@ def validate(
             output_format=output_format,
             fail_on=fail_on,
             quiet=quiet,
+            server=server,
         )
     raise SystemExit(code)
 

@@ -32,6 +32,7 @@ def run(
     output_format: OutputFormat = OutputFormat.TEXT,
     fail_on: Severity = Severity.ERROR,
     quiet: bool = False,
+    server: Path | None = None,
 ) -> int:
     """Validate ``paths``, print the report on stdout and return the exit code (0 or 1).
 
@@ -39,7 +40,9 @@ def run(
     """
     progress = SlowProgress(sys.stderr)
     try:
-        report = validate(paths, kubernetes_version=kubernetes_version, progress=progress)
+        report = validate(
+            paths, kubernetes_version=kubernetes_version, progress=progress, server=server
+        )
     finally:
         progress.close()
     if quiet and output_format is OutputFormat.TEXT:

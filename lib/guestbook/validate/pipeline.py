@@ -42,12 +42,15 @@ def validate(
     tools: Path | None = None,
     workers: int = DEFAULT_WORKERS,
     progress: Progress | None = None,
+    server: Path | None = None,
 ) -> Report:
     """Validate the manifests under ``paths`` (files or folders) and return every finding.
 
     ``schema`` runs kubeconform against the offline schemas of
     ``kubernetes_version`` (one of the supported versions); ``rules`` runs the
-    rule layers. ``tools`` overrides the ``.tools`` folder (see
+    rule layers. ``server`` names a kubeconfig: then every object is also sent to
+    that API server as a dry-run apply (layer ``server``, see
+    :mod:`guestbook.validate.server`). ``tools`` overrides the ``.tools`` folder (see
     :mod:`guestbook.validate.tools`). Problems with the input or the setup
     raise :class:`GuestbookError`; problems in the manifests are findings.
     """
@@ -78,6 +81,10 @@ def validate(
             tell(f"rules: {len(everything)} objects")
             findings.extend(_run_rules(everything))
 
+        if server is not None:
+            tell(f"API server: {len(everything)} objects")
+            findings.extend(_ask_server(everything, server))
+
         if run is not None and index is not None:
             tell("kubeconform: waiting for results")
             findings.extend(
@@ -106,3 +113,10 @@ def _run_rules(documents: Sequence[Document]) -> list[Finding]:
     from guestbook.validate import rules
 
     return rules.run(documents)
+
+
+def _ask_server(documents: Sequence[Document], kubeconfig: Path) -> list[Finding]:
+    from guestbook.validate import kubeconfig as kube
+    from guestbook.validate.server import ApiServer, server_findings
+
+    return server_findings(documents, ApiServer(kube.load(kubeconfig)))

@@ -1,0 +1,217 @@
+"""The test cluster: a kwokctl cluster (binary runtime) with fake nodes, storage and metrics.
+
+kwokctl starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler, the kwok
+controller (which plays every node's kubelet: nodes and pods become Ready by its default
+stages) and metrics-server, all as local processes, and writes their PKI and a kubeconfig.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import yaml
+
+from e2e.kube import Kubectl, Obj, wait_for
+from e2e.processes import Supervisor, kill, wait_gone
+from e2e.tools import Tools, component_version
+
+TEMPLATE = Path(__file__).resolve().parent / "templates" / "kwokctl.yaml"
+STORAGE_CLASS = "e2e-static"
+ZONES = ("zone-a", "zone-b")
+
+
+def render_config(template: str, tools: Tools, metrics_server_manifests: Path) -> str:
+    """The kwokctl configuration with this machine's binary paths filled in."""
+    return Template(template).substitute(
+        kube_version=component_version("kubernetes"),
+        kubernetes_bin=tools.bin("kubernetes"),
+        etcd_bin=tools.bin("etcd"),
+        kwok_bin=tools.bin("kwok"),
+        metrics_server_bin=tools.bin("metrics-server"),
+        metrics_server_manifests=metrics_server_manifests,
+    )
+
+
+def fake_nodes(count: int) -> list[Obj]:
+    """``count`` Nodes for kwok, spread over two zones.
+
+    The annotation tells metrics-server where kwok serves each node's resource metrics
+    (every fake node shares kwok's address and port, so the path names the node).
+    """
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {
+                "name": f"kwok-node-{i}",
+                "annotations": {
+                    "node.alpha.kubernetes.io/ttl": "0",
+                    "metrics.k8s.io/resource-metrics-path": (
+                        f"/metrics/nodes/kwok-node-{i}/metrics/resource"
+                    ),
+                },
+                "labels": {
+                    "kubernetes.io/hostname": f"kwok-node-{i}",
+                    "kubernetes.io/os": "linux",
+                    "topology.kubernetes.io/zone": ZONES[i % len(ZONES)],
+                    "type": "kwok",
+                },
+            },
+        }
+        for i in range(count)
+    ]
+
+
+def static_storage(claims: Iterable[Mapping[str, Any]]) -> list[Obj]:
+    """A default StorageClass with no provisioner, and one PersistentVolume per claim.
+
+    Each volume is pre-bound to its claim (``claimRef``) with exactly the claim's size and
+    access modes, so the PV controller binds them the way an administrator's static
+    volumes are bound. The claims are taken from dist/ as rendered (no storage class, so
+    they get the cluster default).
+    """
+    objects: list[Obj] = [
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {
+                "name": STORAGE_CLASS,
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+            },
+            "provisioner": "kubernetes.io/no-provisioner",
+            "volumeBindingMode": "Immediate",
+            "reclaimPolicy": "Retain",
+        }
+    ]
+    for claim in claims:
+        meta, spec = claim["metadata"], claim["spec"]
+        name = f"{meta['namespace']}-{meta['name']}"
+        objects.append(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolume",
+                "metadata": {"name": name},
+                "spec": {
+                    "storageClassName": STORAGE_CLASS,
+                    "capacity": {"storage": spec["resources"]["requests"]["storage"]},
+                    "accessModes": spec["accessModes"],
+                    "persistentVolumeReclaimPolicy": "Retain",
+                    "hostPath": {"path": f"/var/lib/e2e-volumes/{name}"},  # never mounted
+                    "claimRef": {"namespace": meta["namespace"], "name": meta["name"]},
+                },
+            }
+        )
+    return objects
+
+
+@dataclass
+class KwokCluster:
+    """One kwokctl cluster in ``workdir`` (KWOK_WORKDIR)."""
+
+    name: str
+    workdir: Path
+    supervisor: Supervisor
+    tools: Tools
+
+    @property
+    def home(self) -> Path:
+        """kwokctl's folder for this cluster (PKI, kubeconfig, logs, pid files)."""
+        return self.workdir / "clusters" / self.name
+
+    @property
+    def kubeconfig(self) -> Path:
+        """The admin kubeconfig kwokctl writes (server https://127.0.0.1:443)."""
+        return self.home / "kubeconfig.yaml"
+
+    @property
+    def pki(self) -> Path:
+        """ca.crt, admin.crt and admin.key (the serving cert names kubernetes.default.svc)."""
+        return self.home / "pki"
+
+    def pids(self) -> list[int]:
+        """The pids of the components kwokctl started (from its pid files)."""
+        pids = []
+        for pid_file in sorted((self.home / "pids").glob("*.pid")):
+            text = pid_file.read_text().strip()
+            if text.isdigit():
+                pids.append(int(text))
+        return pids
+
+    def _kwokctl(self, *args: str, timeout: float = 300.0) -> None:
+        log = self.supervisor.log_dir / "kwokctl.log"
+        proc = self.supervisor.run(
+            [self.tools.binary("kwok", "kwokctl"), "--name", self.name, *args],
+            env={"KWOK_WORKDIR": str(self.workdir)},
+            timeout=timeout,
+            check=False,
+        )
+        with log.open("a") as out:
+            out.write(f"$ kwokctl {' '.join(args)}\n{proc.stdout}{proc.stderr}\n")
+        if proc.returncode != 0:
+            raise RuntimeError(f"kwokctl {args[0]} failed ({proc.returncode}); see {log}")
+
+    def start(self, metrics_server_manifests: Path) -> float:
+        """Create and start the cluster; return the seconds it took until ready."""
+        config = self.supervisor.log_dir / "kwokctl.yaml"
+        config.write_text(
+            render_config(TEMPLATE.read_text(), self.tools, metrics_server_manifests),
+            encoding="utf-8",
+        )
+        began = time.monotonic()
+        self._kwokctl("create", "cluster", "--config", str(config), "--wait", "3m")
+        return time.monotonic() - began
+
+    def stop(self) -> list[int]:
+        """Delete the cluster and wait for its processes to exit; return any that would not.
+
+        ``kwokctl delete cluster`` signals its components and returns at once, so the
+        pids are waited for here (and killed when they do not exit).
+        """
+        pids = self.pids() if self.home.exists() else []
+        if self.home.exists():
+            with contextlib.suppress(Exception):  # the pids below are stopped either way
+                self._kwokctl("delete", "cluster", timeout=120.0)
+        left = wait_gone(pids, 30.0)
+        return kill(left) if left else []
+
+
+def wait_node_metrics(kubectl: Kubectl, nodes: Sequence[str], timeout: float) -> None:
+    """Wait until the metrics API serves a usage for every node (metrics-server scraped kwok)."""
+
+    def served() -> bool | None:
+        found = kubectl.get("nodes.metrics.k8s.io")["items"]
+        names = {item["metadata"]["name"] for item in found}
+        return True if set(nodes) <= names else None
+
+    wait_for(
+        "node metrics from metrics-server",
+        served,
+        timeout=timeout,
+        interval=2.0,
+        describe=lambda: kubectl.result("top", "nodes")[1],
+    )
+
+
+def crd_name(path: Path) -> str:
+    """The metadata.name of the CustomResourceDefinition in ``path``."""
+    for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        if doc and doc.get("kind") == "CustomResourceDefinition":
+            return str(doc["metadata"]["name"])
+    raise ValueError(f"{path}: no CustomResourceDefinition")
+
+
+def wait_crds_established(kubectl: Kubectl, names: Sequence[str], timeout: float) -> None:
+    """Wait until the API server serves the given CRDs (applying one right after races)."""
+    kubectl(
+        "wait",
+        "--for=condition=Established",
+        f"--timeout={int(timeout)}s",
+        *(f"crd/{name}" for name in names),
+        timeout=timeout + 10,
+    )

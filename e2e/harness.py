@@ -1,0 +1,202 @@
+"""The whole test bed, started in order and always stopped completely.
+
+:meth:`Harness.start` builds it: git repository, network namespace, cluster, nodes,
+storage, CRDs, Argo CD, then ``kubectl apply -f dist/argocd/``. :meth:`Harness.stop`
+tears everything down whatever state it is in and returns what it found still running or
+listening (which should be nothing).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from e2e import argocd, cluster
+from e2e.argocd import AppStatus, ArgoCD, app_status
+from e2e.assertions import load_folder, of_kind
+from e2e.cluster import KwokCluster
+from e2e.gitrepo import GitRepo
+from e2e.kube import Kubectl, wait_for
+from e2e.processes import NetworkNamespace, Supervisor, kill
+from e2e.tools import ROOT, Tools, component_version, default_tools
+from guestbook.validate.schemas.gomod import download
+from guestbook.validate.schemas.sources import CRD_SOURCES
+
+NODES = 3
+HOSTS = "127.0.0.1 localhost kubernetes.default.svc\n::1 localhost\n"
+ARGOCD_MODULE = "github.com/argoproj/argo-cd/v3"
+METRICS_SERVER_MODULE = "sigs.k8s.io/metrics-server"
+
+
+@dataclass
+class Harness:
+    """Every process and file of one end-to-end run."""
+
+    tools: Tools = field(default_factory=default_tools)
+    run_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="guestbook-e2e-")))
+    numbers: dict[str, float] = field(default_factory=dict)
+    """Benchmark figures in seconds, printed at the end of ``make e2e``."""
+    bootstrapped: float = 0.0
+    """time.monotonic() when dist/argocd/ was applied."""
+
+    def __post_init__(self) -> None:
+        self.log_dir = self.run_dir / "logs"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.netns = NetworkNamespace(f"guestbook-e2e-{os.getpid()}", hosts=HOSTS)
+        path = os.pathsep.join([*map(str, self.tools.path_prefix), os.environ["PATH"]])
+        env = {**os.environ, "PATH": path, "HOME": str(self.run_dir)}
+        env.pop("KUBECONFIG", None)
+        self.supervisor = Supervisor(self.netns, self.log_dir, env)
+        self.cluster = KwokCluster(
+            "guestbook-e2e", self.run_dir / "kwok", self.supervisor, self.tools
+        )
+        self.kubectl = Kubectl(self.supervisor, self.tools.kubectl, self.cluster.kubeconfig)
+        guestbook = Path(sys.executable).parent / "guestbook"
+        self.repo = GitRepo(self.run_dir / "guestbook.git", self.run_dir / "work", guestbook)
+        self.head = ""
+
+    @property
+    def environments(self) -> list[str]:
+        """The environments rendered in the repository (dist/<env>/ folders)."""
+        dist = self.repo.work / "dist"
+        return sorted(p.name for p in dist.iterdir() if p.is_dir() and p.name != "argocd")
+
+    @property
+    def applications(self) -> list[str]:
+        """Every Application dist/argocd/ defines (the root and one per environment)."""
+        objects = load_folder(self.repo.work / "dist" / "argocd")
+        return sorted(o["metadata"]["name"] for o in of_kind(objects, "Application"))
+
+    def start(self) -> None:
+        """Bring everything up; Argo CD starts syncing from the bootstrap on."""
+        self.tools.check()
+        self.head = self.repo.create(ROOT)
+        modules = self._release_folders()
+
+        self.netns.create()
+        self.numbers["cold cluster start (kwokctl create to API ready)"] = self.cluster.start(
+            modules[METRICS_SERVER_MODULE] / "manifests" / "base"
+        )
+        began = time.monotonic()
+        self.kubectl.apply(cluster.fake_nodes(NODES))
+        claims = [
+            claim
+            for env in self.environments
+            for claim in of_kind(
+                load_folder(self.repo.work / "dist" / env), "PersistentVolumeClaim"
+            )
+        ]
+        self.kubectl.apply(cluster.static_storage(claims))
+        self.kubectl("wait", "--for=condition=Ready", "node", "--all", "--timeout=60s")
+        self.numbers["fake nodes Ready"] = time.monotonic() - began
+
+        crds = [modules[source.module] / path for source in CRD_SOURCES for path in source.paths]
+        config = argocd.base_config(
+            modules[ARGOCD_MODULE], argocd.SERVICE_HEALTH_LUA.read_text(encoding="utf-8")
+        )
+        # Server side: the CRDs are too large for the last-applied annotation.
+        self.kubectl.apply_files(crds, server_side=True)
+        cluster.wait_crds_established(self.kubectl, [cluster.crd_name(p) for p in crds], 60)
+        self.kubectl.apply(config)
+
+        in_cluster = self.run_dir / "in-cluster.kubeconfig"
+        in_cluster.write_text(yaml.safe_dump(argocd.in_cluster_kubeconfig(self.cluster.pki)))
+        ArgoCD(self.supervisor, self.tools.bin("argocd"), in_cluster, self.run_dir).start()
+        self.kubectl.apply_files([self.repo.work / "dist" / "argocd"])
+        self.bootstrapped = time.monotonic()
+
+    def _release_folders(self) -> dict[str, Path]:
+        """The pinned module releases whose manifests the test installs, by module path."""
+        wanted = {(s.module, s.version) for s in CRD_SOURCES}
+        wanted.add((METRICS_SERVER_MODULE, component_version("metrics-server")))
+        argocd_version = component_version("argocd")
+        pinned = {s.version for s in CRD_SOURCES if s.module == ARGOCD_MODULE}
+        if pinned != {argocd_version}:
+            raise RuntimeError(
+                f"Argo CD's CRDs are validated at {pinned} but e2e runs {argocd_version}: "
+                "pin the same release in guestbook/validate/schemas/sources.py "
+                "and e2e/tools/argocd/go.mod"
+            )
+        return {module: m.dir for (module, _), m in download(sorted(wanted)).items()}
+
+    def status(self, name: str) -> AppStatus:
+        """One Application's status summary."""
+        return app_status(self.kubectl.get("application", name, argocd.NAMESPACE))
+
+    def describe(self) -> str:
+        """Every Application's status, for failure messages."""
+        try:
+            apps = self.kubectl.items("applications", argocd.NAMESPACE)
+        except Exception as err:  # a description must not hide the failure
+            return f"(cannot read Applications: {err})"
+        self.supervisor.check_running()
+        return "\n".join(str(app_status(app)) for app in apps) + f"\nlogs: {self.log_dir}"
+
+    def wait_all_synced(self, revision: str, timeout: float) -> float:
+        """Wait until every Application is Synced and Healthy at ``revision``; return seconds."""
+        began = time.monotonic()
+
+        def done() -> bool | None:
+            self.supervisor.check_running()
+            apps = [app_status(a) for a in self.kubectl.items("applications", argocd.NAMESPACE)]
+            names = sorted(a.name for a in apps)
+            ready = all(a.synced_and_healthy and a.revision == revision for a in apps)
+            return True if ready and names == self.applications else None
+
+        wait_for(
+            f"every Application Synced and Healthy at {revision[:8]}",
+            done,
+            timeout=timeout,
+            interval=1.0,
+            describe=self.describe,
+        )
+        return time.monotonic() - began
+
+    def refresh(self) -> None:
+        """Ask Argo CD to look at git again, for every Application (what a webhook does)."""
+        for name in self.applications:
+            self.kubectl(
+                "annotate", "application", name, "-n", argocd.NAMESPACE, "--overwrite",
+                "argocd.argoproj.io/refresh=normal",
+            )  # fmt: skip
+
+    def stop(self) -> list[str]:
+        """Stop everything; return what was still running or listening before it was killed."""
+        leftovers: list[str] = []
+        self.supervisor.stop_all()
+        for name, process in self.supervisor.processes.items():
+            if process.poll() is None:
+                leftovers.append(f"{name} (pid {process.pid}) did not stop")
+        if self.netns.inode:
+            survivors = self.cluster.stop()
+            leftovers += [f"cluster process {pid} did not stop" for pid in survivors]
+            inside = self.netns.pids()
+            if inside:
+                leftovers.append(f"processes still in the namespace: {inside}")
+                kill(inside)
+            leftovers += [f"still listening: {line}" for line in self.netns.listeners()]
+        self.netns.delete()
+        if self.netns.exists:
+            leftovers.append(f"network namespace {self.netns.name} still exists")
+        self._keep_only_logs()
+        return leftovers
+
+    def _keep_only_logs(self) -> None:
+        """Keep the logs (kwokctl's component logs moved in), drop repositories and etcd data."""
+        components = self.cluster.home / "logs"
+        if components.is_dir():
+            shutil.copytree(components, self.log_dir / "cluster", dirs_exist_ok=True)
+        for entry in self.run_dir.iterdir():
+            if entry == self.log_dir:
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()

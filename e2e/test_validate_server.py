@@ -1,0 +1,125 @@
+"""The offline validator against the real API server, case by case.
+
+For every validator test manifest (see :mod:`e2e.validation_cases`): ``kubectl apply
+--server-side --dry-run=server`` gives the server's verdict; ``guestbook validate --server``
+gives the offline verdict (its schema and rule findings) and its own server layer's
+verdict (findings with rule id ``server``), which must match kubectl's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from e2e.harness import Harness
+from e2e.validation_cases import FOLDERS, Case, collect, rule_layers
+
+CASES = collect()
+LAYERS = rule_layers()
+GUESTBOOK = Path(sys.executable).parent / "guestbook"
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+KNOWN_DIFFERENCES: dict[str, str] = {
+    "rules/duplicate_configmap": (
+        "duplicate-object: a dry run sees one object at a time, and applying both for real "
+        "succeeds too (the second apply overwrites the first), so only the validator, which "
+        "sees the whole render, can catch it"
+    ),
+    "rules/duplicate_container_port": (
+        "duplicate-container-port: the API server accepts the pod and only returns a warning "
+        "('duplicate port definition'); the validator makes it an error"
+    ),
+}
+"""Cases of layers 1-2 where the offline verdict differs from the server's, with the reason.
+
+Each entry must still differ (a stale entry fails), and only in the direction "offline
+rejects, server accepts": the validator may be stricter than one API server, never laxer.
+Entries name cases of folders that may not exist yet (tests/fixtures/rules/ arrives with
+the rules); :func:`test_known_differences_name_existing_cases` keeps them honest.
+"""
+
+
+def namespaces_of(cases: list[Case]) -> set[str]:
+    """Every valid namespace name the cases' objects live in or create."""
+    names: set[str] = set()
+    for case in cases:
+        try:
+            docs = [d for d in yaml.safe_load_all(case.path.read_text()) if isinstance(d, dict)]
+        except yaml.YAMLError:
+            continue
+        for doc in docs:
+            meta = doc.get("metadata") or {}
+            if not isinstance(meta, dict):
+                continue
+            names.add(str(meta.get("namespace") or ""))
+            if doc.get("kind") == "Namespace":
+                names.add(str(meta.get("name") or ""))
+    return {n for n in names if DNS_LABEL.fullmatch(n)}
+
+
+@pytest.fixture(scope="module")
+def namespaces(harness: Harness) -> None:
+    """The namespaces the cases name exist, as they would in a real cluster."""
+    existing = {n["metadata"]["name"] for n in harness.kubectl.items("namespaces")}
+    for name in sorted(namespaces_of(CASES) - existing):
+        harness.kubectl("create", "namespace", name)
+
+
+def guestbook_validate(harness: Harness, case: Case) -> list[dict[str, Any]]:
+    """The error findings of ``guestbook validate --server`` about the case's own file."""
+    proc = harness.supervisor.run(
+        [GUESTBOOK, "validate", "--format", "json", "--server", harness.cluster.kubeconfig,
+         case.path, *case.with_files],
+        check=False,
+    )  # fmt: skip
+    assert proc.returncode in (0, 1), proc.stderr
+    findings: list[dict[str, Any]] = json.loads(proc.stdout)["findings"]
+    return [f for f in findings if f["file"] == str(case.path) and f["severity"] == "error"]
+
+
+def describe(findings: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{f['rule']} line {f['line']}: {f['message']}" for f in findings) or "none"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.usefixtures("namespaces")
+def test_offline_validator_and_api_server_agree(harness: Harness, case: Case) -> None:
+    code, kubectl_says = harness.kubectl.result(
+        "apply", "--server-side", "--dry-run=server", "-f", str(case.path)
+    )
+    server_rejects = code != 0
+    findings = guestbook_validate(harness, case)
+    # Layers 1-2 only: what the API server itself checks (rules it does not know count as 2).
+    offline = [f for f in findings if f["rule"] != "server" and LAYERS.get(f["rule"], 2) <= 2]
+    ours = [f for f in findings if f["rule"] == "server"]
+    report = (
+        f"kubectl: {'rejects' if server_rejects else 'accepts'}: {kubectl_says}\n"
+        f"guestbook validate: {describe(offline)}\n"
+        f"guestbook validate --server: {describe(ours)}"
+    )
+    if kubectl_says.startswith("error: error parsing"):
+        # Not YAML: kubectl refuses it before asking the server, and so does guestbook.
+        assert any(f["rule"] == "yaml" for f in offline), report
+        assert not ours, report
+        return
+    assert bool(ours) == server_rejects, f"--server disagrees with kubectl\n{report}"
+    if not case.must_agree:
+        assert not server_rejects, f"layer {case.layer} case rejected by the server\n{report}"
+    elif case.id in KNOWN_DIFFERENCES:
+        assert offline, f"offline no longer rejects: drop it from KNOWN_DIFFERENCES\n{report}"
+        assert not server_rejects, f"the server rejects it too now\n{report}"
+    else:
+        assert bool(offline) == server_rejects, f"verdicts differ\n{report}"
+
+
+def test_known_differences_name_existing_cases() -> None:
+    present = {folder.path.name for folder in FOLDERS if folder.path.is_dir()}
+    ids = {case.id for case in CASES}
+    stale = [k for k in KNOWN_DIFFERENCES if k.split("/")[0] in present and k not in ids]
+    assert not stale, f"KNOWN_DIFFERENCES names cases that do not exist: {stale}"
