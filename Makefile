@@ -79,7 +79,7 @@ $(REGISTRY_BINARIES) &: $(REGISTRY_TOOLS)/go.mod $(REGISTRY_TOOLS)/go.sum $(wild
 # Argo CD, built from the Go module proxy at the versions pinned in e2e/tools/<component>/go.mod,
 # into .tools/e2e/<component>-<version>/bin/. A folder that exists is never rebuilt, so a new pin
 # builds once and the old one stays until `make clean`. Not part of `make setup` (a cold build
-# takes ~17 minutes on 2 cores). redis-server comes from Debian, installed only when missing.
+# takes ~22 minutes on 2 cores). redis-server and git come from Debian, installed only when missing.
 E2E_TOOLS := $(TOOLS)/e2e
 E2E_COMPONENTS := kubernetes etcd argocd kwok metrics-server
 e2e_module_kubernetes := k8s.io/kubernetes
@@ -91,8 +91,8 @@ e2e_version = $(shell sed -nE 's#^(require)?[[:space:]]*$(e2e_module_$(1)) (v[^[
 E2E_BIN_DIRS := $(foreach c,$(E2E_COMPONENTS),$(E2E_TOOLS)/$(c)-$(call e2e_version,$(c))/bin)
 
 e2e-tools: $(E2E_BIN_DIRS) ## build the end-to-end binaries (cached by version); install redis-server if missing
-	@command -v redis-server >/dev/null || { apt-get update && apt-get install -y redis-server; }
-	@command -v git >/dev/null || { apt-get update && apt-get install -y git; }
+	@command -v redis-server >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server; }
+	@command -v git >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y git; }
 
 $(E2E_TOOLS)/%/bin:
 	GO=$(GO) e2e/tools/build.sh $(word 1,$(subst -v, ,$*)) $(CURDIR)/$@
