@@ -6,7 +6,10 @@ For each fleet size, as cold processes with several repetitions (min and median)
 - ``helm_render``: ``helm template`` once per environment (bench/peers/helm, the
   overlay file as the values file), output written to one file per environment;
 - ``kustomize_render``: ``kustomize build`` once per generated overlay (bench/peers/kustomize);
-- ``kubeconform``: kubeconform alone, with the pipeline's flags, on our rendered files;
+- ``kubeconform``: kubeconform alone on our rendered files, with the pipeline's flags but
+  kubeconform's own default concurrency (``-n 4``): what a user running it would see;
+- ``kubeconform_pipeline``: the exact kubeconform command ``guestbook validate`` starts
+  (fewer workers, leaving a core to the Python side), alone;
 - ``ours_validate``: ``guestbook validate`` on the same files;
 - ``ours_diff``: ``guestbook diff --base HEAD`` in a temporary git repository with the
   fleet committed and one overlay changed in the working tree.
@@ -44,6 +47,8 @@ from guestbook.validate.kubeconform import Kubeconform
 from guestbook.validate.schemas import SchemaStore
 from guestbook.validate.tools import kubeconform_binary, schemas_root
 
+KUBECONFORM_OWN_DEFAULT_WORKERS = 4
+"""kubeconform's ``-n`` when not given (``kubeconform -h``)."""
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
@@ -52,6 +57,7 @@ MEASURES = (
     "helm_render",
     "kustomize_render",
     "kubeconform",
+    "kubeconform_pipeline",
     "ours_validate",
     "ours_diff",
 )
@@ -59,6 +65,7 @@ RATIOS = (
     ("ours_render", "helm_render"),
     ("ours_render", "kustomize_render"),
     ("ours_validate", "kubeconform"),
+    ("ours_validate", "kubeconform_pipeline"),
 )
 ENV = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
 
@@ -119,6 +126,11 @@ class Fleet:
         shutil.rmtree(output)
 
     def kubeconform(self, number: int) -> None:
+        store = SchemaStore(schemas_root(), KUBERNETES_VERSION)
+        runner = Kubeconform(kubeconform_binary(), store, workers=KUBECONFORM_OWN_DEFAULT_WORKERS)
+        run(runner.command(self.files))
+
+    def kubeconform_pipeline(self, number: int) -> None:
         store = SchemaStore(schemas_root(), KUBERNETES_VERSION)
         run(Kubeconform(kubeconform_binary(), store).command(self.files))
 
@@ -205,7 +217,7 @@ def measure(fleet: Fleet, runs: int) -> dict[str, Any]:
         if name == "ours_diff":
             fleet.diff_repo = fleet.prepare_diff()
         seconds[name] = timed(getattr(fleet, name), runs)
-        print(f"  {name:17} median {statistics.median(seconds[name]):7.3f} s", flush=True)
+        print(f"  {name:20} median {statistics.median(seconds[name]):7.3f} s", flush=True)
     problems = fleet.check_equivalence()
     if problems:
         print("\n".join(problems), file=sys.stderr)

@@ -7,6 +7,11 @@ rules (to catch the same mistakes in any manifest).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+# Each check is a pure function of one string, and a fleet repeats the same few
+# hundred names, keys and quantities thousands of times: the answers are cached.
+_cached = lru_cache(maxsize=8192)
 
 DNS1123_LABEL_MAX = 63
 DNS1123_SUBDOMAIN_MAX = 253
@@ -26,6 +31,7 @@ _QUANTITY = re.compile(
 )
 
 
+@_cached
 def dns1123_label_error(value: str) -> str | None:
     """Why ``value`` is not a DNS-1123 label (namespace, Service name), or None."""
     if len(value) > DNS1123_LABEL_MAX:
@@ -37,6 +43,7 @@ def dns1123_label_error(value: str) -> str | None:
     return None
 
 
+@_cached
 def dns1035_label_error(value: str) -> str | None:
     """Why ``value`` is not a DNS-1035 label (Service names), or None."""
     if len(value) > DNS1123_LABEL_MAX:
@@ -49,6 +56,7 @@ def dns1035_label_error(value: str) -> str | None:
     return None
 
 
+@_cached
 def iana_svc_name_error(value: str) -> str | None:
     """Why ``value`` is not a port name (IANA_SVC_NAME, as for container ports), or None."""
     if len(value) > IANA_SVC_NAME_MAX:
@@ -62,6 +70,7 @@ def iana_svc_name_error(value: str) -> str | None:
     return None
 
 
+@_cached
 def dns1123_subdomain_error(value: str) -> str | None:
     """Why ``value`` is not a DNS-1123 subdomain (most object names), or None."""
     if len(value) > DNS1123_SUBDOMAIN_MAX:
@@ -74,6 +83,7 @@ def dns1123_subdomain_error(value: str) -> str | None:
     return None
 
 
+@_cached
 def qualified_name_error(key: str) -> str | None:
     """Why ``key`` is not a valid label or annotation key (``[prefix/]name``), or None."""
     prefix, _, name = key.rpartition("/")
@@ -95,6 +105,7 @@ def qualified_name_error(key: str) -> str | None:
     return None
 
 
+@_cached
 def label_value_error(value: str) -> str | None:
     """Why ``value`` is not a valid label value, or None."""
     if len(value) > LABEL_VALUE_MAX:
@@ -107,6 +118,7 @@ def label_value_error(value: str) -> str | None:
     return None
 
 
+@_cached
 def quantity_error(value: str) -> str | None:
     """Why ``value`` is not a Kubernetes resource quantity (``100m``, ``1Gi``), or None."""
     if not _QUANTITY.match(value):

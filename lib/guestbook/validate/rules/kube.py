@@ -30,13 +30,13 @@ def get(obj: object, *path: str | int) -> Any:
     """The value at ``path`` inside nested mappings and lists, or None."""
     current: Any = obj
     for step in path:
-        if isinstance(step, str) and isinstance(current, Mapping):
-            current = current.get(step)
-        elif (
-            isinstance(step, int)
-            and isinstance(current, list)
-            and -len(current) <= step < len(current)
-        ):
+        # Parsed YAML is plain dicts and lists: check those first, the ABC only after.
+        if type(step) is str:
+            if type(current) is dict or isinstance(current, Mapping):
+                current = current.get(step)
+                continue
+            return None
+        if type(current) is list and -len(current) <= step < len(current):
             current = current[step]
         else:
             return None
@@ -45,7 +45,7 @@ def get(obj: object, *path: str | int) -> Any:
 
 def as_map(value: object) -> Mapping[str, Any]:
     """``value`` if it is a mapping, else an empty one."""
-    return value if isinstance(value, Mapping) else {}
+    return value if type(value) is dict or isinstance(value, Mapping) else {}
 
 
 def as_list(value: object) -> Sequence[Any]:

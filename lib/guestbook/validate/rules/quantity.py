@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from guestbook.names import quantity_error
 
@@ -37,7 +38,12 @@ def quantity_text(value: object) -> str | None:
 def parse_quantity(value: object) -> Decimal | None:
     """The value of a quantity (``100m`` → 0.1, ``1Ki`` → 1024), or None if it is malformed."""
     text = quantity_text(value)
-    if text is None or quantity_error(text):
+    return None if text is None else _parse_text(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(text: str) -> Decimal | None:
+    if quantity_error(text):
         return None
     for suffix in sorted(_SUFFIXES, key=len, reverse=True):
         if text.endswith(suffix):
