@@ -31,7 +31,7 @@ def get(obj: object, *path: str | int) -> Any:
     current: Any = obj
     for step in path:
         # Parsed YAML is plain dicts and lists: check those first, the ABC only after.
-        if type(step) is str:
+        if isinstance(step, str):
             if type(current) is dict or isinstance(current, Mapping):
                 current = current.get(step)
                 continue
