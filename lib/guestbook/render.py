@@ -137,14 +137,17 @@ def render_manifests(
     """Build each environment's chart and return its objects, keyed by output folder.
 
     With ``settings``, the Argo CD objects for these environments come under ``argocd``.
+    Each chart gets an app of its own: the environments share nothing, and cdk8s
+    resolves dependencies across the whole app on every ``to_json``, so one shared
+    app would make a fleet's render grow with the square of its size.
     """
     with without_jsii_argument_checks():
-        app = cdk8s.App()
-        charts = [(env.name, GuestbookChart(app, env)) for env in environments]
-        rendered = {name: list(chart.to_json()) for name, chart in charts}
+        rendered = {
+            env.name: list(GuestbookChart(cdk8s.App(), env).to_json()) for env in environments
+        }
         if settings is not None:
             kinds = {_group_kind(m) for manifests in rendered.values() for m in manifests}
-            chart = ArgoCdChart(app, settings, environments, kinds)
+            chart = ArgoCdChart(cdk8s.App(), settings, environments, kinds)
             rendered[ARGOCD_FOLDER] = list(chart.to_json())
     return rendered
 
