@@ -106,19 +106,25 @@ func (c *converter) node(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
 		return c.scalar(n)
 	}
-	if n.Style&yaml.FlowStyle != 0 {
-		c.flow++
-		defer func() { c.flow-- }()
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		return c.mapping(n)
-	case yaml.SequenceNode:
-		return c.sequence(n)
-	case yaml.AliasNode:
+	if n.Kind == yaml.AliasNode {
 		return fallback("alias")
 	}
-	return fallback("unexpected node kind")
+	flow := 0
+	if n.Style&yaml.FlowStyle != 0 {
+		flow = 1
+	}
+	c.flow += flow
+	var err error
+	switch n.Kind {
+	case yaml.MappingNode:
+		err = c.mapping(n)
+	case yaml.SequenceNode:
+		err = c.sequence(n)
+	default:
+		err = fallback("unexpected node kind")
+	}
+	c.flow -= flow
+	return err
 }
 
 // checkPlain refuses plain scalars that libyaml reads differently from yaml.v3: in a flow
@@ -137,7 +143,11 @@ func (c *converter) mapping(n *yaml.Node) error {
 	if len(n.Content)%2 != 0 {
 		return fallback("unexpected mapping structure")
 	}
-	seen := make(map[string]struct{}, len(n.Content)/2)
+	names := make([]string, 0, len(n.Content)/2)
+	var seen map[string]struct{} // for large mappings; small ones compare names
+	if len(n.Content) > 32 {
+		seen = make(map[string]struct{}, len(n.Content)/2)
+	}
 	c.out.WriteByte('{')
 	for i := 0; i < len(n.Content); i += 2 {
 		key, value := n.Content[i], n.Content[i+1]
@@ -145,10 +155,13 @@ func (c *converter) mapping(n *yaml.Node) error {
 		if err != nil {
 			return err
 		}
-		if _, duplicate := seen[name]; duplicate {
+		if duplicate(name, names, seen) {
 			return fallback("duplicate key")
 		}
-		seen[name] = struct{}{}
+		names = append(names, name)
+		if seen != nil {
+			seen[name] = struct{}{}
+		}
 		if i > 0 {
 			c.out.WriteByte(',')
 		}
@@ -163,6 +176,19 @@ func (c *converter) mapping(n *yaml.Node) error {
 	}
 	c.out.WriteByte('}')
 	return nil
+}
+
+func duplicate(name string, names []string, seen map[string]struct{}) bool {
+	if seen != nil {
+		_, found := seen[name]
+		return found
+	}
+	for _, other := range names {
+		if other == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *converter) sequence(n *yaml.Node) error {

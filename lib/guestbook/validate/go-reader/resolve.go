@@ -59,8 +59,14 @@ func resolvePlain(value string) string {
 		return tagNull // only the null resolver is registered for the empty value
 	}
 	first := value[0]
-	if first >= 128 {
+	if first >= 128 || byFirst[first] == nil {
 		return tagStr
+	}
+	if words, ok := wordTags[value]; ok {
+		return words
+	}
+	if first >= 'A' {
+		return tagStr // letters: only the bool and null words above match
 	}
 	for _, r := range byFirst[first] {
 		if r.pattern.MatchString(value) {
@@ -68,6 +74,15 @@ func resolvePlain(value string) string {
 		}
 	}
 	return tagStr
+}
+
+// wordTags are the values the bool and null patterns match, the only patterns for
+// values starting with a letter (resolve_test.go checks this against the patterns).
+var wordTags = map[string]string{
+	"yes": tagBool, "Yes": tagBool, "YES": tagBool, "no": tagBool, "No": tagBool, "NO": tagBool,
+	"true": tagBool, "True": tagBool, "TRUE": tagBool, "false": tagBool, "False": tagBool, "FALSE": tagBool,
+	"on": tagBool, "On": tagBool, "ON": tagBool, "off": tagBool, "Off": tagBool, "OFF": tagBool,
+	"null": tagNull, "Null": tagNull, "NULL": tagNull, "~": tagNull,
 }
 
 // pythonBool is PyYAML's construct_yaml_bool.

@@ -47,3 +47,28 @@ func TestFloatsReadBackExactly(t *testing.T) {
 		}
 	}
 }
+
+// The shortcut for words and letters gives what PyYAML's patterns give.
+func TestWordsMatchThePatterns(t *testing.T) {
+	for word, tag := range wordTags {
+		if got := resolveByPatterns(word); got != tag {
+			t.Errorf("%q: the patterns say %s, wordTags %s", word, got, tag)
+		}
+	}
+	for c := 'A'; c < 128; c++ {
+		for _, r := range byFirst[c] {
+			if r.tag != tagBool && r.tag != tagNull {
+				t.Errorf("%q starts values of %s, not only of the words", c, r.tag)
+			}
+		}
+	}
+}
+
+func resolveByPatterns(value string) string {
+	for _, r := range byFirst[value[0]] {
+		if r.pattern.MatchString(value) {
+			return r.tag
+		}
+	}
+	return tagStr
+}
