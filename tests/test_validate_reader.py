@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -214,6 +215,18 @@ def test_field_lines_are_built_on_first_use_and_equal_a_dict() -> None:
     assert lines.get(("c",)) == 2
     assert lines.get(("nope",)) is None
     assert len(lines) == 5
+
+
+def test_reading_leaves_the_cycle_collector_as_it_was(reader: Reader) -> None:
+    files = [ROOT / "dist" / "prod" / "deployment-frontend.yaml"]
+    reader.read(files)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        reader.read(files)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_without_the_binary_python_reads_every_file(tmp_path: Path) -> None:
