@@ -121,6 +121,7 @@ def test_rendered_files_never_fall_back(reader: Reader, folder: str, fleet: Path
         ("reader/directive.yaml", "directive"),
         ("reader/byte_order_mark.yaml", "byte order mark"),
         ("reader/invalid_utf8.yaml", "not valid UTF-8"),
+        ("reader/deep_nesting.yaml", "deep nesting"),
     ],
 )
 def test_unusual_files_fall_back_to_python(reader: Reader, fixture: str, reason: str) -> None:

@@ -94,7 +94,12 @@ type converter struct {
 	out   *bytes.Buffer
 	lines []int
 	flow  int // how many flow collections ([...], {...}) enclose the current node
+	depth int // how many collections enclose it
 }
+
+// maxDepth bounds nesting: Python's json.loads and PyYAML recurse, and give up at
+// about a thousand levels; manifests nest a few dozen at most.
+const maxDepth = 100
 
 func (c *converter) node(n *yaml.Node) error {
 	if n.Anchor != "" {
@@ -109,11 +114,15 @@ func (c *converter) node(n *yaml.Node) error {
 	if n.Kind == yaml.AliasNode {
 		return fallback("alias")
 	}
+	if c.depth == maxDepth {
+		return fallback("deep nesting")
+	}
 	flow := 0
 	if n.Style&yaml.FlowStyle != 0 {
 		flow = 1
 	}
 	c.flow += flow
+	c.depth++
 	var err error
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -124,6 +133,7 @@ func (c *converter) node(n *yaml.Node) error {
 		err = fallback("unexpected node kind")
 	}
 	c.flow -= flow
+	c.depth--
 	return err
 }
 
