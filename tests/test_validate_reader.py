@@ -279,6 +279,15 @@ def test_a_failing_binary_is_a_user_error(tmp_path: Path, script: str, message: 
         reader.read([FIXTURES / "validate" / "unknown_field.yaml"])
 
 
+def test_a_binary_that_exits_before_taking_the_names_is_an_error(tmp_path: Path) -> None:
+    # Given more names than a pipe holds, and a reader that exits without reading them
+    reader = Reader(_failing_reader(tmp_path, "echo 'no names read' >&2; exit 1"))
+    files = [tmp_path / f"{'long-name-' * 10}{number}.yaml" for number in range(2000)]
+    # Then the error is the reader's, and nothing hangs
+    with pytest.raises(GuestbookError, match="no names read"):
+        reader.read(files)
+
+
 def test_a_failing_binary_exits_2_from_the_cli(tmp_path: Path) -> None:
     # Given a tools folder whose reader fails
     tools = _tools_without_reader(tmp_path / "tools")

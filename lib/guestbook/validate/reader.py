@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import subprocess
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,16 +44,20 @@ class Reader:
         """
         if not files or not self.binary.is_file():
             return Reading(list(files), None)
-        # The names go through a temporary file: no pipe to feed while the reader starts.
-        with tempfile.TemporaryFile() as names:
-            names.write(b"".join(bytes(f) + b"\0" for f in files))
-            names.seek(0)
-            try:
-                process = subprocess.Popen(
-                    [str(self.binary)], stdin=names, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-                )
-            except OSError as err:
-                raise GuestbookError(f"cannot run {self.binary}: {err}; run `make setup`") from None
+        names, writer = os.pipe()
+        try:
+            process = subprocess.Popen(
+                [str(self.binary)], stdin=names, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+        except OSError as err:
+            os.close(writer)
+            raise GuestbookError(f"cannot run {self.binary}: {err}; run `make setup`") from None
+        finally:
+            os.close(names)
+        # The reader takes every name before it reads a file, so this blocks only briefly;
+        # if it exits without them, results() reports how.
+        with suppress(BrokenPipeError), open(writer, "wb") as pipe:
+            pipe.write(b"".join(bytes(f) + b"\0" for f in files))
         return Reading(list(files), process)
 
     def read(self, files: Sequence[Path]) -> list[FileResult]:
