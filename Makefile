@@ -130,13 +130,16 @@ validate-all-minors: setup ## validate dist/ against every supported Kubernetes 
 cdk8s-synth: setup ## the same render through the pinned cdk8s CLI
 	npx --no-install cdk8s synth
 
-test: setup ## run the test suite
+test: setup ## run the test suite (and guestbook-reader's Go tests, a second or two)
+	cd $(GO_READER) && GOFLAGS=-mod=readonly $(GO) test ./...
 	$(BIN)/pytest -q
 
-lint: setup ## ruff, ruff format, mypy (strict on lib/), checkov on dist/prod
+lint: setup ## ruff, ruff format, mypy (strict on lib/), gofmt and go vet, actionlint, checkov on dist/prod
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	test -z "$$($$($(GO) env GOROOT)/bin/gofmt -l $(GO_READER))" || { $$($(GO) env GOROOT)/bin/gofmt -l $(GO_READER); exit 1; }
+	cd $(GO_READER) && GOFLAGS=-mod=readonly $(GO) vet ./...
 	$(ACTIONLINT) -shellcheck= -pyflakes= .github/workflows/*.yml
 	$(CHECKOV) -d dist/prod --framework kubernetes -o json --quiet --soft-fail --skip-download \
 	  | $(BIN)/python .ci/checkov_gate.py .ci/checkov-skips.yaml
