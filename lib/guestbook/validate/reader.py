@@ -2,7 +2,7 @@
 
 ``make setup`` builds it from ``go-reader/`` (beside this file) into ``.tools/bin``. It
 parses the files concurrently with yaml.v3 and answers in JSON, which Python reads
-about thirty times faster than YAML. For each file it either gives exactly what
+in a small fraction of PyYAML's time. For each file it either gives exactly what
 :func:`~guestbook.validate.documents.read_documents` gives (documents, objects, field
 lines; such files have no findings) or says "fallback": anything unusual (YAML
 errors, duplicate keys, anchors, tags, values other than plain strings, decimal
