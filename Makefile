@@ -16,7 +16,7 @@ KUBECONFORM := $(TOOLS)/bin/kubeconform
 # silences exactly that banner for Node 20 (see README, "Node and jsii").
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup kubeconform schemas synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools e2e
+.PHONY: setup kubeconform reader schemas synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools e2e
 
 CHECKOV_VERSION := 3.3.30
 CHECKOV := .tools/checkov/bin/checkov
@@ -24,7 +24,7 @@ ACTIONLINT_VERSION := v1.7.12
 TOOLS_BIN := $(CURDIR)/.tools/bin
 ACTIONLINT := $(TOOLS_BIN)/actionlint-$(ACTIONLINT_VERSION)
 
-setup: $(VENV)/.installed node_modules/.installed kubeconform schemas $(CHECKOV) $(ACTIONLINT) registry-tools ## install everything the project needs (idempotent)
+setup: $(VENV)/.installed node_modules/.installed kubeconform reader schemas $(CHECKOV) $(ACTIONLINT) registry-tools ## install everything the project needs (idempotent)
 
 # Go tools are built from the Go module proxy at pinned versions, one file per version.
 $(ACTIONLINT):
@@ -56,6 +56,18 @@ kubeconform: ## kubeconform $(KUBECONFORM_VERSION) into .tools/bin
 	  GOBIN=$(CURDIR)/$(TOOLS)/bin $(GO) install -ldflags "-s -w -X main.version=$(KUBECONFORM_VERSION)" \
 	    github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION); \
 	fi
+
+# guestbook-reader, the fast path of `guestbook validate`'s YAML reading (see README, "Validation"):
+# our own Go module in the package tree, built with the yaml.v3 pinned in its go.mod and go.sum.
+# Rebuilt only when that module changes; `guestbook validate` reads in Python without it.
+GO_READER := lib/guestbook/validate/go-reader
+READER := $(TOOLS_BIN)/guestbook-reader
+reader: $(READER) ## guestbook-reader into .tools/bin
+
+$(READER): $(GO_READER)/go.mod $(GO_READER)/go.sum $(filter-out %_test.go,$(wildcard $(GO_READER)/*.go))
+	mkdir -p $(TOOLS_BIN)
+	cd $(GO_READER) && GOFLAGS="-mod=readonly -buildvcs=false" $(GO) build -trimpath -o $@ .
+	touch $@
 
 # Offline schemas for every supported Kubernetes version (guestbook/kubernetes.py),
 # generated from pinned Go modules; up-to-date versions are skipped.
@@ -118,13 +130,16 @@ validate-all-minors: setup ## validate dist/ against every supported Kubernetes 
 cdk8s-synth: setup ## the same render through the pinned cdk8s CLI
 	npx --no-install cdk8s synth
 
-test: setup ## run the test suite
+test: setup ## run the test suite (and guestbook-reader's Go tests, a second or two)
+	cd $(GO_READER) && GOFLAGS=-mod=readonly $(GO) test ./...
 	$(BIN)/pytest -q
 
-lint: setup ## ruff, ruff format, mypy (strict on lib/), checkov on dist/prod
+lint: setup ## ruff, ruff format, mypy (strict on lib/), gofmt and go vet, actionlint, checkov on dist/prod
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	test -z "$$($$($(GO) env GOROOT)/bin/gofmt -l $(GO_READER))" || { $$($(GO) env GOROOT)/bin/gofmt -l $(GO_READER); exit 1; }
+	cd $(GO_READER) && GOFLAGS=-mod=readonly $(GO) vet ./...
 	$(ACTIONLINT) -shellcheck= -pyflakes= .github/workflows/*.yml
 	$(CHECKOV) -d dist/prod --framework kubernetes -o json --quiet --soft-fail --skip-download \
 	  | $(BIN)/python .ci/checkov_gate.py .ci/checkov-skips.yaml

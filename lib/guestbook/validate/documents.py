@@ -2,19 +2,24 @@
 
 Unreadable files, YAML syntax errors and duplicate keys become findings
 (rule ``yaml``) with the file and line, never exceptions: one broken file
-must not hide the problems of the others.
+must not hide the problems of the others. :func:`read_documents` is the
+reference reader; :mod:`.reader` gives the same results faster with a Go
+program and falls back to it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-
-import yaml
+from typing import TYPE_CHECKING
 
 from guestbook.errors import GuestbookError
 from guestbook.validate.model import Document, Finding, Severity
-from guestbook.yamlio import UniqueKeyLoader, construct_with_lines
+
+if TYPE_CHECKING:
+    import yaml
+
+    from guestbook.yamlio import UniqueKeyLoader
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -49,6 +54,11 @@ def _yaml_finding(
 
 def read_documents(path: Path) -> tuple[list[Document], list[Finding]]:
     """Parse every document of one file. Empty documents are skipped."""
+    # Imported here: guestbook-reader (see .reader) reads most files without PyYAML.
+    import yaml
+
+    from guestbook.yamlio import UniqueKeyLoader, construct_with_lines
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:

@@ -1,7 +1,8 @@
 """The validation pipeline: documents -> kubeconform -> rule layers -> one report.
 
-kubeconform runs as a separate process while Python reads the same files, so
-the schema layer costs little more than kubeconform alone.
+kubeconform runs as a separate process while guestbook-reader (a small Go
+program, see :mod:`.reader`) reads the same files, so the schema layer costs
+little more than kubeconform alone.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from pathlib import Path
 
 from guestbook.errors import GuestbookError
 from guestbook.kubernetes import KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS
-from guestbook.validate.documents import find_files, read_documents
+from guestbook.validate.documents import find_files
 from guestbook.validate.kubeconform import DEFAULT_WORKERS, Kubeconform
 from guestbook.validate.model import Document, Finding, Report
+from guestbook.validate.reader import Reader
 from guestbook.validate.schema_layer import schema_findings
 from guestbook.validate.schemas import SchemaStore
-from guestbook.validate.tools import kubeconform_binary, schemas_root
+from guestbook.validate.tools import kubeconform_binary, reader_binary, schemas_root
 
 Progress = Callable[[str], None]
 """Told what the pipeline is doing, one short line per stage."""
@@ -61,17 +63,18 @@ def validate(
 
     store = SchemaStore(schemas_root(tools), kubernetes_version)
     index = store.index() if schema else None  # fails early, with the setup hint
+    # Reading first: the rules wait for it, while kubeconform's results are needed last.
+    reading = Reader(reader_binary(tools)).start(files)
     run = None
-    if index is not None and files:
-        tell(f"kubeconform: {len(files)} files against Kubernetes {kubernetes_version}")
-        run = Kubeconform(kubeconform_binary(tools), store, workers).start(names)
-
     try:
+        if index is not None and files:
+            tell(f"kubeconform: {len(files)} files against Kubernetes {kubernetes_version}")
+            run = Kubeconform(kubeconform_binary(tools), store, workers).start(names)
+
         tell(f"reading {len(files)} files")
         documents: dict[str, list[Document]] = {}
         findings: list[Finding] = []
-        for name, path in zip(names, files, strict=True):
-            docs, problems = read_documents(path)
+        for name, (docs, problems) in zip(names, reading.results(), strict=True):
             documents[name] = docs
             findings.extend(problems)
         unreadable = {str(f.path) for f in findings}
@@ -97,6 +100,7 @@ def validate(
                 )
             )
     finally:
+        reading.stop()
         if run is not None:
             run.stop()
 

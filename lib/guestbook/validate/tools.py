@@ -1,7 +1,8 @@
 """Where the project-local validation tools live: ``.tools/`` beside the sources.
 
-``make setup`` installs kubeconform into ``.tools/bin`` and generates schemas
-into ``.tools/schemas``. ``GUESTBOOK_TOOLS_DIR`` points elsewhere (for a
+``make setup`` installs kubeconform into ``.tools/bin``, builds guestbook-reader
+(``go-reader/``, see :mod:`guestbook.validate.reader`) beside it and generates
+schemas into ``.tools/schemas``. ``GUESTBOOK_TOOLS_DIR`` points elsewhere (for a
 shared cache or a test); nothing is ever looked up on ``PATH`` or the network.
 """
 
@@ -25,6 +26,11 @@ def tools_dir() -> Path:
 def kubeconform_binary(tools: Path | None = None) -> Path:
     """The pinned kubeconform that ``make setup`` installs."""
     return (tools or tools_dir()) / "bin" / "kubeconform"
+
+
+def reader_binary(tools: Path | None = None) -> Path:
+    """guestbook-reader, the fast manifest reader that ``make setup`` builds (optional)."""
+    return (tools or tools_dir()) / "bin" / "guestbook-reader"
 
 
 def schemas_root(tools: Path | None = None) -> Path:

@@ -1,0 +1,103 @@
+// Command guestbook-reader reads Kubernetes manifest files for `guestbook validate`.
+//
+// It reads NUL-separated file names on stdin, parses the files concurrently with
+// gopkg.in/yaml.v3 and writes one JSON array to stdout, one entry per file, in order:
+//
+//	{"documents": [[line, object, lines], ...]}  the file's documents, exactly as
+//	                                             guestbook's Python reader builds them
+//	{"fallback": "why"}                          anything unusual: Python reads the file
+//
+// Exit status 0 means the JSON is complete; any other status is a bug or an I/O
+// problem, reported on stderr.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sync"
+)
+
+func main() {
+	// A short-lived process: collect garbage less often than by default.
+	debug.SetGCPercent(400)
+	names, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		fail("reading file names: %v", err)
+	}
+	results := readAll(splitNames(names), runtime.GOMAXPROCS(0))
+	out := bufio.NewWriterSize(os.Stdout, 1<<16)
+	out.WriteByte('[')
+	for i, result := range results {
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		out.Write(result)
+	}
+	out.WriteString("]\n")
+	if err := out.Flush(); err != nil {
+		fail("writing results: %v", err)
+	}
+}
+
+func fail(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "guestbook-reader: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+func splitNames(data []byte) []string {
+	var names []string
+	for _, name := range bytes.Split(data, []byte{0}) {
+		if len(name) > 0 {
+			names = append(names, string(name))
+		}
+	}
+	return names
+}
+
+// readAll reads every file with `workers` goroutines; the results keep the order of names.
+func readAll(names []string, workers int) [][]byte {
+	results := make([][]byte, len(names))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] = readFile(names[i])
+			}
+		}()
+	}
+	for i := range names {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return results
+}
+
+// readFile is one file's JSON entry; it never fails, it falls back.
+func readFile(name string) []byte {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return fallbackEntry("cannot read the file")
+	}
+	entry, err := convertFile(data)
+	if err != nil {
+		return fallbackEntry(err.Error())
+	}
+	return entry
+}
+
+func fallbackEntry(reason string) []byte {
+	var buf bytes.Buffer
+	buf.WriteString(`{"fallback":`)
+	writeString(&buf, reason)
+	buf.WriteByte('}')
+	return buf.Bytes()
+}
