@@ -80,6 +80,7 @@ def test_empty_overlay_gives_the_defaults(tmp_path: Path) -> None:
             "duplicate_key.yaml",
             "dev.yaml:3: invalid YAML: duplicate key 'replicas' (first on line 2)",
         ),
+        ("complex_key.yaml", "dev.yaml:2: invalid YAML: found unhashable key"),
         ("not_a_mapping.yaml", "dev.yaml:1: found a list at the top level, expected a mapping"),
         (
             "node_port_on_cluster_ip.yaml",

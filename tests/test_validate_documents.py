@@ -30,3 +30,14 @@ def test_a_recursive_alias_is_read_without_hanging(tmp_path: Path) -> None:
     documents, findings = read_documents(path)
     assert findings == []
     assert documents[0].line_of("data", 0) == 2
+
+
+def test_a_complex_key_is_a_finding_with_its_line_not_a_crash() -> None:
+    # Given a mapping key that is itself a list (``? [a, b]``), which no Kubernetes object has
+    documents, findings = read_documents(FIXTURES / "complex_key.yaml")
+    # Then that document is one yaml finding at the key, and the next document is still read
+    assert [(f.rule, f.line, f.message) for f in findings] == [
+        ("yaml", 6, "invalid YAML: found unhashable key")
+    ]
+    assert "plain string key" in findings[0].hint
+    assert [d.ref.name for d in documents] == ["after-the-complex-key"]

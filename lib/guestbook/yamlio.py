@@ -33,6 +33,16 @@ def _construct_unique_mapping(
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            # A complex key (``? [a]``): PyYAML's own error, before the duplicate check trips on it.
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                "found unhashable key",
+                key_node.start_mark,
+            ) from None
         if key in seen:
             raise duplicate_key_error(key, seen[key], key_node)
         seen[key] = key_node.start_mark.line

@@ -76,7 +76,11 @@ def read_documents(path: Path) -> tuple[list[Document], list[Finding]]:
             except yaml.constructor.ConstructorError as err:
                 # A duplicate key spoils one document, not the stream: keep reading.
                 message = f"invalid YAML: {err.problem}"
-                hint = "each key may appear once per mapping; remove or rename one"
+                hint = (
+                    "use a plain string key: Kubernetes objects have no list or mapping keys"
+                    if err.problem == "found unhashable key"
+                    else "each key may appear once per mapping; remove or rename one"
+                )
                 findings.append(_yaml_finding(path, _line(err), message, hint))
                 _reset_constructor(loader)
                 continue
