@@ -102,3 +102,12 @@ def test_a_tiny_limit_still_yields_a_comment_within_it() -> None:
 def test_size_is_counted_as_github_counts_it() -> None:
     # Given text with a character outside the BMP / When measured / Then it counts twice
     assert comment_size("a😀") == 3
+
+
+def test_the_argocd_folder_is_labelled_and_not_counted_as_an_environment() -> None:
+    # Given two environments and Argo CD's folder, all unchanged
+    same = {name: [config_map("a", "1")] for name in ("argocd", "dev", "prod")}
+    # When writing markdown / Then its row says what it holds and the note counts environments
+    text = format_markdown(report_of(same, same))
+    assert "| argocd (Argo CD objects) | 0 | 0 | 0 |" in text
+    assert "No changes to the rendered manifests of 2 environments and argocd/." in text

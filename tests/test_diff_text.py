@@ -57,6 +57,18 @@ def test_no_change_says_so() -> None:
     assert text.endswith("dev: no changes\n\nNo changes in 1 environment.\n")
 
 
+def test_argocd_folder_is_named_for_what_it_holds_and_not_counted_as_an_environment() -> None:
+    # Given the environments and Argo CD's folder, unchanged / Then argocd/ is not an environment
+    same = {"argocd": [deployment(1)], "dev": [deployment(1)], "prod": [deployment(1)]}
+    text = format_text(report_of(same, same))
+    assert "argocd (Argo CD objects): no changes\n" in text
+    assert text.endswith("No changes in 2 environments and argocd/.\n")
+    # And when the Argo CD folder is new, only it says so, with no environment added
+    text = format_text(report_of({"dev": [deployment(1)]}, {**same, "dev": [deployment(1)]}))
+    assert "argocd (Argo CD objects, new): 1 added\n" in text
+    assert "Summary: 1 environment added, 0 removed;" in text  # prod; argocd/ is not counted
+
+
 def test_color_only_when_asked() -> None:
     # Given a change / When writing with color / Then added and removed lines are green and red
     report = report_of({"dev": [deployment(1)]}, {"dev": [deployment(2)]})

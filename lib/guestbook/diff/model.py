@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from guestbook.config import ARGOCD_FOLDER
+
 Manifest = Mapping[str, Any]
 """One Kubernetes object as parsed from YAML."""
 
@@ -168,6 +170,23 @@ class EnvironmentDiff:
     status: Status
     objects: tuple[ObjectDiff, ...]
 
+    @property
+    def is_argocd(self) -> bool:
+        """Whether this is the ``argocd/`` folder (Argo CD's own objects), not an environment."""
+        return self.name == ARGOCD_FOLDER
+
+    @property
+    def title(self) -> str:
+        """The folder's name as the reports show it: ``dev``, ``qa (new environment)``, ..."""
+        if self.is_argocd:
+            state = {Status.ADDED: ", new", Status.REMOVED: ", removed"}.get(self.status, "")
+            return f"{self.name} (Argo CD objects{state})"
+        if self.status is Status.ADDED:
+            return f"{self.name} (new environment)"
+        if self.status is Status.REMOVED:
+            return f"{self.name} (removed environment)"
+        return self.name
+
     def count(self, status: Status) -> int:
         """How many objects have ``status``."""
         return sum(1 for obj in self.objects if obj.status is status)
@@ -193,6 +212,14 @@ class DiffReport:
     base: Revision
     head: Revision
     environments: tuple[EnvironmentDiff, ...]
+
+    def folders_compared(self) -> str:
+        """``4 environments``, or ``4 environments and argocd/`` when Argo CD's folder was too."""
+        envs = sum(1 for env in self.environments if not env.is_argocd)
+        text = f"{envs} environment" if envs == 1 else f"{envs} environments"
+        if any(env.is_argocd for env in self.environments):
+            text += f" and {ARGOCD_FOLDER}/"
+        return text
 
     @property
     def has_changes(self) -> bool:

@@ -44,14 +44,6 @@ def _counts(env: EnvironmentDiff) -> str:
     return ", ".join(parts) or "no changes"
 
 
-def _env_title(env: EnvironmentDiff) -> str:
-    if env.status is Status.ADDED:
-        return f"{env.name} (new environment)"
-    if env.status is Status.REMOVED:
-        return f"{env.name} (removed environment)"
-    return env.name
-
-
 def _header(report: DiffReport) -> str:
     lines = [
         MARKER,
@@ -64,20 +56,18 @@ def _header(report: DiffReport) -> str:
     ]
     for env in report.environments:
         counts = " | ".join(str(env.count(s)) for s in _STATUSES)
-        lines.append(f"| {html.escape(_env_title(env))} | {counts} |")
+        lines.append(f"| {html.escape(env.title)} | {counts} |")
     totals = " | ".join(f"**{report.total(s)}**" for s in _STATUSES)
     lines.append(f"| **Total** | {totals} |")
     lines.append("")
     if not report.has_changes:
-        lines.append(
-            f"No changes to the rendered manifests of {len(report.environments)} environments."
-        )
+        lines.append(f"No changes to the rendered manifests of {report.folders_compared()}.")
         lines.append("")
     return "\n".join(lines) + "\n"
 
 
 def _env_open(env: EnvironmentDiff) -> str:
-    title = f"<b>{html.escape(_env_title(env))}</b>: {_counts(env)}"
+    title = f"<b>{html.escape(env.title)}</b>: {_counts(env)}"
     return f"<details>\n<summary>{title}</summary>\n\n"
 
 

@@ -41,11 +41,7 @@ def _counts(env: EnvironmentDiff) -> str:
 
 
 def _headline(env: EnvironmentDiff) -> str:
-    if env.status is Status.ADDED:
-        return f"{env.name} (new environment): {_counts(env)}"
-    if env.status is Status.REMOVED:
-        return f"{env.name} (removed environment): {_counts(env)}"
-    return f"{env.name}: {_counts(env)}"
+    return f"{env.title}: {_counts(env)}"
 
 
 def _object(obj: ObjectDiff, paint: _Painter) -> list[str]:
@@ -78,9 +74,10 @@ def _count(number: int, noun: str) -> str:
 
 def _summary(report: DiffReport) -> str:
     if not report.has_changes:
-        return f"No changes in {_count(len(report.environments), 'environment')}."
-    new = sum(1 for env in report.environments if env.status is Status.ADDED)
-    gone = sum(1 for env in report.environments if env.status is Status.REMOVED)
+        return f"No changes in {report.folders_compared()}."
+    environments = [env for env in report.environments if not env.is_argocd]
+    new = sum(1 for env in environments if env.status is Status.ADDED)
+    gone = sum(1 for env in environments if env.status is Status.REMOVED)
     envs = f"{_count(new, 'environment')} added, {gone} removed; " if new or gone else ""
     return (
         f"Summary: {envs}{_count(report.total(Status.ADDED), 'object')} added, "
