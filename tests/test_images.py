@@ -6,6 +6,7 @@ import pytest
 
 from guestbook.errors import GuestbookError
 from guestbook.images import DOCKER_HUB_API, ImageReference, parse_image, tag_to_resolve
+from guestbook.validate.rules.images import parse_image as rules_view
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 
@@ -133,3 +134,21 @@ def test_reference_is_a_value() -> None:
     assert parse_image("redis:6.0.5") == ImageReference(
         name="redis", registry="docker.io", repository="library/redis", tag="6.0.5"
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "redis",
+        "redis:6.0.5",
+        "gcr.io/google-samples/gb-frontend:v5",
+        "127.0.0.1:5000/app/web:1.0",
+        "localhost/web@sha256:" + "a" * 64,
+        "ghcr.io/o/web:2@sha256:" + "b" * 64,
+    ],
+)
+def test_the_rules_split_a_valid_reference_as_pinning_parses_it(text: str) -> None:
+    # Given a valid reference / Then the rules' lenient view agrees with the strict parser
+    strict, lenient = parse_image(text), rules_view(text)
+    assert (lenient.tag, lenient.digest) == (strict.tag, strict.digest)
+    assert lenient.repository == strict.name.rpartition("/")[2]

@@ -69,6 +69,22 @@ class ImageReference:
         return f"{self.name}{tag}{digest}"
 
 
+def split_image(text: str) -> tuple[str, str | None, str | None]:
+    """``(name, tag, digest)`` of ``name[:tag][@digest]``, as written and unchecked.
+
+    A ``:`` after the last ``/`` starts the tag (``127.0.0.1:5000/web`` has none). A
+    part that is absent is None; one that is present but empty (``redis:``) is ``""``.
+    :func:`parse_image` checks the parts; the validation rules look at any manifest's
+    images through this split alone.
+    """
+    rest, at, digest = text.partition("@")
+    name, tag = rest, None
+    colon = rest.rfind(":")
+    if colon > rest.rfind("/"):
+        name, tag = rest[:colon], rest[colon + 1 :]
+    return name, tag, digest if at else None
+
+
 def parse_image(text: str) -> ImageReference:
     """Parse ``[registry/]repository[:tag][@sha256:digest]``.
 
@@ -78,15 +94,11 @@ def parse_image(text: str) -> ImageReference:
     def invalid(why: str) -> GuestbookError:
         return GuestbookError(f"invalid image reference {text!r}: {why}")
 
-    rest, at, digest = text.partition("@")
-    if at and not DIGEST.fullmatch(digest):
+    name, tag, digest = split_image(text)
+    if digest is not None and not DIGEST.fullmatch(digest):
         raise invalid("the digest must be sha256:<64 lowercase hex digits>")
-    name, tag = rest, None
-    colon = rest.rfind(":")
-    if colon > rest.rfind("/"):
-        name, tag = rest[:colon], rest[colon + 1 :]
-        if not _TAG.fullmatch(tag):
-            raise invalid(f"tag {tag!r} is not a valid tag (letters, digits, '_', '.', '-')")
+    if tag is not None and not _TAG.fullmatch(tag):
+        raise invalid(f"tag {tag!r} is not a valid tag (letters, digits, '_', '.', '-')")
     if not name:
         raise invalid("the repository name is empty")
     if len(name) > _MAX_NAME:

@@ -1,8 +1,10 @@
-"""Container image references, split the way registries read them."""
+"""Container image references as the rules see them: the split of :mod:`guestbook.images`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from guestbook.images import split_image
 
 
 @dataclass(frozen=True)
@@ -17,14 +19,5 @@ class ImageRef:
 
 def parse_image(image: str) -> ImageRef:
     """Split an image reference; never fails (rules match by repository name)."""
-    name, _, digest = image.partition("@")
-    last_slash = name.rfind("/")
-    colon = name.rfind(":")
-    tag = None
-    if colon > last_slash:
-        name, tag = name[:colon], name[colon + 1 :]
-    return ImageRef(
-        repository=name.rpartition("/")[2],
-        tag=tag or None,
-        digest=digest or None,
-    )
+    name, tag, digest = split_image(image)
+    return ImageRef(repository=name.rpartition("/")[2], tag=tag or None, digest=digest or None)
