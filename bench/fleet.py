@@ -43,12 +43,10 @@ from fleet_overlays import write_overlays
 from peers.kustomize.overlays import write_overlays as write_kustomize_overlays
 
 from guestbook.kubernetes import KUBERNETES_VERSION
-from guestbook.validate.kubeconform import Kubeconform
+from guestbook.validate.kubeconform import DEFAULT_WORKERS, KUBECONFORM_DEFAULT_WORKERS, Kubeconform
 from guestbook.validate.schemas import SchemaStore
 from guestbook.validate.tools import kubeconform_binary, schemas_root
 
-KUBECONFORM_OWN_DEFAULT_WORKERS = 4
-"""kubeconform's ``-n`` when not given (``kubeconform -h``)."""
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
@@ -126,13 +124,14 @@ class Fleet:
         shutil.rmtree(output)
 
     def kubeconform(self, number: int) -> None:
-        store = SchemaStore(schemas_root(), KUBERNETES_VERSION)
-        runner = Kubeconform(kubeconform_binary(), store, workers=KUBECONFORM_OWN_DEFAULT_WORKERS)
-        run(runner.command(self.files))
+        self._kubeconform(KUBECONFORM_DEFAULT_WORKERS)
 
     def kubeconform_pipeline(self, number: int) -> None:
+        self._kubeconform(DEFAULT_WORKERS)
+
+    def _kubeconform(self, workers: int) -> None:
         store = SchemaStore(schemas_root(), KUBERNETES_VERSION)
-        run(Kubeconform(kubeconform_binary(), store).command(self.files))
+        run(Kubeconform(kubeconform_binary(), store, workers).command(self.files))
 
     def ours_validate(self, number: int) -> None:
         run([GUESTBOOK, "validate", "--quiet", str(self.dist)])

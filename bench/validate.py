@@ -23,7 +23,7 @@ from pathlib import Path
 from fleet_overlays import render_fleet
 
 from guestbook.kubernetes import KUBERNETES_VERSION
-from guestbook.validate.kubeconform import Kubeconform
+from guestbook.validate.kubeconform import KUBECONFORM_DEFAULT_WORKERS, Kubeconform
 from guestbook.validate.schemas import SchemaStore
 from guestbook.validate.tools import kubeconform_binary, schemas_root
 
@@ -56,7 +56,7 @@ def main() -> None:
         )
 
         store = SchemaStore(schemas_root(), KUBERNETES_VERSION)
-        alone = Kubeconform(kubeconform_binary(), store, workers=4).command(files)
+        alone = Kubeconform(kubeconform_binary(), store, KUBECONFORM_DEFAULT_WORKERS).command(files)
         pipeline = Kubeconform(kubeconform_binary(), store).command(files)
         guestbook = [str(Path(sys.executable).with_name("guestbook")), "validate"]
         empty = Path(tmp) / "empty"

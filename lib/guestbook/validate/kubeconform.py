@@ -19,6 +19,8 @@ from pathlib import Path
 from guestbook.errors import GuestbookError
 from guestbook.validate.schemas import SETUP_HINT, SchemaStore
 
+KUBECONFORM_DEFAULT_WORKERS = 4
+"""kubeconform's own ``-n`` when none is given (``kubeconform -h``): what a user running it gets."""
 DEFAULT_WORKERS = max(1, (os.cpu_count() or 2) - 1)
 """kubeconform goroutines: one core is left for the Python side, which reads the
 same files meanwhile (kubeconform alone is no faster with more on small inputs)."""
