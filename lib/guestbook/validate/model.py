@@ -14,6 +14,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+FieldPath = tuple[str | int, ...]
+"""A path inside an object (``("spec", "ports", 0)``), as :meth:`Document.line_of` takes it."""
+
 
 class Severity(StrEnum):
     """How bad a finding is: errors fail validation, warnings only with ``--fail-on warning``."""
@@ -53,7 +56,7 @@ class Document:
     line: int
     """1-based line where the document starts."""
     obj: Mapping[str, Any]
-    lines: Mapping[tuple[str | int, ...], int] = field(default_factory=dict)
+    lines: Mapping[FieldPath, int] = field(default_factory=dict)
 
     @cached_property
     def ref(self) -> ObjectRef:

@@ -25,9 +25,8 @@ from typing import Any
 
 from guestbook.errors import GuestbookError
 from guestbook.validate.documents import read_documents
-from guestbook.validate.model import Document, Finding
+from guestbook.validate.model import Document, FieldPath, Finding
 
-FieldPath = tuple[str | int, ...]
 FileResult = tuple[list[Document], list[Finding]]
 
 

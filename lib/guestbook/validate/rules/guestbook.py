@@ -16,10 +16,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from guestbook.validate.model import Document, Finding
+from guestbook.validate.model import Document, FieldPath, Finding
 from guestbook.validate.rules.images import parse_image
 from guestbook.validate.rules.inventory import Check, Inventory, PodTemplate
-from guestbook.validate.rules.kube import FieldPath, as_int, maps
+from guestbook.validate.rules.kube import as_int, maps
 from guestbook.validate.rules.podspec import Container, app_containers, resolve_port
 from guestbook.validate.rules.reachability import (
     DNS_PORT,

@@ -11,15 +11,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from guestbook.validate.model import Document, Finding, ObjectRef
-from guestbook.validate.rules.kube import (
-    FieldPath,
-    as_int,
-    get,
-    group_of,
-    is_kind,
-    str_map,
-)
+from guestbook.validate.model import Document, FieldPath, Finding, ObjectRef
+from guestbook.validate.rules.kube import as_int, get, group_of, is_kind, str_map
 
 WORKLOAD_KINDS: Mapping[str, tuple[FieldPath, tuple[str, ...]]] = {
     "Pod": ((), ("",)),

@@ -10,10 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from guestbook.validate.model import Document
-
-FieldPath = tuple[str | int, ...]
-"""A path inside an object, as :meth:`Document.line_of` takes it."""
+from guestbook.validate.model import Document, FieldPath
 
 
 def group_of(api_version: str) -> str:

@@ -25,9 +25,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from guestbook.validate.model import Document
+from guestbook.validate.model import Document, FieldPath
 from guestbook.validate.rules.inventory import Inventory, PodTemplate
-from guestbook.validate.rules.kube import FieldPath, as_int, as_list, as_str, get, maps
+from guestbook.validate.rules.kube import as_int, as_list, as_str, get, maps
 from guestbook.validate.rules.podspec import ContainerPort, declared_ports
 from guestbook.validate.rules.selectors import Selector, parse_label_selector
 

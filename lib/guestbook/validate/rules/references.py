@@ -10,9 +10,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from guestbook.validate.model import Finding
+from guestbook.validate.model import FieldPath, Finding
 from guestbook.validate.rules.inventory import Check, Inventory, PodTemplate
-from guestbook.validate.rules.kube import FieldPath, as_map, as_str, get, maps
+from guestbook.validate.rules.kube import as_map, as_str, get, maps
 from guestbook.validate.rules.podspec import containers
 from guestbook.validate.rules.registry import Layer, error
 

@@ -6,9 +6,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from guestbook.names import dns1123_label_error, iana_svc_name_error
-from guestbook.validate.model import Finding
+from guestbook.validate.model import FieldPath, Finding
 from guestbook.validate.rules.inventory import Check, Inventory, PodTemplate
-from guestbook.validate.rules.kube import FieldPath, as_int, as_str, dotted, get, maps
+from guestbook.validate.rules.kube import as_int, as_str, dotted, get, maps
 from guestbook.validate.rules.podspec import Container, app_containers, containers
 from guestbook.validate.rules.registry import Layer, error
 

@@ -12,9 +12,9 @@ from guestbook.names import (
     label_value_error,
     qualified_name_error,
 )
-from guestbook.validate.model import Document, Finding
+from guestbook.validate.model import Document, FieldPath, Finding
 from guestbook.validate.rules.inventory import Check, Inventory, object_key, pod_template
-from guestbook.validate.rules.kube import FieldPath, as_map, as_str, get, group_of, items
+from guestbook.validate.rules.kube import as_map, as_str, get, group_of, items
 from guestbook.validate.rules.registry import Layer, error
 
 OBJECT_NAME = error(

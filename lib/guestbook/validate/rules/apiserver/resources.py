@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from guestbook.validate.model import Document, Finding
+from guestbook.validate.model import Document, FieldPath, Finding
 from guestbook.validate.rules.inventory import Check, Inventory, pod_template
-from guestbook.validate.rules.kube import FieldPath, as_map, dotted, get, is_kind, maps
+from guestbook.validate.rules.kube import as_map, dotted, get, is_kind, maps
 from guestbook.validate.rules.podspec import containers
 from guestbook.validate.rules.quantity import parse_quantity, quantity_text
 from guestbook.validate.rules.registry import Layer, error

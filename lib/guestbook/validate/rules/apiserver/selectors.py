@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from guestbook.validate.model import Document, Finding
+from guestbook.validate.model import Document, FieldPath, Finding
 from guestbook.validate.rules.inventory import Check, Inventory, PodTemplate, pod_template
-from guestbook.validate.rules.kube import FieldPath, dotted, get, is_kind, items
+from guestbook.validate.rules.kube import dotted, get, is_kind, items
 from guestbook.validate.rules.registry import Layer, error
 from guestbook.validate.rules.selectors import (
     label_selector_problems,
