@@ -101,12 +101,20 @@ type converter struct {
 // about a thousand levels; manifests nest a few dozen at most.
 const maxDepth = 100
 
-func (c *converter) node(n *yaml.Node) error {
+// annotated refuses a node with an anchor or an explicit tag, which PyYAML resolves its own way.
+func annotated(n *yaml.Node) error {
 	if n.Anchor != "" {
 		return fallback("anchor")
 	}
 	if n.Style&yaml.TaggedStyle != 0 {
 		return fallback("tag")
+	}
+	return nil
+}
+
+func (c *converter) node(n *yaml.Node) error {
+	if err := annotated(n); err != nil {
+		return err
 	}
 	if n.Kind == yaml.ScalarNode {
 		return c.scalar(n)
@@ -221,11 +229,8 @@ func (c *converter) key(key *yaml.Node) (string, error) {
 	if key.Kind != yaml.ScalarNode {
 		return "", fallback("complex key")
 	}
-	if key.Anchor != "" {
-		return "", fallback("anchor")
-	}
-	if key.Style&yaml.TaggedStyle != 0 {
-		return "", fallback("tag")
+	if err := annotated(key); err != nil {
+		return "", err
 	}
 	if key.Style&quotedOrBlock == 0 {
 		if err := c.checkPlain(key.Value); err != nil {
