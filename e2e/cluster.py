@@ -8,9 +8,11 @@ stages) and metrics-server, all as local processes, and writes their PKI and a k
 from __future__ import annotations
 
 import contextlib
+import json
+import shutil
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -18,11 +20,13 @@ from typing import Any
 import yaml
 
 from e2e.kube import Kubectl, Obj, wait_for
-from e2e.processes import Supervisor, kill, wait_gone
+from e2e.processes import Supervisor, alive, kill, wait_gone
 from e2e.tools import Tools, component_version
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "kwokctl.yaml"
 STORAGE_CLASS = "e2e-static"
+METRICS_API = "v1beta1.metrics.k8s.io"
+"""The APIService kwokctl registers for metrics-server (the HPA reads pod CPU through it)."""
 ZONES = ("zone-a", "zone-b")
 
 
@@ -118,6 +122,8 @@ class KwokCluster:
     workdir: Path
     supervisor: Supervisor
     tools: Tools
+    revived: list[str] = field(default_factory=list)
+    """Components started again by :meth:`revive` (printed in the e2e summary)."""
 
     @property
     def home(self) -> Path:
@@ -133,6 +139,33 @@ class KwokCluster:
     def pki(self) -> Path:
         """ca.crt, admin.crt and admin.key (the serving cert names kubernetes.default.svc)."""
         return self.home / "pki"
+
+    def stopped_components(self) -> list[str]:
+        """The components kwokctl started whose process has exited (by their pid files)."""
+        stopped = []
+        for pid_file in sorted((self.home / "pids").glob("*.pid")):
+            text = pid_file.read_text().strip()
+            if not (text.isdigit() and alive(int(text))):
+                stopped.append(pid_file.stem)
+        return stopped
+
+    def revive(self) -> list[str]:
+        """Start again the components that exited; return their names.
+
+        kwokctl starts every component at once and does not wait for the API server in
+        between. metrics-server reads its authentication ConfigMap once at start-up and
+        exits when the API server does not answer yet (``unable to load configmap based
+        request-header-client-ca-file``); nothing restarts it. ``kwokctl start cluster``
+        starts the components that are not running (a stale pid file is removed first, as
+        kwokctl would take a reused or zombie pid for a running process).
+        """
+        stopped = self.stopped_components()
+        if stopped:
+            for name in stopped:
+                (self.home / "pids" / f"{name}.pid").unlink(missing_ok=True)
+            self._kwokctl("start", "cluster", "--wait", "1m")
+            self.revived += stopped
+        return stopped
 
     def pids(self) -> list[int]:
         """The pids of the components kwokctl started (from its pid files)."""
@@ -167,34 +200,79 @@ class KwokCluster:
         self._kwokctl("create", "cluster", "--config", str(config), "--wait", "3m")
         return time.monotonic() - began
 
-    def stop(self) -> list[int]:
-        """Delete the cluster and wait for its processes to exit; return any that would not.
+    def stop(self, keep_logs: Path) -> list[int]:
+        """Stop the cluster, copy its component logs to ``keep_logs``, then delete it.
 
-        ``kwokctl delete cluster`` signals its components and returns at once, so the
-        pids are waited for here (and killed when they do not exit).
+        Return the pids that would not exit. ``kwokctl stop cluster`` signals the components
+        and returns at once, so the pids are waited for here (and killed when they do not
+        exit); ``delete`` removes the cluster's folder, logs included, so they are copied
+        in between.
         """
-        pids = self.pids() if self.home.exists() else []
-        if self.home.exists():
-            with contextlib.suppress(Exception):  # the pids below are stopped either way
-                self._kwokctl("delete", "cluster", timeout=120.0)
+        if not self.home.exists():
+            return []
+        pids = self.pids()
+        with contextlib.suppress(Exception):  # the pids below are stopped either way
+            self._kwokctl("stop", "cluster", timeout=120.0)
         left = wait_gone(pids, 30.0)
-        return kill(left) if left else []
+        survivors = kill(left) if left else []
+        logs = self.home / "logs"
+        if logs.is_dir():
+            shutil.copytree(logs, keep_logs, dirs_exist_ok=True)
+        with contextlib.suppress(Exception):
+            self._kwokctl("delete", "cluster", timeout=120.0)
+        return survivors
 
 
-def wait_node_metrics(kubectl: Kubectl, nodes: Sequence[str], timeout: float) -> None:
-    """Wait until the metrics API serves a usage for every node (metrics-server scraped kwok)."""
+def metrics_api_state(kubectl: Kubectl, cluster: KwokCluster) -> str:
+    """What to look at when the metrics API does not answer.
 
-    def served() -> bool | None:
-        found = kubectl.get("nodes.metrics.k8s.io")["items"]
-        names = {item["metadata"]["name"] for item in found}
-        return True if set(nodes) <= names else None
+    The APIService's Available condition (the aggregator's verdict), whether the
+    metrics-server process is alive, and the end of its log.
+    """
+    code, output = kubectl.result("get", "apiservice", METRICS_API, "-o", "json")
+    if code == 0:
+        conditions = json.loads(output).get("status", {}).get("conditions", [])
+        available = [c for c in conditions if c["type"] == "Available"]
+        verdict = "; ".join(
+            f"{c['status']} {c.get('reason', '')}: {c.get('message', '')}" for c in available
+        )
+    else:
+        verdict = output
+    pid_file = cluster.home / "pids" / "metrics-server.pid"
+    text = pid_file.read_text().strip() if pid_file.exists() else ""
+    process = f"pid {text}, {'running' if text.isdigit() and alive(int(text)) else 'not running'}"
+    log = cluster.home / "logs" / "metrics-server.log"
+    tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else ["(no log)"]
+    return "\n".join(
+        [
+            f"APIService {METRICS_API} Available: {verdict or 'no condition yet'}",
+            f"metrics-server: {process}",
+            *tail,
+        ]
+    )
+
+
+def wait_metrics_api(kubectl: Kubectl, cluster: KwokCluster, timeout: float) -> None:
+    """Wait until the aggregator reports the metrics APIService Available.
+
+    A precondition of the HPA test, checked at start: a component that exited at start-up
+    is started again (:meth:`KwokCluster.revive`), and a metrics API that still does not
+    come up fails the run early, with its state, instead of as a slow HPA timeout.
+    """
+
+    def available() -> bool | None:
+        cluster.revive()
+        api = kubectl.get("apiservice", METRICS_API)
+        conditions = api.get("status", {}).get("conditions", [])
+        ok = any(c["type"] == "Available" and c["status"] == "True" for c in conditions)
+        return True if ok else None
 
     wait_for(
-        "node metrics from metrics-server",
-        served,
+        f"APIService {METRICS_API} Available",
+        available,
         timeout=timeout,
-        interval=2.0,
-        describe=lambda: kubectl.result("top", "nodes")[1],
+        interval=1.0,
+        describe=lambda: metrics_api_state(kubectl, cluster),
     )
 
 

@@ -17,6 +17,7 @@ from e2e.harness import Harness
 
 NUMBERS = pytest.StashKey[dict[str, float]]()
 LOGS = pytest.StashKey[str]()
+REVIVED = pytest.StashKey[list[str]]()
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -30,6 +31,7 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     bed = Harness()
     request.config.stash[NUMBERS] = bed.numbers
     request.config.stash[LOGS] = str(bed.log_dir)
+    request.config.stash[REVIVED] = bed.cluster.revived
     try:
         bed.start()
         yield bed
@@ -48,5 +50,11 @@ def pytest_terminal_summary(
         terminalreporter.section("e2e numbers (this machine)")
         for name, seconds in numbers.items():
             terminalreporter.write_line(f"{name}: {seconds:.1f} s")
+    revived = config.stash.get(REVIVED, [])
+    if revived:
+        terminalreporter.write_line(
+            f"started again after exiting at start-up: {', '.join(revived)} "
+            "(see logs/cluster/<component>.log)"
+        )
     if LOGS in config.stash:
         terminalreporter.write_line(f"e2e logs: {config.stash[LOGS]}")

@@ -96,6 +96,7 @@ class Harness:
         self.kubectl.apply(cluster.static_storage(claims))
         self.kubectl("wait", "--for=condition=Ready", "node", "--all", "--timeout=60s")
         self.numbers["fake nodes Ready"] = time.monotonic() - began
+        cluster.wait_metrics_api(self.kubectl, self.cluster, timeout=60.0)
 
         crds = [modules[source.module] / path for source in CRD_SOURCES for path in source.paths]
         config = argocd.base_config(
@@ -175,7 +176,7 @@ class Harness:
             if process.poll() is None:
                 leftovers.append(f"{name} (pid {process.pid}) did not stop")
         if self.netns.inode:
-            survivors = self.cluster.stop()
+            survivors = self.cluster.stop(keep_logs=self.log_dir / "cluster")
             leftovers += [f"cluster process {pid} did not stop" for pid in survivors]
             inside = self.netns.pids()
             if inside:
@@ -189,10 +190,7 @@ class Harness:
         return leftovers
 
     def _keep_only_logs(self) -> None:
-        """Keep the logs (kwokctl's component logs moved in), drop repositories and etcd data."""
-        components = self.cluster.home / "logs"
-        if components.is_dir():
-            shutil.copytree(components, self.log_dir / "cluster", dirs_exist_ok=True)
+        """Keep the logs (the cluster's component logs were copied in), drop the rest."""
         for entry in self.run_dir.iterdir():
             if entry == self.log_dir:
                 continue

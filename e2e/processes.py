@@ -56,7 +56,7 @@ class NetworkNamespace:
             if not entry.name.isdigit():
                 continue
             try:
-                if os.stat(entry / "ns" / "net").st_ino == self.inode and _alive(int(entry.name)):
+                if os.stat(entry / "ns" / "net").st_ino == self.inode and alive(int(entry.name)):
                     found.append(int(entry.name))
             except OSError:
                 continue  # exited meanwhile, or a kernel thread
@@ -84,7 +84,7 @@ class NetworkNamespace:
         return (NETNS_RUN / self.name).exists()
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     """Whether any thread of the process still runs (a zombie leader may have live threads)."""
     try:
         tasks = list(Path(f"/proc/{pid}/task").iterdir())
@@ -103,10 +103,10 @@ def _alive(pid: int) -> bool:
 def wait_gone(pids: Sequence[int], timeout: float) -> list[int]:
     """Wait up to ``timeout`` seconds for ``pids`` to exit; return those still alive."""
     deadline = time.monotonic() + timeout
-    left = [p for p in pids if _alive(p)]
+    left = [p for p in pids if alive(p)]
     while left and time.monotonic() < deadline:
         time.sleep(0.1)
-        left = [p for p in left if _alive(p)]
+        left = [p for p in left if alive(p)]
     return left
 
 

@@ -20,6 +20,7 @@ from e2e.assertions import (
     ready_endpoint_pods,
     ready_pods,
 )
+from e2e.cluster import metrics_api_state
 from e2e.harness import Harness
 from e2e.kube import wait_for
 
@@ -116,13 +117,17 @@ def test_hpa_scales_on_real_metrics_and_argo_cd_does_not_fight_it(harness: Harne
         active = [c for c in hpa["status"].get("conditions", ()) if c["type"] == "ScalingActive"]
         return hpa if active and active[0]["status"] == "True" else None
 
+    def describe() -> str:
+        hpa = harness.kubectl("describe", "hpa", "frontend", "-n", ns)
+        return f"{hpa}\n{metrics_api_state(harness.kubectl, harness.cluster)}"
+
     # metrics-server needs two scrapes of kwok (15 s apart) before a pod has a CPU rate.
     hpa = wait_for(
         f"{ns}: the HPA reading CPU from the metrics API",
         reading_metrics,
         timeout=CHANGE,
         interval=2.0,
-        describe=lambda: harness.kubectl("describe", "hpa", "frontend", "-n", ns),
+        describe=describe,
     )
     harness.numbers["bootstrap to HPA reading pod metrics"] = (
         time.monotonic() - harness.bootstrapped
@@ -148,7 +153,7 @@ def test_hpa_scales_on_real_metrics_and_argo_cd_does_not_fight_it(harness: Harne
         scaled,
         timeout=CHANGE,
         interval=2.0,
-        describe=lambda: harness.kubectl("describe", "hpa", "frontend", "-n", ns),
+        describe=describe,
     )
     status = harness.status("guestbook-staging")
     assert status.synced_and_healthy, str(status)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import yaml
 
-from e2e.cluster import TEMPLATE, fake_nodes, render_config, static_storage
+from e2e.cluster import TEMPLATE, KwokCluster, fake_nodes, render_config, static_storage
+from e2e.processes import NetworkNamespace, Supervisor
 from e2e.tools import Tools
 
 
@@ -52,3 +54,24 @@ def test_fake_nodes_tell_metrics_server_their_path_and_spread_over_zones() -> No
     )
     zones = {n["metadata"]["labels"]["topology.kubernetes.io/zone"] for n in nodes}
     assert len(zones) == 2
+
+
+def test_components_whose_process_exited_are_found_by_their_pid_files(tmp_path: Path) -> None:
+    # Given kwokctl's pid files: one of a running process, one of a process that exited
+    exited = subprocess.Popen(["true"])
+    exited.wait()
+    running = subprocess.Popen(["sleep", "30"])
+    try:
+        cluster = KwokCluster(
+            "c", tmp_path, Supervisor(NetworkNamespace("unused"), tmp_path, {}), Tools(tmp_path)
+        )
+        pids = cluster.home / "pids"
+        pids.mkdir(parents=True)
+        (pids / "kube-apiserver.pid").write_text(str(running.pid))
+        (pids / "metrics-server.pid").write_text(str(exited.pid))
+        (pids / "etcd.pid").write_text("")
+        # Then the exited one and the one without a pid are the ones to start again
+        assert cluster.stopped_components() == ["etcd", "metrics-server"]
+    finally:
+        running.kill()
+        running.wait()
