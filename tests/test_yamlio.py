@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from guestbook.yamlio import UniqueKeyLoader, construct_with_lines, field_lines
+from guestbook.yamlio import UniqueKeyLoader, construct_with_lines, field_lines, to_yaml
 
 scalars = st.one_of(
     st.none(),
@@ -74,3 +74,23 @@ def test_duplicate_keys_are_refused_with_the_first_line() -> None:
         yaml.constructor.ConstructorError, match=r"duplicate key 'a' \(first on line 1\)"
     ):
         construct_with_lines(loader, loader.get_single_node())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_written_strings_read_back_exactly(text: str) -> None:
+    document = {"kind": "ConfigMap", "data": {"file": text}}
+    assert yaml.safe_load(to_yaml(document)) == document
+
+
+def test_multi_line_strings_are_written_as_literal_blocks() -> None:
+    config = '{\n  "title": "Redis"\n}'
+    written = to_yaml({"data": {"dashboard.json": config, "one": "line"}})
+    assert written == (
+        'data:\n  dashboard.json: |-\n    {\n      "title": "Redis"\n    }\n  one: line\n'
+    )
+
+
+def test_text_a_block_cannot_hold_is_quoted() -> None:
+    written = to_yaml({"data": {"f": "trailing space \nnext"}})
+    assert written == 'data:\n  f: "trailing space \\nnext"\n'

@@ -17,13 +17,13 @@ from typing import Any
 
 import cdk8s
 import jsii._type_checking as jsii_type_checking
-import yaml
 from constructs import Construct
 
 from guestbook.config import ARGOCD_FOLDER, ArgoCdSettings, Environment
 from guestbook.constructs.argocd import EnvironmentTarget, GuestbookArgoCd
 from guestbook.constructs.guestbook import Guestbook
 from guestbook.errors import GuestbookError
+from guestbook.yamlio import to_yaml
 
 Manifest = dict[str, Any]
 
@@ -75,29 +75,6 @@ class RenderedFile:
 
     path: str
     content: bytes
-
-
-# libyaml's emitter writes the same bytes as PyYAML's pure-Python one, five times faster.
-_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class _ManifestDumper(_Dumper):  # type: ignore[misc]
-    """Block-style YAML without anchors, in the key order the objects were built with."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def to_yaml(manifest: Manifest) -> str:
-    """One manifest as a YAML document."""
-    return yaml.dump(
-        manifest,
-        Dumper=_ManifestDumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=1_000_000,
-    )
 
 
 def file_name(manifest: Manifest) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -145,3 +146,41 @@ def _build(
         raise _UnusualNodeError
     finally:
         active.discard(id(node))
+
+
+# --- writing -----------------------------------------------------------------------------
+
+# libyaml's emitter writes the same bytes as PyYAML's pure-Python one, five times faster.
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _ManifestDumper(_Dumper):  # type: ignore[misc]
+    """Block-style YAML without anchors, in the key order the objects were built with."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _represent_str(dumper: Any, data: str) -> Any:
+    """Multi-line strings as literal blocks (``|``), so dist/ and diffs show them line by line.
+
+    The emitter falls back to a quoted scalar where a block cannot hold the text exactly
+    (trailing spaces, some control characters), so the value read back is always the same.
+    """
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_ManifestDumper.add_representer(str, _represent_str)
+
+
+def to_yaml(manifest: Mapping[str, Any]) -> str:
+    """One manifest as a YAML document, as dist/ holds it (and the diff shows it)."""
+    return yaml.dump(
+        dict(manifest),
+        Dumper=_ManifestDumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1_000_000,
+    )

@@ -19,8 +19,6 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import yaml
-
 from guestbook.diff.model import (
     EnvironmentDiff,
     FieldChange,
@@ -34,6 +32,7 @@ from guestbook.diff.model import (
     Status,
 )
 from guestbook.errors import GuestbookError
+from guestbook.yamlio import to_yaml
 
 MERGE_KEYS: Mapping[str, tuple[str, ...]] = {
     "containers": ("name",),
@@ -317,37 +316,12 @@ def _mask(values: Any, reference: Any) -> Any:
 # --- objects and environments --------------------------------------------------
 
 
-class _Dumper(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    # Multi-line strings (configs, rules) as literal blocks, so the diff shows the changed line.
-    return dumper.represent_scalar(
-        "tag:yaml.org,2002:str", value, style="|" if "\n" in value else None
-    )
-
-
-_Dumper.add_representer(str, _represent_str)
-
-
-def to_yaml(manifest: Manifest) -> str:
-    """An object as block YAML, in its own key order (as the renderer writes it)."""
-    return yaml.dump(
-        dict(manifest),
-        Dumper=_Dumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=1_000_000,
-    )
-
-
 def unified_diff(
     before: Manifest | None, after: Manifest | None, label: str, context: int = 3
 ) -> str:
     """A unified diff of two objects' YAML; one side may be missing (added or removed)."""
+    # The renderer's own YAML (multi-line strings as literal blocks), so a changed line of a
+    # config or a dashboard shows as that line.
     old = to_yaml(before).splitlines(keepends=True) if before is not None else []
     new = to_yaml(after).splitlines(keepends=True) if after is not None else []
     lines = difflib.unified_diff(old, new, f"base/{label}", f"head/{label}", n=context)
