@@ -96,7 +96,8 @@ class Harness:
         self.kubectl.apply(cluster.static_storage(claims))
         self.kubectl("wait", "--for=condition=Ready", "node", "--all", "--timeout=60s")
         self.numbers["fake nodes Ready"] = time.monotonic() - began
-        cluster.wait_metrics_api(self.kubectl, self.cluster, timeout=60.0)
+        # The aggregator re-checks a failed APIService after at most 30 s (its backoff cap).
+        cluster.wait_metrics_api(self.kubectl, self.cluster, timeout=120.0)
 
         crds = [modules[source.module] / path for source in CRD_SOURCES for path in source.paths]
         config = argocd.base_config(
