@@ -140,14 +140,19 @@ class KwokCluster:
         """ca.crt, admin.crt and admin.key (the serving cert names kubernetes.default.svc)."""
         return self.home / "pki"
 
-    def stopped_components(self) -> list[str]:
-        """The components kwokctl started whose process has exited (by their pid files)."""
-        stopped = []
+    def component_pids(self) -> dict[str, int | None]:
+        """Each component kwokctl started, by name, with the pid its pid file holds (if any)."""
+        found: dict[str, int | None] = {}
         for pid_file in sorted((self.home / "pids").glob("*.pid")):
             text = pid_file.read_text().strip()
-            if not (text.isdigit() and alive(int(text))):
-                stopped.append(pid_file.stem)
-        return stopped
+            found[pid_file.stem] = int(text) if text.isdigit() else None
+        return found
+
+    def stopped_components(self) -> list[str]:
+        """The components kwokctl started whose process has exited (by their pid files)."""
+        return [
+            name for name, pid in self.component_pids().items() if pid is None or not alive(pid)
+        ]
 
     def revive(self) -> list[str]:
         """Start again the components that exited; return their names.
@@ -169,12 +174,7 @@ class KwokCluster:
 
     def pids(self) -> list[int]:
         """The pids of the components kwokctl started (from its pid files)."""
-        pids = []
-        for pid_file in sorted((self.home / "pids").glob("*.pid")):
-            text = pid_file.read_text().strip()
-            if text.isdigit():
-                pids.append(int(text))
-        return pids
+        return [pid for pid in self.component_pids().values() if pid is not None]
 
     def _kwokctl(self, *args: str, timeout: float = 300.0) -> None:
         log = self.supervisor.log_dir / "kwokctl.log"
@@ -238,9 +238,11 @@ def metrics_api_state(kubectl: Kubectl, cluster: KwokCluster) -> str:
         )
     else:
         verdict = output
-    pid_file = cluster.home / "pids" / "metrics-server.pid"
-    text = pid_file.read_text().strip() if pid_file.exists() else ""
-    process = f"pid {text}, {'running' if text.isdigit() and alive(int(text)) else 'not running'}"
+    pid = cluster.component_pids().get("metrics-server")
+    if pid is None:
+        process = "no pid recorded"
+    else:
+        process = f"pid {pid}, {'running' if alive(pid) else 'not running'}"
     log = cluster.home / "logs" / "metrics-server.log"
     tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else ["(no log)"]
     return "\n".join(
