@@ -58,3 +58,26 @@ def test_plain_calls_are_parsed_and_anything_unusual_is_left_to_typer() -> None:
     # Given help, unknown options, a missing value or "--", Then nothing is parsed
     for args in (["--help"], ["-x"], ["--fail-on"], ["--format", "--quiet"], ["--", "a"]):
         assert parse_validate(args) is None
+
+
+def test_sigterm_unwinds_and_exits_143_without_a_traceback(tmp_path: Path) -> None:
+    # Given a guestbook command that is stopped by SIGTERM while it runs
+    script = tmp_path / "stopped.py"
+    script.write_text(
+        "import os, signal, sys\n"
+        "from guestbook import entry\n"
+        "def run(args):\n"
+        "    try:\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    finally:\n"
+        "        print('cleaned up')\n"
+        "entry._main = run\n"
+        "entry.main()\n"
+    )
+    # When it runs
+    code, out, err = _run([sys.executable, str(script)])
+    # Then its finally blocks ran, it exits 128 + 15 and says why, with no traceback
+    assert code == 143
+    assert out == "cleaned up\n"
+    assert "interrupted by SIGTERM" in err
+    assert "Traceback" not in err

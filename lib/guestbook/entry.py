@@ -10,6 +10,7 @@ and error messages are Typer's own.
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -71,9 +72,40 @@ def _run_validate(call: ValidateCall) -> int | None:
         )
 
 
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: unwind (every ``finally`` runs), then exit 128 + signal.
+
+    A BaseException that is not KeyboardInterrupt, so Click does not turn it into
+    "Aborted!" with exit 1 (which means findings here) and library code that
+    catches Exception does not swallow it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
+
+
 def main() -> None:
-    """Entry point of the ``guestbook`` console script."""
-    args = sys.argv[1:]
+    """Entry point of the ``guestbook`` console script.
+
+    SIGTERM (what CI runners and ``timeout`` send) unwinds like Ctrl-C, so a
+    render's staging folder, a diff's git worktree and any lock are cleaned up.
+    """
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
+    try:
+        _main(sys.argv[1:])
+    except Interrupted as stop:
+        name = signal.Signals(stop.signum).name
+        print(f"guestbook: interrupted by {name}; nothing half-written was kept", file=sys.stderr)
+        raise SystemExit(128 + stop.signum) from None
+
+
+def _main(args: list[str]) -> None:
     if args[:1] == ["validate"]:
         call = parse_validate(args[1:])
         code = _run_validate(call) if call is not None else None
