@@ -11,11 +11,11 @@ from guestbook.graph import README_END, README_START, environment_graph, replace
 from tests.conftest import ROOT
 
 
-def test_readme_shows_the_current_prod_diagram() -> None:
-    # Given the committed README and dist/prod, Then the README's diagram is the generated one
-    readme = (ROOT / "README.md").read_text()
+def test_docs_show_the_current_prod_diagram() -> None:
+    # Given docs/tutorial.md and dist/prod, Then the document's diagram is the generated one
+    readme = (ROOT / "docs" / "tutorial.md").read_text()
     expected = replace_block(readme, "prod", environment_graph(ROOT / "dist", "prod"))
-    assert readme == expected, "README diagram is stale: run `make synth`"
+    assert readme == expected, "docs/tutorial.md diagram is stale: run `make synth`"
 
 
 def test_prod_diagram_draws_exactly_the_allowed_flows() -> None:
