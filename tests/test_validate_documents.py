@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from guestbook.validate.documents import read_documents
+from guestbook.validate.documents import find_files, read_documents
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 
@@ -41,3 +42,52 @@ def test_a_complex_key_is_a_finding_with_its_line_not_a_crash() -> None:
     ]
     assert "plain string key" in findings[0].hint
     assert [d.ref.name for d in documents] == ["after-the-complex-key"]
+
+
+def test_the_same_file_named_twice_is_found_once_under_its_first_name(tmp_path: Path) -> None:
+    # Given a folder, the same folder by its absolute path, and a symlink to one of its files
+    folder = tmp_path / "dist"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("kind: ConfigMap\n")
+    (folder / "b.yaml").write_text("kind: Secret\n")
+    (tmp_path / "link.yaml").symlink_to(folder / "b.yaml")
+    relative = Path(os.path.relpath(folder))
+    # When the files are listed
+    files = find_files([relative, folder.resolve(), tmp_path / "link.yaml"])
+    # Then each file comes once, spelled as first given
+    assert files == [relative / "a.yaml", relative / "b.yaml"]
+
+
+def test_a_fifo_and_a_dangling_symlink_in_a_folder_are_found(tmp_path: Path) -> None:
+    # Given a folder holding a FIFO and a symlink to nothing, both named like manifests
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "gone.yaml").symlink_to(tmp_path / "deleted.yaml")
+    # When the files are listed, Then both are there (to be reported), not skipped
+    assert find_files([tmp_path]) == [tmp_path / "gone.yaml", tmp_path / "pipe.yaml"]
+
+
+def test_a_fifo_is_a_finding_naming_what_it_is_without_waiting_for_a_writer(
+    tmp_path: Path,
+) -> None:
+    # Given a FIFO that nobody writes to
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    # When it is read
+    documents, findings = read_documents(fifo)
+    # Then it is one finding saying what it is (reading would block forever)
+    assert documents == []
+    assert [(f.rule, f.path, f.line) for f in findings] == [("yaml", fifo, 1)]
+    assert "FIFO" in findings[0].message
+    assert "regular file" in findings[0].message
+
+
+def test_a_dangling_symlink_is_a_finding_naming_its_target(tmp_path: Path) -> None:
+    # Given a symlink whose target was deleted
+    link = tmp_path / "gone.yaml"
+    link.symlink_to(tmp_path / "deleted.yaml")
+    # When it is read
+    _, findings = read_documents(link)
+    # Then the finding says it is a dangling link to that target
+    [finding] = findings
+    assert "symbolic link" in finding.message
+    assert "deleted.yaml" in finding.message

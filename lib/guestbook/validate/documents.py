@@ -9,6 +9,8 @@ program and falls back to it.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,18 +27,80 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def find_files(paths: Iterable[Path]) -> list[Path]:
-    """Expand folders (recursively) into manifest files; keep named files as given."""
+    """Expand folders (recursively) into manifest files; keep named files as given.
+
+    Anything that is not a folder is kept, so that reading it says what it is (a FIFO,
+    a dangling symbolic link); only a path that does not exist at all is a
+    :class:`GuestbookError`. Each file comes once, under the first name it was found
+    by (a folder given twice, a file named again through a symbolic link).
+    """
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(
-                sorted(p for p in path.rglob("*") if p.suffix in MANIFEST_SUFFIXES and p.is_file())
-            )
-        elif path.is_file():
+            found = (p for p in path.rglob("*") if p.suffix in MANIFEST_SUFFIXES)
+            files.extend(sorted(p for p in found if not p.is_dir()))
+        elif path.exists() or path.is_symlink():
             files.append(path)
         else:
             raise GuestbookError(f"{path}: no such file or folder")
-    return list(dict.fromkeys(files))
+    first: dict[str, Path] = {}
+    for file in files:
+        first.setdefault(os.path.realpath(file), file)
+    return list(first.values())
+
+
+def is_regular_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file (after symbolic links), which reading cannot block on."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+_FILE_TYPES = {
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFDIR: "a folder",
+}
+
+
+class _UnreadableError(Exception):
+    """Why a file cannot be read as text, in words for the finding."""
+
+
+def _read_text(path: Path) -> str:
+    """The file's text as Python reads it (UTF-8, universal newlines), never blocking.
+
+    A FIFO would block until someone writes to it: the file is opened without blocking
+    and read only if it is a regular file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        if path.is_symlink():
+            target = os.readlink(path)
+            raise _UnreadableError(
+                f"it is a symbolic link to {target!r}, which does not exist"
+            ) from None
+        raise _UnreadableError("it was deleted while being read") from None
+    except OSError as err:
+        raise _UnreadableError(err.strerror or str(err)) from None
+    with open(fd, "rb") as file:
+        kind = stat.S_IFMT(os.fstat(fd).st_mode)
+        if kind != stat.S_IFREG:
+            what = _FILE_TYPES.get(kind, "not a regular file")
+            raise _UnreadableError(f"it is {what}, not a regular file")
+        data = file.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _UnreadableError(str(err)) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+_READ_HINT = "name only regular files of YAML or JSON manifests"
 
 
 def _yaml_finding(
@@ -60,9 +124,9 @@ def read_documents(path: Path) -> tuple[list[Document], list[Finding]]:
     from guestbook.yamlio import UniqueKeyLoader, construct_with_lines
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        return [], [_yaml_finding(path, 1, f"cannot read file: {err}")]
+        text = _read_text(path)
+    except _UnreadableError as err:
+        return [], [_yaml_finding(path, 1, f"cannot read file: {err}", _READ_HINT)]
     documents: list[Document] = []
     findings: list[Finding] = []
     loader = UniqueKeyLoader(text)

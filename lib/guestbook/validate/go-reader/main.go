@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"syscall"
 )
 
 func main() {
@@ -83,15 +84,34 @@ func readAll(names []string, workers int) [][]byte {
 
 // readFile is one file's JSON entry; it never fails, it falls back.
 func readFile(name string) []byte {
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return fallbackEntry("cannot read the file")
+	data, reason := readRegular(name)
+	if reason != "" {
+		return fallbackEntry(reason)
 	}
 	entry, err := convertFile(data)
 	if err != nil {
 		return fallbackEntry(err.Error())
 	}
 	return entry
+}
+
+// readRegular is the content of a regular file. Anything else (a FIFO would block until
+// someone writes to it) is opened without blocking and left to Python, which says what it is.
+func readRegular(name string) (data []byte, reason string) {
+	file, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, "cannot open the file"
+	}
+	defer file.Close()
+	info, err := file.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		return nil, "not a regular file"
+	}
+	data, err = io.ReadAll(file)
+	if err != nil {
+		return nil, "cannot read the file"
+	}
+	return data, ""
 }
 
 func fallbackEntry(reason string) []byte {

@@ -1,0 +1,95 @@
+"""``guestbook validate`` given hostile or careless input: a real process, bounded, no traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from guestbook.validate.tools import reader_binary
+
+ROOT = Path(__file__).resolve().parents[2]
+GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
+BOUND = 60
+"""Seconds after which a run counts as hung (a guard, not a measurement)."""
+
+
+def validate(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [GUESTBOOK, "validate", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=BOUND,
+    )
+
+
+def assert_clean_failure(run: subprocess.CompletedProcess[str], code: int = 1) -> None:
+    assert run.returncode == code, run.stdout + run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_the_same_folder_given_twice_is_read_once() -> None:
+    # Given dist/ and, again, dist/prod by its absolute path
+    # When both are validated
+    run = validate("dist", ROOT / "dist" / "prod")
+    # Then every file is read once: no object is reported as its own duplicate
+    assert run.returncode == 0, run.stdout
+    assert "duplicate-object" not in run.stdout
+    once = validate("dist")
+    assert run.stdout.splitlines()[-1] == once.stdout.splitlines()[-1]
+
+
+def test_a_fifo_given_directly_is_a_finding_not_a_hang(tmp_path: Path) -> None:
+    # Given a FIFO that nobody writes to
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    # When it is validated
+    run = validate(fifo)
+    # Then it is one finding naming it, and the run ends
+    assert_clean_failure(run)
+    assert f"{fifo}:1: error [yaml]" in run.stdout
+    assert "FIFO" in run.stdout
+
+
+def test_a_fifo_and_a_dangling_symlink_in_a_folder_are_findings(tmp_path: Path) -> None:
+    # Given a folder with a good manifest, a FIFO and a symlink to a deleted file
+    (tmp_path / "ok.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n", encoding="utf-8"
+    )
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "gone.yaml").symlink_to(tmp_path / "deleted.yaml")
+    # When the folder is validated
+    run = validate(tmp_path)
+    # Then both are reported by name (neither skipped silently), the good file is read
+    assert_clean_failure(run)
+    assert f"{tmp_path / 'pipe.yaml'}:1: error [yaml]" in run.stdout
+    assert f"{tmp_path / 'gone.yaml'}:1: error [yaml]" in run.stdout
+    assert "no such file" not in run.stdout + run.stderr
+    assert "(3 files)" in run.stdout
+
+
+def test_a_dangling_symlink_given_directly_is_a_finding(tmp_path: Path) -> None:
+    link = tmp_path / "gone.yaml"
+    link.symlink_to(tmp_path / "deleted.yaml")
+    run = validate(link)
+    assert_clean_failure(run)
+    assert "symbolic link" in run.stdout
+    assert "no such file" not in run.stdout + run.stderr
+
+
+def test_the_go_reader_does_not_hang_on_a_fifo(tmp_path: Path) -> None:
+    # Given a FIFO that nobody writes to, named to guestbook-reader
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    # When the reader runs, Then it leaves the file to Python instead of waiting
+    run = subprocess.run(
+        [str(reader_binary())],
+        input=bytes(fifo) + b"\0",
+        capture_output=True,
+        check=True,
+        timeout=BOUND,
+    )
+    assert b'"fallback"' in run.stdout
