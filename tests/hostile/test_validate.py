@@ -93,3 +93,28 @@ def test_the_go_reader_does_not_hang_on_a_fifo(tmp_path: Path) -> None:
         timeout=BOUND,
     )
     assert b'"fallback"' in run.stdout
+
+
+def test_a_line_break_in_a_name_stays_inside_its_finding(tmp_path: Path) -> None:
+    # Given a ConfigMap whose name holds a line break and a terminal escape
+    manifest = tmp_path / "odd.yaml"
+    manifest.write_text(
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "a\\nb\\e[2J"\ndata: {}\n',
+        encoding="utf-8",
+    )
+    # When it is validated
+    run = validate(manifest)
+    # Then every finding is one line starting with the file, the name shown escaped
+    assert_clean_failure(run)
+    lines = [line for line in run.stdout.splitlines() if not line.startswith(("  hint:", "FAILED"))]
+    assert lines and all(line.startswith(f"{manifest}:4: ") for line in lines), run.stdout
+    assert "ConfigMap/a\\nb\\x1b[2J" in run.stdout
+    assert "\x1b" not in run.stdout
+
+
+def test_a_kind_that_is_a_list_is_reported_at_its_line(tmp_path: Path) -> None:
+    manifest = tmp_path / "kind.yaml"
+    manifest.write_text("apiVersion: v1\nmetadata:\n  name: x\nkind: [a]\n", encoding="utf-8")
+    run = validate(manifest)
+    assert_clean_failure(run)
+    assert f"{manifest}:4: error [schema] (document): kind: got array, want string" in run.stdout
