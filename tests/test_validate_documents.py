@@ -91,3 +91,57 @@ def test_a_dangling_symlink_is_a_finding_naming_its_target(tmp_path: Path) -> No
     [finding] = findings
     assert "symbolic link" in finding.message
     assert "deleted.yaml" in finding.message
+
+
+def test_the_items_of_a_list_are_read_as_objects_with_their_own_lines() -> None:
+    # Given a v1 List of a ConfigMap and a Deployment, as kubectl writes it
+    documents, findings = read_documents(FIXTURES / "list_with_a_broken_deployment.yaml")
+    # When it is read, Then its items are the documents, each at its own line
+    assert findings == []
+    assert [(d.ref.kind, d.ref.name, d.line) for d in documents] == [
+        ("ConfigMap", "settings", 7),
+        ("Deployment", "web", 14),
+    ]
+    # And their fields keep their lines, relative to the item
+    assert documents[1].line_of("spec", "replicas") == 20
+    assert documents[1].line_of("spec", "template", "spec", "containers", 0, "image") == 31
+
+
+def test_a_list_whose_items_are_not_objects_is_a_finding(tmp_path: Path) -> None:
+    path = tmp_path / "list.yaml"
+    path.write_text("apiVersion: v1\nkind: List\nitems:\n- just text\n- kind: Namespace\n")
+    documents, findings = read_documents(path)
+    assert [d.ref.kind for d in documents] == ["Namespace"]
+    assert [(f.rule, f.line) for f in findings] == [("yaml", 4)]
+    path.write_text("apiVersion: v1\nkind: List\nitems: {a: 1}\n")
+    documents, findings = read_documents(path)
+    assert documents == []
+    assert [(f.rule, f.line) for f in findings] == [("yaml", 3)]
+
+
+def test_escapes_read_as_kubectl_reads_them() -> None:
+    # Given \' in double quotes (go-yaml, kubectl's YAML reader, reads a quote; libyaml
+    # rejects it), beside backslashes in single quotes, plain text and an escaped backslash
+    documents, findings = read_documents(FIXTURES / "kubectl_escapes.yaml")
+    # Then the file reads as kubectl reads it (what sigs.k8s.io/yaml v1.4.0 returned)
+    assert findings == []
+    assert documents[0].obj["data"] == {
+        "double": "it's, and \\' stays a backslash and a quote",
+        "single": "it\\'s",
+        "plain": "it\\'s",
+        "twice": "''",
+        "alias": "quotes",
+    }
+    assert documents[0].line_of("data", "twice") == 10
+
+
+def test_an_escape_kubectl_rejects_is_a_finding_at_its_line(tmp_path: Path) -> None:
+    # Given \/ in double quotes: libyaml reads a slash, go-yaml (kubectl) rejects the file
+    path = tmp_path / "slash.yaml"
+    path.write_text('kind: ConfigMap\ndata:\n  a: "x/y"\n  b: "a\n    \\/b"\n  c: x\\/y\n')
+    # When it is read
+    documents, findings = read_documents(path)
+    # Then it is a yaml finding at the escape's line, as kubectl would refuse it
+    assert documents == []
+    assert [(f.rule, f.line) for f in findings] == [("yaml", 5)]
+    assert "\\/" in findings[0].message

@@ -13,10 +13,10 @@ import os
 import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from guestbook.errors import GuestbookError
-from guestbook.validate.model import Document, Finding, Severity
+from guestbook.validate.model import Document, FieldPath, Finding, Severity
 
 if TYPE_CHECKING:
     import yaml
@@ -116,17 +116,82 @@ def _yaml_finding(
     )
 
 
+def is_list(obj: Mapping[str, Any]) -> bool:
+    """Whether ``obj`` is a List (``kubectl get -o yaml``), whose items are the objects.
+
+    As kubeconform decides it: the kind, in any case, is ``List``.
+    """
+    kind = obj.get("kind")
+    return isinstance(kind, str) and kind.lower() == "list"
+
+
+def list_items(doc: Document) -> tuple[list[Document], list[Finding]]:
+    """The items of a List as documents, each with its own line and field lines."""
+    items = doc.obj.get("items")
+    if items is None:
+        return [], []
+    if not isinstance(items, list):
+        message = "List items is not a list of objects"
+        hint = "write items as a list of objects, each with apiVersion, kind and metadata"
+        return [], [_yaml_finding(doc.path, doc.line_of("items"), message, hint)]
+    lines: list[dict[FieldPath, int]] = [{} for _ in items]
+    for field, line in doc.lines.items():
+        if len(field) > 2 and field[0] == "items" and isinstance(field[1], int):
+            lines[field[1]][field[2:]] = line
+    documents: list[Document] = []
+    findings: list[Finding] = []
+    for index, item in enumerate(items):
+        line = doc.line_of("items", index)
+        if isinstance(item, Mapping):
+            documents.append(Document(path=doc.path, line=line, obj=item, lines=lines[index]))
+        else:
+            message = f"List item {index} is not a mapping (a Kubernetes object)"
+            hint = "each item must be one object with apiVersion, kind and metadata"
+            findings.append(_yaml_finding(doc.path, line, message, hint))
+    return documents, findings
+
+
+def expand_lists(documents: list[Document]) -> tuple[list[Document], list[Finding]]:
+    """``documents`` with each List replaced by its items (kubectl applies the items)."""
+    if not any(is_list(doc.obj) for doc in documents):
+        return documents, []
+    expanded: list[Document] = []
+    findings: list[Finding] = []
+    for doc in documents:
+        if is_list(doc.obj):
+            items, problems = list_items(doc)
+            expanded.extend(items)
+            findings.extend(problems)
+        else:
+            expanded.append(doc)
+    return expanded, findings
+
+
 def read_documents(path: Path) -> tuple[list[Document], list[Finding]]:
-    """Parse every document of one file. Empty documents are skipped."""
+    """Parse every document of one file; a List's items are its documents.
+
+    Empty documents are skipped.
+    """
+    documents, findings = _parse_documents(path)
+    items, problems = expand_lists(documents)
+    return items, [*findings, *problems]
+
+
+def _parse_documents(path: Path) -> tuple[list[Document], list[Finding]]:
     # Imported here: guestbook-reader (see .reader) reads most files without PyYAML.
     import yaml
 
+    from guestbook.validate.goyaml import read_as_kubectl
     from guestbook.yamlio import UniqueKeyLoader, construct_with_lines
 
     try:
         text = _read_text(path)
     except _UnreadableError as err:
         return [], [_yaml_finding(path, 1, f"cannot read file: {err}", _READ_HINT)]
+    text, escape = read_as_kubectl(text, UniqueKeyLoader)
+    if escape is not None:
+        hint = "write the character itself: kubectl reads no \\/ escape"
+        return [], [_yaml_finding(path, escape.line, escape.message, hint)]
     documents: list[Document] = []
     findings: list[Finding] = []
     loader = UniqueKeyLoader(text)
