@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from guestbook.validate.documents import find_files, read_documents
+from guestbook.validate.limits import MAX_DEPTH, MAX_FILE_BYTES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 
@@ -25,12 +26,15 @@ def test_a_document_that_is_not_a_mapping_is_a_finding(tmp_path: Path) -> None:
     assert [(f.rule, f.line) for f in findings] == [("yaml", 1)]
 
 
-def test_a_recursive_alias_is_read_without_hanging(tmp_path: Path) -> None:
+def test_a_recursive_alias_is_a_finding_as_kubectl_rejects_it(tmp_path: Path) -> None:
+    # Given an anchor whose value holds an alias to itself (go-yaml: "value contains itself")
     path = tmp_path / "recursive.yaml"
-    path.write_text("kind: ConfigMap\ndata: &loop [*loop]\n")
+    path.write_text("kind: ConfigMap\ndata: &loop [*loop]\n---\nkind: Secret\n")
+    # When it is read, Then that document is a finding at the anchor, the next one is read
     documents, findings = read_documents(path)
-    assert findings == []
-    assert documents[0].line_of("data", 0) == 2
+    assert [(f.rule, f.line) for f in findings] == [("yaml", 2)]
+    assert "itself" in findings[0].message
+    assert [d.ref.kind for d in documents] == ["Secret"]
 
 
 def test_a_complex_key_is_a_finding_with_its_line_not_a_crash() -> None:
@@ -145,3 +149,59 @@ def test_an_escape_kubectl_rejects_is_a_finding_at_its_line(tmp_path: Path) -> N
     assert documents == []
     assert [(f.rule, f.line) for f in findings] == [("yaml", 5)]
     assert "\\/" in findings[0].message
+
+
+def alias_bomb(levels: int, width: int) -> str:
+    """A ConfigMap whose data nests ``levels`` anchors, each ``width`` aliases of the last."""
+    lines = ["apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: bomb", "data:"]
+    lines.append(f"  a0: &a0 [{', '.join(['lol'] * width)}]")
+    for level in range(1, levels + 1):
+        lines.append(f"  a{level}: &a{level} [{', '.join([f'*a{level - 1}'] * width)}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_a_finding_at_the_value_that_expands_too_far(tmp_path: Path) -> None:
+    # Given nine levels of nine aliases (387 million values once expanded)
+    path = tmp_path / "bomb.yaml"
+    path.write_text(alias_bomb(9, 9))
+    # When it is read
+    documents, findings = read_documents(path)
+    # Then nothing is expanded: one finding, at the first value over the bound (a6, 5 million)
+    assert documents == []
+    assert [(f.rule, f.line) for f in findings] == [("yaml", 12)]
+    assert "excessive aliasing" in findings[0].message
+
+
+def test_aliases_within_the_bound_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "aliases.yaml"
+    path.write_text(alias_bomb(3, 9))
+    documents, findings = read_documents(path)
+    assert findings == []
+    assert len(documents[0].obj["data"]["a3"]) == 9
+
+
+def test_nesting_deeper_than_the_bound_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    # Given a document nested deeper than the bound, and one at the bound
+    deep = tmp_path / "deep.yaml"
+    levels = MAX_DEPTH + 1
+    deep.write_text("kind: ConfigMap\ndata:\n  a: " + "[" * levels + "]" * levels + "\n")
+    # When they are read, Then the first is a finding at its line, the second is read
+    documents, findings = read_documents(deep)
+    assert documents == []
+    assert [(f.rule, f.line) for f in findings] == [("yaml", 3)]
+    assert f"more than {MAX_DEPTH} levels" in findings[0].message
+    deep.write_text("kind: ConfigMap\ndata: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1))
+    assert read_documents(deep)[1] == []
+
+
+def test_a_file_over_the_size_bound_is_a_finding_without_reading_it(tmp_path: Path) -> None:
+    # Given a (sparse) file one byte over the bound
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as file:
+        file.truncate(MAX_FILE_BYTES + 1)
+    # When it is read, Then it is one finding saying how large it is and what the bound is
+    documents, findings = read_documents(big)
+    assert documents == []
+    [finding] = findings
+    assert (finding.rule, finding.line) == ("yaml", 1)
+    assert str(MAX_FILE_BYTES) in finding.message

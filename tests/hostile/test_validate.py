@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from guestbook.validate.limits import MAX_DEPTH, MAX_FILE_BYTES
 from guestbook.validate.tools import reader_binary
+from tests.test_validate_documents import alias_bomb
 
 ROOT = Path(__file__).resolve().parents[2]
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
@@ -118,3 +120,67 @@ def test_a_kind_that_is_a_list_is_reported_at_its_line(tmp_path: Path) -> None:
     run = validate(manifest)
     assert_clean_failure(run)
     assert f"{manifest}:4: error [schema] (document): kind: got array, want string" in run.stdout
+
+
+def test_an_alias_bomb_is_one_finding_naming_file_and_line(tmp_path: Path) -> None:
+    # Given 500 bytes of YAML that expand to 387 million values (nine levels of nine aliases)
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(alias_bomb(9, 9), encoding="utf-8")
+    # When it is validated (kubeconform refuses it too: "excessive aliasing")
+    run = validate(bomb)
+    # Then it is one yaml finding at the first value over the bound, not a hang or a crash
+    assert_clean_failure(run)
+    assert f"{bomb}:12: error [yaml] (document): invalid YAML: aliases expand" in run.stdout
+    assert run.stdout.count("error [") == 1
+
+
+def test_a_recursive_alias_is_a_finding(tmp_path: Path) -> None:
+    manifest = tmp_path / "loop.yaml"
+    manifest.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: loop\ndata: &d {a: *d}\n",
+        encoding="utf-8",
+    )
+    run = validate(manifest)
+    assert_clean_failure(run)
+    assert f"{manifest}:5: error [yaml]" in run.stdout
+    assert "itself" in run.stdout
+
+
+def test_nesting_beyond_the_bound_is_a_finding_not_a_traceback(tmp_path: Path) -> None:
+    # Given a list nested 990 levels deep (Python's recursion limit is about 1000)
+    manifest = tmp_path / "deep.yaml"
+    levels = 990
+    manifest.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\n"
+        f"data:\n  a: {'[' * levels}{']' * levels}\n",
+        encoding="utf-8",
+    )
+    run = validate(manifest)
+    assert_clean_failure(run)
+    assert f"{manifest}:6: error [yaml]" in run.stdout
+    assert f"more than {MAX_DEPTH} levels" in run.stdout
+
+
+def test_a_file_over_the_size_bound_is_a_finding_and_not_read(tmp_path: Path) -> None:
+    # Given a sparse file one byte over the bound (reading it all would cost its size in memory)
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as file:
+        file.truncate(MAX_FILE_BYTES + 1)
+    # When it is validated, Then it is one finding at line 1 saying why
+    run = validate(big)
+    assert_clean_failure(run)
+    assert f"{big}:1: error [yaml]" in run.stdout
+    assert f"more than the {MAX_FILE_BYTES}" in run.stdout
+
+
+def test_configmap_data_over_one_mebibyte_is_an_error(tmp_path: Path) -> None:
+    # Given a ConfigMap holding 1 MiB and one byte of text (the API server's limit is 1 MiB)
+    manifest = tmp_path / "big-configmap.yaml"
+    manifest.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n  namespace: shop\n"
+        f"data:\n  blob: {'x' * (1024 * 1024 + 1)}\n",
+        encoding="utf-8",
+    )
+    run = validate(manifest)
+    assert_clean_failure(run)
+    assert f"{manifest}:1: error [data-size]" in run.stdout

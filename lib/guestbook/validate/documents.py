@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guestbook.errors import GuestbookError
+from guestbook.validate.limits import MAX_FILE_BYTES
 from guestbook.validate.model import Document, FieldPath, Finding, Severity
 
 if TYPE_CHECKING:
@@ -49,12 +50,16 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
     return list(first.values())
 
 
-def is_regular_file(path: Path) -> bool:
-    """Whether ``path`` is a regular file (after symbolic links), which reading cannot block on."""
+def is_readable_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file (after symbolic links) within the size bound.
+
+    Anything else is reported by :func:`read_documents`; a FIFO would block its reader.
+    """
     try:
-        return stat.S_ISREG(path.stat().st_mode)
+        status = path.stat()
     except OSError:
         return False
+    return stat.S_ISREG(status.st_mode) and status.st_size <= MAX_FILE_BYTES
 
 
 _FILE_TYPES = {
@@ -88,11 +93,17 @@ def _read_text(path: Path) -> str:
     except OSError as err:
         raise _UnreadableError(err.strerror or str(err)) from None
     with open(fd, "rb") as file:
-        kind = stat.S_IFMT(os.fstat(fd).st_mode)
+        status = os.fstat(fd)
+        kind = stat.S_IFMT(status.st_mode)
         if kind != stat.S_IFREG:
             what = _FILE_TYPES.get(kind, "not a regular file")
             raise _UnreadableError(f"it is {what}, not a regular file")
-        data = file.read()
+        data = file.read(MAX_FILE_BYTES + 1) if status.st_size <= MAX_FILE_BYTES else b""
+        size = max(status.st_size, len(data))
+        if size > MAX_FILE_BYTES:
+            raise _UnreadableError(
+                f"it has {size} bytes, more than the {MAX_FILE_BYTES} a manifest file may have"
+            )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -182,6 +193,7 @@ def _parse_documents(path: Path) -> tuple[list[Document], list[Finding]]:
     import yaml
 
     from guestbook.validate.goyaml import read_as_kubectl
+    from guestbook.validate.limits import check_node
     from guestbook.yamlio import UniqueKeyLoader, construct_with_lines
 
     try:
@@ -199,6 +211,10 @@ def _parse_documents(path: Path) -> tuple[list[Document], list[Finding]]:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
+                continue
+            excess = check_node(node)
+            if excess is not None:
+                findings.append(_yaml_finding(path, excess.line, excess.message, excess.hint))
                 continue
             try:
                 obj, lines = construct_with_lines(loader, node)

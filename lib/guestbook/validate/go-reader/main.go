@@ -107,12 +107,22 @@ func readRegular(name string) (data []byte, reason string) {
 	if err != nil || !info.Mode().IsRegular() {
 		return nil, "not a regular file"
 	}
-	data, err = io.ReadAll(file)
+	if info.Size() > maxFileBytes {
+		return nil, "file too large"
+	}
+	data, err = io.ReadAll(io.LimitReader(file, maxFileBytes+1))
 	if err != nil {
 		return nil, "cannot read the file"
 	}
+	if len(data) > maxFileBytes {
+		return nil, "file too large"
+	}
 	return data, ""
 }
+
+// maxFileBytes bounds the memory one file may take; Python reports larger files
+// (MAX_FILE_BYTES in guestbook/validate/limits.py).
+const maxFileBytes = 32 << 20
 
 func fallbackEntry(reason string) []byte {
 	var buf bytes.Buffer
