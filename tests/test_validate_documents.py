@@ -205,3 +205,19 @@ def test_a_file_over_the_size_bound_is_a_finding_without_reading_it(tmp_path: Pa
     [finding] = findings
     assert (finding.rule, finding.line) == ("yaml", 1)
     assert str(MAX_FILE_BYTES) in finding.message
+
+
+def test_a_flow_scalar_ending_in_a_colon_reads_as_kubectl_reads_it(tmp_path: Path) -> None:
+    # Given "CREATE:" right before "," "]" or "}" in flow collections (libyaml rejects it;
+    # go-yaml, kubectl's YAML reader, reads the text with its colon)
+    path = tmp_path / "verbs.yaml"
+    path.write_text("kind: Rule\nops: [CREATE:, &u UPDATE:]\nmore: {it's:, b: [x:y, *u]}\n")
+    # When it is read, Then it reads as sigs.k8s.io/yaml v1.4.0 reads it
+    documents, findings = read_documents(path)
+    assert findings == []
+    assert documents[0].obj == {
+        "kind": "Rule",
+        "ops": ["CREATE:", "UPDATE:"],
+        "more": {"it's:": None, "b": ["x:y", "UPDATE:"]},
+    }
+    assert documents[0].line_of("more", "b", 0) == 3

@@ -1,14 +1,19 @@
-"""Read escapes as kubectl does: where go-yaml and libyaml disagree, go-yaml wins.
+"""Read YAML as kubectl does where go-yaml and libyaml disagree: go-yaml wins.
 
 kubectl, kubeconform and the API server read YAML with sigs.k8s.io/yaml (go-yaml);
-PyYAML reads it with libyaml. In double-quoted scalars the two disagree on two escapes:
+PyYAML reads it with libyaml. They disagree in three places (found by comparing them):
 
-* ``\\'`` is a quote for go-yaml; libyaml rejects the file. It is rewritten as ``\\x27``
-  (the same character, in an escape both know) inside the scalars where libyaml stops.
-* ``\\/`` is a slash for libyaml (YAML 1.2); go-yaml rejects the file, so it is reported.
+* ``\\'`` in double quotes is a quote for go-yaml; libyaml rejects the file. It is
+  rewritten as ``\\x27`` (the same character, in an escape both know).
+* a plain scalar ending in ``:`` right before ``,``, ``]`` or ``}`` in a flow collection
+  (``[CREATE:, UPDATE]``) is that text for go-yaml; libyaml rejects the file. It is
+  rewritten single-quoted (``'CREATE:'``), which reads as the same string.
+* ``\\/`` in double quotes is a slash for libyaml (YAML 1.2); go-yaml rejects the file,
+  so it is reported.
 
-Everything else about escapes they share. The checks run only on text that holds a
-backslash before a quote or a slash, so ordinary files cost one substring search.
+Rewrites happen where libyaml stops, one scalar at a time, and keep every line where it
+is. The checks run only on text that holds ``\\'``, ``:,``, ``:]``, ``:}`` or ``\\/``, so
+ordinary files cost a few substring searches.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ MAX_REWRITTEN_SCALARS = 1000
 """Each rewrite scans the file again up to the next scalar: bounded, like everything else."""
 
 _UNKNOWN_ESCAPE = "found unknown escape character"
+_UNEXPECTED_COLON = "found unexpected ':'"
+_SIGNS = ("\\'", ":,", ":]", ":}")
 
 
 @dataclass(frozen=True)
@@ -37,31 +44,40 @@ def read_as_kubectl(text: str, loader: Any) -> tuple[str, EscapeError | None]:
 
     ``loader`` is the loader class whose scanner is asked where the escapes are.
     """
-    if "\\'" in text:
-        text = _rewrite_quote_escapes(text, loader)
+    if any(sign in text for sign in _SIGNS):
+        text = _rewrite_where_libyaml_stops(text, loader)
     if "\\/" in text:
         return text, _slash_escape(text, loader)
     return text, None
 
 
-def _rewrite_quote_escapes(text: str, loader: Any) -> str:
-    """Rewrite ``\\'`` as ``\\x27`` in each double-quoted scalar where libyaml stops on it."""
+def _rewrite_where_libyaml_stops(text: str, loader: Any) -> str:
+    """Rewrite, scalar by scalar, what go-yaml reads and libyaml stops on."""
     for _ in range(MAX_REWRITTEN_SCALARS):
         try:
             for _token in yaml.scan(text, Loader=loader):
                 pass
         except yaml.MarkedYAMLError as err:
             start, where = err.context_mark, err.problem_mark
+            if start is None or where is None:
+                return text
             if (
-                err.problem != _UNKNOWN_ESCAPE
-                or start is None
-                or where is None
-                or text[where.index : where.index + 2] != "\\'"
-                or text[start.index : start.index + 1] != '"'
+                err.problem == _UNKNOWN_ESCAPE
+                and text[where.index : where.index + 2] == "\\'"
+                and text[start.index] == '"'
             ):
-                return text  # another error: the parser reports it
-            text = _rewrite_scalar(text, start.index)
-            continue
+                text = _rewrite_scalar(text, start.index)
+                continue
+            if (
+                err.problem == _UNEXPECTED_COLON
+                and text[where.index : where.index + 2] in (":,", ":]", ":}")
+                and "\n" not in text[start.index : where.index]
+            ):
+                plain = text[start.index : where.index + 1]
+                quoted = "'" + plain.replace("'", "''") + "'"
+                text = text[: start.index] + quoted + text[where.index + 1 :]
+                continue
+            return text  # another error: the parser reports it
         return text
     return text
 
