@@ -184,3 +184,16 @@ def test_configmap_data_over_one_mebibyte_is_an_error(tmp_path: Path) -> None:
     run = validate(manifest)
     assert_clean_failure(run)
     assert f"{manifest}:1: error [data-size]" in run.stdout
+
+
+def test_a_symlink_loop_in_a_folder_ends_and_reads_each_file_once(tmp_path: Path) -> None:
+    # Given a folder whose subfolder links back to it
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "up").symlink_to("..")
+    namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n"
+    (tmp_path / "ns.yaml").write_text(namespace, encoding="utf-8")
+    # When it is validated
+    run = validate(tmp_path)
+    # Then the run ends, each file read once
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "(1 file)" in run.stdout
