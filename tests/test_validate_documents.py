@@ -192,6 +192,9 @@ def test_nesting_deeper_than_the_bound_is_a_finding_not_a_crash(tmp_path: Path) 
     assert f"more than {MAX_DEPTH} levels" in findings[0].message
     deep.write_text("kind: ConfigMap\ndata: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1))
     assert read_documents(deep)[1] == []
+    # And with an anchor in the file (the check that also expands aliases), the same
+    deep.write_text("kind: &k ConfigMap\ndata:\n  a: " + "[" * levels + "]" * levels + "\n")
+    assert [(f.line, f.message) for f in read_documents(deep)[1]] == [(3, findings[0].message)]
 
 
 def test_a_file_over_the_size_bound_is_a_finding_without_reading_it(tmp_path: Path) -> None:

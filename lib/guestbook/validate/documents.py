@@ -207,12 +207,13 @@ def _parse_documents(path: Path) -> tuple[list[Document], list[Finding]]:
     documents: list[Document] = []
     findings: list[Finding] = []
     loader = UniqueKeyLoader(text)
+    anchors = "&" in text  # without anchors there are no aliases to expand
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
-            excess = check_node(node)
+            excess = check_node(node, aliases=anchors)
             if excess is not None:
                 findings.append(_yaml_finding(path, excess.line, excess.message, excess.hint))
                 continue
