@@ -33,6 +33,14 @@ def assert_clean_failure(run: subprocess.CompletedProcess[str], code: int = 1) -
     assert "Traceback" not in run.stderr
 
 
+def validate_failing(manifest: Path, text: str) -> str:
+    """Write ``text`` to ``manifest``, validate it, check it fails cleanly; the output."""
+    manifest.write_text(text, encoding="utf-8")
+    run = validate(manifest)
+    assert_clean_failure(run)
+    return run.stdout
+
+
 def test_the_same_folder_given_twice_is_read_once() -> None:
     # Given dist/ and, again, dist/prod by its absolute path
     # When both are validated
@@ -100,65 +108,51 @@ def test_the_go_reader_does_not_hang_on_a_fifo(tmp_path: Path) -> None:
 def test_a_line_break_in_a_name_stays_inside_its_finding(tmp_path: Path) -> None:
     # Given a ConfigMap whose name holds a line break and a terminal escape
     manifest = tmp_path / "odd.yaml"
-    manifest.write_text(
-        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "a\\nb\\e[2J"\ndata: {}\n',
-        encoding="utf-8",
-    )
+    text = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "a\\nb\\e[2J"\ndata: {}\n'
     # When it is validated
-    run = validate(manifest)
+    out = validate_failing(manifest, text)
     # Then every finding is one line starting with the file, the name shown escaped
-    assert_clean_failure(run)
-    lines = [line for line in run.stdout.splitlines() if not line.startswith(("  hint:", "FAILED"))]
-    assert lines and all(line.startswith(f"{manifest}:4: ") for line in lines), run.stdout
-    assert "ConfigMap/a\\nb\\x1b[2J" in run.stdout
-    assert "\x1b" not in run.stdout
+    lines = [line for line in out.splitlines() if not line.startswith(("  hint:", "FAILED"))]
+    assert lines and all(line.startswith(f"{manifest}:4: ") for line in lines), out
+    assert "ConfigMap/a\\nb\\x1b[2J" in out
+    assert "\x1b" not in out
 
 
 def test_a_kind_that_is_a_list_is_reported_at_its_line(tmp_path: Path) -> None:
     manifest = tmp_path / "kind.yaml"
-    manifest.write_text("apiVersion: v1\nmetadata:\n  name: x\nkind: [a]\n", encoding="utf-8")
-    run = validate(manifest)
-    assert_clean_failure(run)
-    assert f"{manifest}:4: error [schema] (document): kind: got array, want string" in run.stdout
+    out = validate_failing(manifest, "apiVersion: v1\nmetadata:\n  name: x\nkind: [a]\n")
+    assert f"{manifest}:4: error [schema] (document): kind: got array, want string" in out
 
 
 def test_an_alias_bomb_is_one_finding_naming_file_and_line(tmp_path: Path) -> None:
     # Given 500 bytes of YAML that expand to 387 million values (nine levels of nine aliases)
     bomb = tmp_path / "bomb.yaml"
-    bomb.write_text(alias_bomb(9, 9), encoding="utf-8")
     # When it is validated (kubeconform refuses it too: "excessive aliasing")
-    run = validate(bomb)
+    out = validate_failing(bomb, alias_bomb(9, 9))
     # Then it is one yaml finding at the first value over the bound, not a hang or a crash
-    assert_clean_failure(run)
-    assert f"{bomb}:12: error [yaml] (document): invalid YAML: aliases expand" in run.stdout
-    assert run.stdout.count("error [") == 1
+    assert f"{bomb}:12: error [yaml] (document): invalid YAML: aliases expand" in out
+    assert out.count("error [") == 1
 
 
 def test_a_recursive_alias_is_a_finding(tmp_path: Path) -> None:
     manifest = tmp_path / "loop.yaml"
-    manifest.write_text(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: loop\ndata: &d {a: *d}\n",
-        encoding="utf-8",
-    )
-    run = validate(manifest)
-    assert_clean_failure(run)
-    assert f"{manifest}:5: error [yaml]" in run.stdout
-    assert "itself" in run.stdout
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: loop\ndata: &d {a: *d}\n"
+    out = validate_failing(manifest, text)
+    assert f"{manifest}:5: error [yaml]" in out
+    assert "itself" in out
 
 
 def test_nesting_beyond_the_bound_is_a_finding_not_a_traceback(tmp_path: Path) -> None:
     # Given a list nested 990 levels deep (Python's recursion limit is about 1000)
     manifest = tmp_path / "deep.yaml"
     levels = 990
-    manifest.write_text(
+    out = validate_failing(
+        manifest,
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\n"
         f"data:\n  a: {'[' * levels}{']' * levels}\n",
-        encoding="utf-8",
     )
-    run = validate(manifest)
-    assert_clean_failure(run)
-    assert f"{manifest}:6: error [yaml]" in run.stdout
-    assert f"more than {MAX_DEPTH} levels" in run.stdout
+    assert f"{manifest}:6: error [yaml]" in out
+    assert f"more than {MAX_DEPTH} levels" in out
 
 
 def test_a_file_over_the_size_bound_is_a_finding_and_not_read(tmp_path: Path) -> None:
@@ -176,14 +170,12 @@ def test_a_file_over_the_size_bound_is_a_finding_and_not_read(tmp_path: Path) ->
 def test_configmap_data_over_one_mebibyte_is_an_error(tmp_path: Path) -> None:
     # Given a ConfigMap holding 1 MiB and one byte of text (the API server's limit is 1 MiB)
     manifest = tmp_path / "big-configmap.yaml"
-    manifest.write_text(
+    out = validate_failing(
+        manifest,
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n  namespace: shop\n"
         f"data:\n  blob: {'x' * (1024 * 1024 + 1)}\n",
-        encoding="utf-8",
     )
-    run = validate(manifest)
-    assert_clean_failure(run)
-    assert f"{manifest}:1: error [data-size]" in run.stdout
+    assert f"{manifest}:1: error [data-size]" in out
 
 
 def test_a_symlink_loop_in_a_folder_ends_and_reads_each_file_once(tmp_path: Path) -> None:
