@@ -54,6 +54,11 @@ class Repo:
         self.git("commit", "--quiet", "--allow-empty", "-m", message)
         return self.git("rev-parse", "HEAD")
 
+    def clone(self, dest: Path, *args: str) -> Repo:
+        """A clone of this repository over file:// (so that ``--depth`` is honoured)."""
+        Repo(dest.parent).git("clone", "--quiet", *args, self.root.as_uri(), str(dest))
+        return Repo(dest)
+
     def worktrees(self) -> list[str]:
         return [
             line

@@ -293,3 +293,38 @@ def test_a_base_that_fails_to_render_leaves_no_worktree(tmp_path: Path, run: Any
     assert result.exit_code == 2
     assert "error: cannot render base HEAD (" in result.stderr and "boom" in result.stderr
     assert len(Repo(repo.root).worktrees()) == 1
+
+
+DEPLOYMENT = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: %d}\n"
+
+
+def test_a_shallow_ci_checkout_exits_2_instead_of_reporting_no_changes(tmp_path: Path) -> None:
+    # Given a feature branch that changes prod's replicas, one commit ahead of main
+    origin = static_repo(tmp_path / "origin", {"prod/web.yaml": DEPLOYMENT % 5})
+    origin.git("switch", "--quiet", "-c", "feature")
+    origin.write("manifests/prod/web.yaml", DEPLOYMENT % 12)
+    origin.commit("prod: 12 replicas")
+    origin.git("switch", "--quiet", "main")
+    # And CI's shallow checkout of it, with main's tip fetched one commit deep
+    clone = origin.clone(tmp_path / "clone", "--depth", "1", "--branch", "feature")
+    clone.git("fetch", "--quiet", "--depth", "1", "origin", "main:refs/remotes/origin/main")
+
+    def diff(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [GUESTBOOK, "diff", "--exit-code", *args],
+            cwd=clone.root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    # When diffing against the default base
+    done = diff()
+    # Then it exits 2 with one message that says how to fetch enough history, and no report
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("error: cannot find where HEAD forked from origin/main: ")
+    assert "fetch-depth: 0" in done.stderr and len(done.stderr.splitlines()) == 1
+    # And an explicit base that the clone has shows the change
+    done = diff("--base", "origin/main")
+    assert done.returncode == 1, done.stderr
+    assert "~ spec.replicas: 5 → 12" in done.stdout

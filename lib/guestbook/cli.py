@@ -265,7 +265,8 @@ def diff(
         typer.Option(
             "--base",
             help="Git revision to compare with. Default: the merge base with the default "
-            "branch (origin/HEAD, else main or master), or HEAD when there is none.",
+            "branch (origin/HEAD, else main or master); HEAD only in a repository without "
+            "remotes. A shallow clone needs enough history for the merge base.",
         ),
     ] = None,
     env: Annotated[

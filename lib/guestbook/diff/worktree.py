@@ -72,13 +72,36 @@ def _commit_of(repo: Repository, ref: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
+FETCH_HINT = (
+    "fetch enough history (GitHub Actions: actions/checkout with fetch-depth: 0; "
+    "elsewhere: git fetch --unshallow, or --deepen=N)"
+)
+
+
+def is_shallow(repo: Repository) -> bool:
+    """Whether the repository is a shallow clone (its history is cut off)."""
+    done = _git(repo.root, "rev-parse", "--is-shallow-repository")
+    return done.returncode == 0 and done.stdout.strip() == "true"
+
+
+def _shallow_note(repo: Repository) -> str:
+    return (
+        f"; this is a shallow clone, so older commits are missing: {FETCH_HINT}"
+        if is_shallow(repo)
+        else ""
+    )
+
+
 def resolve(repo: Repository, ref: str) -> Revision:
     """The commit ``ref`` names; an unknown ref is a user error."""
     commit = _commit_of(repo, ref)
     if commit is None:
         raise GuestbookError(
-            f"unknown git revision {ref!r}: pass a branch, tag or commit "
-            "(in CI, fetch history with fetch-depth: 0 so that origin/<base> exists)"
+            f"unknown git revision {ref!r}: pass a branch, tag or commit"
+            + (
+                _shallow_note(repo)
+                or " (in CI, fetch history with fetch-depth: 0 so that origin/<base> exists)"
+            )
         )
     return Revision(ref, commit)
 
@@ -92,16 +115,37 @@ def default_branch(repo: Repository) -> str | None:
 
 
 def default_base(repo: Repository) -> Revision:
-    """The merge base of ``HEAD`` with the default branch, or ``HEAD`` when there is none."""
+    """The merge base of ``HEAD`` with the default branch.
+
+    ``HEAD`` itself only in a repository without remotes and without a default
+    branch (nothing to fork from). Any other failure to find the fork point is
+    a user error, never a silent fallback: comparing with the wrong base would
+    report "no changes" for changes that are there.
+    """
     head = _commit_of(repo, "HEAD")
     if head is None:
         raise GuestbookError("the repository has no commit yet: there is no base to compare with")
     branch = default_branch(repo)
-    if branch is not None:
-        done = _git(repo.root, "merge-base", "HEAD", branch)
-        if done.returncode == 0 and done.stdout.strip():
-            return Revision(f"merge base with {branch}", done.stdout.strip())
-    return Revision("HEAD", head)
+    if branch is None:
+        if not _git(repo.root, "remote").stdout.strip() and not is_shallow(repo):
+            return Revision("HEAD", head)
+        raise GuestbookError(
+            "cannot tell the default branch to compare with: origin/HEAD is not set and none "
+            f"of {', '.join(DEFAULT_BRANCHES)} exists; pass --base REVISION, or fetch the "
+            "default branch (git fetch origin main:refs/remotes/origin/main)" + _shallow_note(repo)
+        )
+    done = _git(repo.root, "merge-base", "HEAD", branch)
+    if done.returncode == 0 and done.stdout.strip():
+        return Revision(f"merge base with {branch}", done.stdout.strip())
+    if is_shallow(repo):
+        raise GuestbookError(
+            f"cannot find where HEAD forked from {branch}: this is a shallow clone and the "
+            f"fork point is not in the history it has; {FETCH_HINT}, or pass --base REVISION"
+        )
+    raise GuestbookError(
+        f"HEAD has no history in common with {branch}: pass --base REVISION to choose "
+        "what to compare with"
+    )
 
 
 @contextmanager
