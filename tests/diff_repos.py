@@ -85,10 +85,13 @@ def project_repo(root: Path) -> Repo:
     return repo
 
 
-def static_repo(root: Path, manifests: dict[str, str]) -> Repo:
-    """A small repository whose main.py publishes ``manifests`` (path under manifests/ → YAML)."""
+def static_repo(root: Path, manifests: dict[str, str], main: str = "static_main.py") -> Repo:
+    """A small repository whose main.py publishes ``manifests`` (path under manifests/ → YAML).
+
+    ``main`` is the stand-in main.py from tests/fixtures/diff/.
+    """
     repo = Repo.init(root)
-    shutil.copy(FIXTURES / "diff" / "static_main.py", root / "main.py")
+    shutil.copy(FIXTURES / "diff" / main, root / "main.py")
     for path, text in manifests.items():
         repo.write(f"manifests/{path}", text)
     repo.commit("static manifests")

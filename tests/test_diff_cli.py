@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -328,3 +334,130 @@ def test_a_shallow_ci_checkout_exits_2_instead_of_reporting_no_changes(tmp_path:
     done = diff("--base", "origin/main")
     assert done.returncode == 1, done.stderr
     assert "~ spec.replicas: 5 → 12" in done.stdout
+
+
+# --- signals: real processes, stopped while both sides render ----------------------
+
+
+class BlockedDiff:
+    """`guestbook diff` in ``repo`` whose renders wait for a signal; temp files go to scratch/."""
+
+    def __init__(self, repo: Repo, tmp_path: Path, name: str) -> None:
+        self.ready = tmp_path / f"{name}-renders"
+        self.ready.mkdir()
+        self.process = subprocess.Popen(
+            [GUESTBOOK, "diff"],
+            cwd=repo.root,
+            env={
+                **os.environ,
+                "TMPDIR": str(tmp_path / "scratch"),
+                "GUESTBOOK_TEST_BLOCK": str(self.ready),
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def render_pids(self) -> list[int]:
+        return sorted(int(path.name) for path in self.ready.iterdir())
+
+    def wait_until_both_sides_render(self) -> None:
+        deadline = time.monotonic() + 120
+        while len(self.render_pids()) < 2:
+            assert self.process.poll() is None, self.process.communicate()
+            assert time.monotonic() < deadline, "the renders did not start"
+            time.sleep(0.05)
+
+    def stop(self, signum: int) -> tuple[int, str]:
+        self.process.send_signal(signum)
+        _, err = self.process.communicate(timeout=60)
+        return self.process.returncode, err
+
+    def kill_renders(self) -> None:
+        for pid in self.render_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def blocking_repo(tmp_path: Path) -> Iterator[Repo]:
+    repo = static_repo(tmp_path / "repo", {"dev/a.yaml": CONFIG_MAP % "a"}, "blocking_main.py")
+    (tmp_path / "scratch").mkdir()
+    yield repo
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] != "Z"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_during_the_renders_stops_them_and_removes_the_worktree(
+    tmp_path: Path, blocking_repo: Repo, signum: signal.Signals
+) -> None:
+    # Given a diff caught while both sides render, the base in its temporary worktree
+    diff = BlockedDiff(blocking_repo, tmp_path, "run")
+    try:
+        diff.wait_until_both_sides_render()
+        assert len(blocking_repo.worktrees()) == 2
+        # When it gets the signal
+        code, err = diff.stop(signum)
+    finally:
+        diff.process.kill()
+        diff.kill_renders()
+    # Then it exits 128 + signal with one line, no traceback
+    assert code == 128 + signum
+    assert err == f"guestbook: interrupted by {signum.name}; nothing half-written was kept\n"
+    # And both renders are stopped, the worktree is unregistered and no temp folder is left
+    assert [pid for pid in diff.render_pids() if _alive(pid)] == []
+    assert len(blocking_repo.worktrees()) == 1
+    assert list((tmp_path / "scratch").iterdir()) == []
+
+
+def test_the_next_run_cleans_up_after_a_killed_one_and_nothing_else(
+    tmp_path: Path, blocking_repo: Repo
+) -> None:
+    # Given the user's own worktrees: one in use, one locked whose folder is gone
+    blocking_repo.git("worktree", "add", "--quiet", str(tmp_path / "mine"))
+    blocking_repo.git("worktree", "add", "--quiet", "--lock", str(tmp_path / "usb"), "HEAD")
+    shutil.rmtree(tmp_path / "usb")
+    users = blocking_repo.worktrees()
+    # And a diff killed with SIGKILL while both sides rendered, its worktree left behind
+    killed = BlockedDiff(blocking_repo, tmp_path, "killed")
+    try:
+        killed.wait_until_both_sides_render()
+        killed.stop(signal.SIGKILL)
+    finally:
+        killed.process.kill()
+        killed.kill_renders()
+    assert len(blocking_repo.worktrees()) == len(users) + 1
+    assert list((tmp_path / "scratch").iterdir()) != []
+    # And another diff running at the same time
+    running = BlockedDiff(blocking_repo, tmp_path, "running")
+    try:
+        running.wait_until_both_sides_render()
+        # When a diff runs to the end
+        done = subprocess.run(
+            [GUESTBOOK, "diff"],
+            cwd=blocking_repo.root,
+            env={**os.environ, "TMPDIR": str(tmp_path / "scratch")},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        # Then the killed run's worktree is gone, the running one's and the user's are kept
+        assert len(blocking_repo.worktrees()) == len(users) + 1
+        assert set(users) < set(blocking_repo.worktrees())
+        assert len(list((tmp_path / "scratch").iterdir())) == 1  # the running diff's
+        code, _ = running.stop(signal.SIGTERM)
+    finally:
+        running.process.kill()
+        running.kill_renders()
+    assert code == 143
+    # And once the running one stopped, only the user's worktrees and no temp folder are left
+    assert blocking_repo.worktrees() == users
+    assert list((tmp_path / "scratch").iterdir()) == []

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from guestbook.diff.worktree import checkout, default_base, find_repository, resolve
+from guestbook.diff.worktree import (
+    checkout,
+    default_base,
+    find_repository,
+    resolve,
+    run_folder,
+)
 from guestbook.errors import GuestbookError
 from tests.diff_repos import Repo
 
@@ -101,7 +107,7 @@ def test_checkout_shows_the_commit_and_is_removed_afterwards(
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     before = repo.snapshot()
     # When checking out the first commit
-    with checkout(find_repository(repo.root), first) as tree:
+    with run_folder() as run, checkout(find_repository(repo.root), first, run) as tree:
         # Then its files are there
         assert (tree / "file.txt").read_text() == "one\n"
         assert len(repo.worktrees()) == 2
@@ -120,7 +126,8 @@ def test_checkout_is_removed_even_when_the_work_inside_fails(
     # When the work inside the checkout fails
     with (
         pytest.raises(GuestbookError, match="render failed"),
-        checkout(find_repository(repo.root), repo.git("rev-parse", "HEAD")),
+        run_folder() as run,
+        checkout(find_repository(repo.root), repo.git("rev-parse", "HEAD"), run),
     ):
         raise GuestbookError("render failed")
     # Then no worktree and no folder is left
@@ -205,7 +212,7 @@ def test_an_explicit_base_in_a_shallow_clone_is_checked_out(tmp_path: Path, fork
     # When resolving --base origin/main and checking it out
     revision = resolve(repository, "origin/main")
     assert revision.commit is not None
-    with checkout(repository, revision.commit) as tree:
+    with run_folder() as run, checkout(repository, revision.commit, run) as tree:
         # Then it is main's tip
         assert (tree / "file.txt").read_text() == "main\n"
 

@@ -7,13 +7,18 @@ temporary worktree) are rendered at the same time, each by its own code.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from guestbook.diff.differ import diff_environments
 from guestbook.diff.model import DiffReport, Manifest, Revision
-from guestbook.diff.renderer import render_tree
-from guestbook.diff.worktree import checkout, default_base, find_repository, resolve
+from guestbook.diff.renderer import start_render
+from guestbook.diff.worktree import (
+    checkout,
+    default_base,
+    find_repository,
+    resolve,
+    run_folder,
+)
 from guestbook.errors import GuestbookError
 
 WORKING_TREE = Revision("working tree")
@@ -29,11 +34,18 @@ def compare(cwd: Path, base: str | None = None, environments: Sequence[str] = ()
     repo = find_repository(cwd)
     revision = resolve(repo, base) if base is not None else default_base(repo)
     assert revision.commit is not None
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        head_job = pool.submit(render_tree, repo.root, "the working tree", write_bytecode=False)
-        with checkout(repo, revision.commit) as tree:
-            base_objects = render_tree(tree, f"base {revision}")
-        head_objects = head_job.result()
+    # Both sides render at once; leaving the block (an error, Ctrl-C, SIGTERM)
+    # stops them and removes the worktree and the run's folder.
+    with (
+        run_folder() as run,
+        start_render(
+            repo.root, "the working tree", run / "head-render", write_bytecode=False
+        ) as head_render,
+        checkout(repo, revision.commit, run) as tree,
+        start_render(tree, f"base {revision}", run / "base-render") as base_render,
+    ):
+        base_objects = base_render.result()
+        head_objects = head_render.result()
     wanted = _select(environments, base_objects, head_objects)
     return DiffReport(
         base=revision,

@@ -9,7 +9,9 @@ is removed again even when rendering fails. The user's files, index and
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -24,6 +26,12 @@ DEFAULT_BRANCHES = ("main", "master", "origin/main", "origin/master")
 """Tried in order when ``origin/HEAD`` does not name the default branch."""
 
 GIT_TIMEOUT_S = 120
+
+RUN_PREFIX = "guestbook-diff-"
+"""Name prefix of a diff run's temporary folder."""
+
+BASE_FOLDER = "base"
+"""The base's worktree inside a run folder."""
 
 
 @dataclass(frozen=True)
@@ -149,14 +157,31 @@ def default_base(repo: Repository) -> Revision:
 
 
 @contextmanager
-def checkout(repo: Repository, commit: str) -> Iterator[Path]:
-    """Check ``commit`` out into a temporary detached worktree; remove it afterwards.
+def run_folder() -> Iterator[Path]:
+    """A temporary folder for one diff run (the base's worktree, both renders); removed after.
 
-    Hooks are disabled for the checkout: a post-checkout hook has no business
-    running for a throwaway tree.
+    Its name starts with :data:`RUN_PREFIX`, so that a later run can tell a
+    leftover of a killed run (see :func:`remove_stale_worktrees`).
     """
-    parent = Path(tempfile.mkdtemp(prefix="guestbook-diff-"))
-    tree = parent / "base"
+    folder = Path(tempfile.mkdtemp(prefix=RUN_PREFIX))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def checkout(repo: Repository, commit: str, run: Path) -> Iterator[Path]:
+    """Check ``commit`` out into ``run/base``, a detached worktree; remove it afterwards.
+
+    ``run`` is a :func:`run_folder`. The worktree is locked with this process's
+    id as the reason, so that no ``git worktree prune`` takes it away while it
+    is in use, and a later run can remove it if this process is killed before
+    it could. Hooks are disabled: a post-checkout hook has no business running
+    for a throwaway tree.
+    """
+    remove_stale_worktrees(repo)
+    tree = run / BASE_FOLDER
     try:
         done = _git(
             repo.root,
@@ -166,6 +191,9 @@ def checkout(repo: Repository, commit: str) -> Iterator[Path]:
             "add",
             "--detach",
             "--quiet",
+            "--lock",
+            "--reason",
+            _lock_reason(os.getpid()),
             str(tree),
             commit,
         )
@@ -176,7 +204,56 @@ def checkout(repo: Repository, commit: str) -> Iterator[Path]:
             )
         yield tree
     finally:
-        _git(repo.root, "worktree", "remove", "--force", "--force", str(tree))
-        shutil.rmtree(parent, ignore_errors=True)
-        # If removal failed half-way, forget the registration of the deleted folder.
+        _remove_worktree(repo, tree)
+
+
+def remove_stale_worktrees(repo: Repository) -> None:
+    """Remove the worktrees of diff runs on this machine whose process is gone (killed).
+
+    Only worktrees locked by :func:`checkout` count, recognised by the lock
+    reason; the user's own worktrees are left alone, apart from ``git
+    worktree prune`` forgetting those whose folder was deleted.
+    """
+    done = _git(repo.root, "worktree", "list", "--porcelain")
+    for block in done.stdout.split("\n\n"):
+        fields = dict(line.partition(" ")[::2] for line in block.splitlines())
+        pid = _owner(fields.get("locked", ""))
+        if "worktree" in fields and pid is not None and not _running(pid):
+            tree = Path(fields["worktree"])
+            _remove_worktree(repo, tree)
+            if tree.name == BASE_FOLDER and tree.parent.name.startswith(RUN_PREFIX):
+                shutil.rmtree(tree.parent, ignore_errors=True)  # the dead run's renders
+    _git(repo.root, "worktree", "prune")
+
+
+def _lock_reason(pid: int) -> str:
+    return f"guestbook diff (pid {pid} on {socket.gethostname()})"
+
+
+def _owner(reason: str) -> int | None:
+    """The pid in a lock reason written by this machine's :func:`checkout`, else None."""
+    match = re.fullmatch(r"guestbook diff \(pid (\d+) on (.+)\)", reason)
+    if match is None or match[2] != socket.gethostname():
+        return None
+    return int(match[1])
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # a dead run's pid, reused by this one: it has no worktree yet
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def _remove_worktree(repo: Repository, tree: Path) -> None:
+    done = _git(repo.root, "worktree", "remove", "--force", "--force", str(tree))
+    if done.returncode != 0:
+        # Never registered, or git failed half-way: delete the folder, forget the registration.
+        shutil.rmtree(tree, ignore_errors=True)
+        _git(repo.root, "worktree", "unlock", str(tree))
         _git(repo.root, "worktree", "prune")
