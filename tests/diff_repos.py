@@ -72,15 +72,19 @@ class Repo:
         return files, (self.root / ".git" / "index").read_bytes(), self.worktrees()
 
 
-def project_repo(root: Path) -> Repo:
-    """A repository holding a copy of this project: its code, overlays and dist/, committed."""
+def project_repo(root: Path, subfolder: str = ".") -> Repo:
+    """A repository holding a copy of this project: its code, overlays and dist/, committed.
+
+    The project lies in ``subfolder`` of the repository (a monorepo), by default at its root.
+    """
     repo = Repo.init(root)
+    project = root / subfolder
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(ROOT / "lib" / "guestbook", root / "lib" / "guestbook", ignore=ignore)
+    shutil.copytree(ROOT / "lib" / "guestbook", project / "lib" / "guestbook", ignore=ignore)
     for folder in ("environments", "dist"):
-        shutil.copytree(ROOT / folder, root / folder)
+        shutil.copytree(ROOT / folder, project / folder)
     for file in ("main.py", "pyproject.toml"):
-        shutil.copy(ROOT / file, root / file)
+        shutil.copy(ROOT / file, project / file)
     repo.commit("the project")
     return repo
 

@@ -190,6 +190,52 @@ def test_a_broken_overlay_is_a_render_error_with_exit_2(tmp_path: Path, run: Any
     assert "Traceback" not in result.output
 
 
+# --- a monorepo: the project in a subfolder of the git repository -------------------
+
+
+def test_a_project_in_a_subfolder_of_a_monorepo_is_diffed_from_inside_it(
+    tmp_path: Path, run: Any
+) -> None:
+    # Given a monorepo with the project in deploy/guestbook/ and another app beside it
+    repo = project_repo(tmp_path / "repo", "deploy/guestbook")
+    repo.write("services/api/main.py", "raise SystemExit('not the project')\n")
+    repo.commit("another app")
+    # And prod's replicas raised, not committed
+    prod = "deploy/guestbook/environments/prod.yaml"
+    repo.write(prod, repo.read(prod).replace("replicas: 5", "replicas: 12"))
+    # When diffing from the project's environments/ folder
+    result = run(repo.root / "deploy" / "guestbook" / "environments", "--format", "json")
+    # Then the project (in the working tree and in the base) is what is compared
+    data = as_json(result)
+    assert data["totals"] == {"added": 0, "changed": 1, "removed": 0}
+    assert objects(data)["prod"] == [("changed", "Deployment/frontend")]
+
+
+def test_outside_the_project_in_a_monorepo_says_where_to_run(tmp_path: Path, run: Any) -> None:
+    # Given a monorepo with the project in deploy/guestbook/
+    repo = project_repo(tmp_path / "repo", "deploy/guestbook")
+    # When diffing from the repository's root / Then it says where the diff must run
+    result = run(repo.root)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: no guestbook project at or above {repo.root}: run guestbook diff in the "
+        "project's folder (the one with main.py and environments/ or a pyproject.toml "
+        "with [tool.guestbook])\n"
+    )
+
+
+def test_a_project_that_the_base_does_not_have_is_named(tmp_path: Path, run: Any) -> None:
+    # Given a monorepo whose project was moved to deploy/guestbook/, not committed yet
+    repo = project_repo(tmp_path / "repo", "guestbook")
+    (repo.root / "deploy").mkdir()
+    (repo.root / "guestbook").rename(repo.root / "deploy" / "guestbook")
+    # When diffing from the moved project / Then it says the base has no such folder
+    result = run(repo.root / "deploy" / "guestbook")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: cannot render base ")
+    assert result.stderr.endswith(": it has no deploy/guestbook/main.py\n")
+
+
 # --- small repositories (a stand-in main.py that publishes fixed manifests) --------
 
 CONFIG_MAP = (

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
 from guestbook.diff.worktree import (
     checkout,
     default_base,
+    find_project,
     find_repository,
     resolve,
     run_folder,
@@ -226,3 +227,31 @@ def test_a_base_older_than_a_shallow_clone_names_the_shallow_history(
         resolve(find_repository(clone.root), "HEAD~1")
     # Then the message says the history is cut and how to fetch more
     assert "shallow clone" in str(caught.value) and "fetch-depth: 0" in str(caught.value)
+
+
+# --- the project's folder in a monorepo ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("files", "cwd", "project"),
+    [
+        # environments/ marks the project, from any folder inside it
+        (["app/environments/dev.yaml", "app/main.py"], "app/environments", "app"),
+        (["app/environments/dev.yaml", "app/lib/x/y.py"], "app/lib/x", "app"),
+        # so does a pyproject.toml with [tool.guestbook...]; one without it does not
+        (["app/pyproject.toml:[tool.guestbook.argocd]", "app/sub/f"], "app/sub", "app"),
+        (["main.py", "app/pyproject.toml:[tool.ruff]", "app/sub/f"], "app/sub", "."),
+        # the nearest one wins; nothing found falls back to a top with main.py
+        (["environments/a.yaml", "in/environments/a.yaml", "in/x/f"], "in/x", "in"),
+        (["main.py", "manifests/dev/a.yaml"], "manifests/dev", "."),
+    ],
+)
+def test_the_project_is_the_nearest_folder_with_environments_or_tool_guestbook(
+    repo: Repo, files: list[str], cwd: str, project: str
+) -> None:
+    # Given these files (path:content)
+    for spec in files:
+        path, _, text = spec.partition(":")
+        repo.write(path, text + "\n")
+    # When finding the project from cwd / Then it is that folder, relative to the top
+    assert find_project(find_repository(repo.root), repo.root / cwd) == PurePosixPath(project)

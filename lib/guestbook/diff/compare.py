@@ -15,6 +15,7 @@ from guestbook.diff.renderer import start_render
 from guestbook.diff.worktree import (
     checkout,
     default_base,
+    find_project,
     find_repository,
     resolve,
     run_folder,
@@ -25,13 +26,17 @@ WORKING_TREE = Revision("working tree")
 
 
 def compare(cwd: Path, base: str | None = None, environments: Sequence[str] = ()) -> DiffReport:
-    """Diff the rendered manifests of the working tree at ``cwd`` against ``base``.
+    """Diff the rendered manifests of the project at ``cwd`` against ``base``.
+
+    The project is found from ``cwd`` (see :func:`~guestbook.diff.worktree.find_project`);
+    the base renders the same folder of its own checkout.
 
     ``base`` is any git revision; by default the merge base with the default
     branch (see :func:`~guestbook.diff.worktree.default_base`). ``environments``
     limits the comparison to those names (default: every environment on either side).
     """
     repo = find_repository(cwd)
+    project = find_project(repo, cwd)
     revision = resolve(repo, base) if base is not None else default_base(repo)
     assert revision.commit is not None
     # Both sides render at once; leaving the block (an error, Ctrl-C, SIGTERM)
@@ -39,10 +44,14 @@ def compare(cwd: Path, base: str | None = None, environments: Sequence[str] = ()
     with (
         run_folder() as run,
         start_render(
-            repo.root, "the working tree", run / "head-render", write_bytecode=False
+            repo.root,
+            "the working tree",
+            run / "head-render",
+            project=project,
+            write_bytecode=False,
         ) as head_render,
         checkout(repo, revision.commit, run) as tree,
-        start_render(tree, f"base {revision}", run / "base-render") as base_render,
+        start_render(tree, f"base {revision}", run / "base-render", project=project) as base_render,
     ):
         base_objects = base_render.result()
         head_objects = head_render.result()

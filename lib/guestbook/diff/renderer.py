@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -29,6 +29,9 @@ from guestbook.errors import GuestbookError
 RENDER_TIMEOUT_S = 600
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 _STDERR_LINES = 20
+
+AT_TOP = PurePosixPath(".")
+"""A project at the top of its tree (not in a monorepo's subfolder)."""
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -69,17 +72,25 @@ class RenderJob:
 
 @contextmanager
 def start_render(
-    tree: Path, what: str, scratch: Path, *, write_bytecode: bool = True
+    tree: Path,
+    what: str,
+    scratch: Path,
+    *,
+    project: PurePosixPath = AT_TOP,
+    write_bytecode: bool = True,
 ) -> Iterator[RenderJob]:
-    """Start rendering ``tree`` (a project checkout) into the new folder ``scratch``.
+    """Start rendering the project in ``tree`` (a checkout) into the new folder ``scratch``.
 
+    ``project`` is the project's folder inside ``tree`` (a monorepo's subfolder).
     ``what`` names the side in error messages (``base main (1a2b3c)``). With
     ``write_bytecode`` off, Python writes no ``__pycache__`` into the tree.
     Leaving the block stops a render that still runs (an error on the other
     side, Ctrl-C, SIGTERM); ``scratch`` is the caller's to remove.
     """
-    if not (tree / "main.py").is_file():
-        raise GuestbookError(f"cannot render {what}: it has no main.py")
+    main = project / "main.py"
+    if not (tree / main).is_file():
+        raise GuestbookError(f"cannot render {what}: it has no {main}")
+    tree = tree / project
     scratch.mkdir()
     env = _environment(tree, scratch / "dist", write_bytecode=write_bytecode)
     with (scratch / "stderr").open("wb") as stderr:

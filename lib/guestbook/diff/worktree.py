@@ -14,10 +14,11 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from guestbook.diff.model import Revision
 from guestbook.errors import GuestbookError
@@ -71,6 +72,36 @@ def find_repository(cwd: Path) -> Repository:
         reason = _first_line(done.stderr) or "not a git repository"
         raise GuestbookError(f"{cwd}: not inside a git working tree ({reason})")
     return Repository(Path(done.stdout.strip()))
+
+
+def find_project(repo: Repository, cwd: Path) -> PurePosixPath:
+    """The guestbook project's folder that ``cwd`` is in, relative to the repository's top.
+
+    The nearest folder at or above ``cwd`` (up to the top) with ``environments/``
+    or a ``pyproject.toml`` that has ``[tool.guestbook]``; else the top, if it
+    has ``main.py``. In a monorepo the project may be any subfolder.
+    """
+    top = repo.root.resolve()
+    here = cwd.resolve()
+    for folder in (here, *here.parents):
+        if (folder / "environments").is_dir() or _configures_guestbook(folder / "pyproject.toml"):
+            return PurePosixPath(folder.relative_to(top).as_posix())
+        if folder == top:
+            break
+    if (top / "main.py").is_file():
+        return PurePosixPath(".")
+    raise GuestbookError(
+        f"no guestbook project at or above {cwd}: run guestbook diff in the project's folder "
+        "(the one with main.py and environments/ or a pyproject.toml with [tool.guestbook])"
+    )
+
+
+def _configures_guestbook(pyproject: Path) -> bool:
+    try:
+        tool = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return isinstance(tool, dict) and "guestbook" in tool
 
 
 def _commit_of(repo: Repository, ref: str) -> str | None:
