@@ -292,7 +292,13 @@ def diff(
         from guestbook.diff.compare import compare
         from guestbook.diff.output import format_report, use_color
 
-        report = compare(Path.cwd(), base, env or ())
+        try:
+            cwd = Path.cwd()
+        except OSError as err:
+            raise GuestbookError(
+                f"cannot read the current folder ({err.strerror}): was it deleted or moved?"
+            ) from None
+        report = compare(cwd, base, env or ())
         text = format_report(report, output_format, color=use_color(sys.stdout))
     sys.stdout.write(text)
     if exit_code and report.has_changes:

@@ -45,6 +45,8 @@ class Repository:
 
 def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
+    # In a pre-commit hook this names the commit's index: the base's checkout would overwrite it.
+    env.pop("GIT_INDEX_FILE", None)
     try:
         return subprocess.run(
             ["git", *args],
