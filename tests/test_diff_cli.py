@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner, Result
 
 from guestbook.cli import app
+from tests.conftest import ROOT
 from tests.diff_repos import Repo, project_repo, static_repo
 
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
@@ -507,3 +509,15 @@ def test_the_next_run_cleans_up_after_a_killed_one_and_nothing_else(
     # And once the running one stopped, only the user's worktrees and no temp folder are left
     assert blocking_repo.worktrees() == users
     assert list((tmp_path / "scratch").iterdir()) == []
+
+
+def test_the_pull_request_workflow_fetches_the_history_the_diff_needs() -> None:
+    # Given the workflow that comments each PR's manifest diff
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pr-diff.yml").read_text())
+    steps = workflow["jobs"]["diff"]["steps"]
+    # Then its checkout fetches the whole history (a shallow one has no origin/<base>)
+    [checkout] = [s for s in steps if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkout["with"]["fetch-depth"] == 0
+    # And the diff names the PR's base branch rather than guessing it
+    [run] = [s["run"] for s in steps if "guestbook diff" in s.get("run", "")]
+    assert '--base "origin/$BASE_REF"' in run
