@@ -127,15 +127,15 @@ def test_a_repository_without_commits(tmp_path: Path) -> None:
 
 
 def test_a_read_only_repository(repo: Repo) -> None:
-    # Given the repository on a read-only mount (a private mount namespace)
-    probe = subprocess.run(
-        ["unshare", "--mount", "true"], capture_output=True, check=False, text=True
-    )
+    # Given the repository on a read-only mount (a private mount namespace; as root inside
+    # a user namespace when not root, so that git still sees the repository as ours)
+    unshare = ("unshare", "--mount", *(("--map-root-user",) if os.geteuid() else ()))
+    probe = subprocess.run([*unshare, "true"], capture_output=True, check=False, text=True)
     if probe.returncode != 0:
         pytest.skip(f"needs a private mount namespace: {probe.stderr.strip()}")
     mount = 'mount --bind -o ro "$1" "$1" && shift && exec "$@"'
     # When diffing there
-    done = diff(repo.root, prefix=("unshare", "--mount", "sh", "-c", mount, "-", str(repo.root)))
+    done = diff(repo.root, prefix=(*unshare, "sh", "-c", mount, "-", str(repo.root)))
     # Then it says the worktree could not be created, and why
     assert_usage_error(done, "cannot check out ")
     assert "Read-only file system" in done.stderr
