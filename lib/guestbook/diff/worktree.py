@@ -1,9 +1,10 @@
 """Git at the edge: find the repository, resolve the base, check it out in a temporary worktree.
 
 Only read-only git commands run against the user's checkout; the base is
-checked out with ``git worktree add --detach`` into a temporary folder, which
-is removed again even when rendering fails. The user's files, index and
-``dist/`` are never written.
+checked out with ``git worktree add --detach --lock`` into a temporary folder,
+which is removed again even when rendering fails or a signal stops the run,
+and by a later run if this one was killed outright. The user's files, index
+and ``dist/`` are never written.
 """
 
 from __future__ import annotations
