@@ -31,10 +31,6 @@ KNOWN_DIFFERENCES: dict[str, str] = {
         "succeeds too (the second apply overwrites the first), so only the validator, which "
         "sees the whole render, can catch it"
     ),
-    "rules/duplicate_container_port": (
-        "duplicate-container-port: the API server accepts the pod and only returns a warning "
-        "('duplicate port definition'); the validator makes it an error"
-    ),
 }
 """Cases of layers 1-2 where the offline verdict differs from the server's, with the reason.
 

@@ -7,7 +7,8 @@ lists every rule (id, layer, severity, description) for docs and tests. See
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from guestbook.validate.model import Document, Finding
 from guestbook.validate.rules import guestbook, hardening, policy, references, selection
@@ -50,9 +51,17 @@ RULES: tuple[Rule, ...] = tuple(rule for module in _MODULES for rule in module.R
 CHECKS: tuple[Check, ...] = tuple(check for module in _MODULES for check in module.CHECKS)
 
 
-def run(documents: Sequence[Document]) -> list[Finding]:
-    """Every finding of layers 2-5 over ``documents`` (all files of one run), sorted."""
-    inventory = Inventory(tuple(documents))
+def run(
+    documents: Sequence[Document], *, complete: bool | Callable[[Path], bool] = False
+) -> list[Finding]:
+    """Every finding of layers 2-5 over ``documents`` (all files of one run), sorted.
+
+    ``complete`` says which files are in a set declared complete (True: all of
+    them): there, a reference the documents cannot resolve is an error; elsewhere
+    it is a warning that it cannot be verified.
+    """
+    predicate = complete if callable(complete) else (lambda _: complete)
+    inventory = Inventory(tuple(documents), complete=predicate)
     findings = [finding for check in CHECKS for finding in check(inventory)]
     return sorted(set(findings), key=lambda f: (*f.sort_key(), str(f.ref)))
 

@@ -1,4 +1,11 @@
-"""What a rule is: a stable id, its layer, its severity and one line on what it catches.
+"""What a rule is: a stable id, its layer, its severity, why, and what it catches.
+
+The severity principle (also at the top of the rules table):
+
+- **error**: the API server rejects it, or, in a set declared complete, the
+  application cannot work as rendered;
+- **warning**: it works, but exceeds least privilege or best practice, or it
+  cannot be verified from the validated files.
 
 Rules create their findings through :meth:`Rule.at`, so a finding's id and
 severity always agree with the registry that docs and tests list.
@@ -11,6 +18,11 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from guestbook.validate.model import Document, Finding, Severity
+
+UNVERIFIED = "cannot verify: not in the validated files"
+"""Said of a reference the validated set cannot resolve when the set is not declared complete."""
+
+API_SERVER_REJECTS = "the API server rejects it"
 
 
 class Layer(IntEnum):
@@ -34,8 +46,14 @@ class Rule:
     """Stable kebab-case id, shown with every finding."""
     layer: Layer
     severity: Severity
+    """The severity of a finding; for :attr:`needs_complete` rules, in a set declared complete."""
     description: str
     """What the rule catches, in one line."""
+    reason: str
+    """Why it has this severity, in one line (the principle above, applied)."""
+    needs_complete: bool = False
+    """Whether a finding can rest on objects missing from the validated files: then it is an
+    error only where the set is declared complete, and a warning (``cannot verify``) elsewhere."""
 
     def at(
         self,
@@ -44,18 +62,41 @@ class Rule:
         *,
         field_path: Iterable[str | int] = (),
         hint: str,
+        complete: bool = True,
     ) -> Finding:
-        """A finding of this rule about ``doc``, pointing at ``field_path``."""
+        """A finding of this rule about ``doc``, pointing at ``field_path``.
+
+        ``complete`` says whether the evidence is all there: for a
+        :attr:`needs_complete` rule, False makes the finding a warning that says it
+        could not be verified.
+        """
+        severity = self.severity
+        if self.needs_complete and not complete:
+            severity = Severity.WARNING
+            message = f"{message} ({UNVERIFIED})"
+            hint = f"{hint}; if the set is complete, validate it with --complete"
         return Finding.at(
-            doc, self.id, message, field_path=field_path, hint=hint, severity=self.severity
+            doc, self.id, message, field_path=field_path, hint=hint, severity=severity
         )
 
+    @property
+    def severity_label(self) -> str:
+        """The severity as the rules table shows it."""
+        if self.needs_complete:
+            return f"{self.severity.value} if complete, else warning"
+        return self.severity.value
 
-def error(id: str, layer: Layer, description: str) -> Rule:
-    """A rule whose findings are errors."""
-    return Rule(id, layer, Severity.ERROR, description)
+
+def error(id: str, layer: Layer, description: str, *, reason: str = API_SERVER_REJECTS) -> Rule:
+    """A rule whose findings are errors (by default: because the API server rejects them)."""
+    return Rule(id, layer, Severity.ERROR, description, reason)
 
 
-def warning(id: str, layer: Layer, description: str) -> Rule:
-    """A rule whose findings are warnings."""
-    return Rule(id, layer, Severity.WARNING, description)
+def unresolved(id: str, layer: Layer, description: str, *, reason: str) -> Rule:
+    """A rule about references: an error in a set declared complete, else a warning."""
+    return Rule(id, layer, Severity.ERROR, description, reason, needs_complete=True)
+
+
+def warning(id: str, layer: Layer, description: str, *, reason: str) -> Rule:
+    """A rule whose findings are warnings: it works, but ``reason``."""
+    return Rule(id, layer, Severity.WARNING, description, reason)
