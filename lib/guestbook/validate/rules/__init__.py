@@ -11,7 +11,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from guestbook.validate.model import Document, Finding
-from guestbook.validate.rules import guestbook, hardening, policy, references, selection
+from guestbook.validate.rules import (
+    exceptions,
+    guestbook,
+    hardening,
+    policy,
+    references,
+    selection,
+)
 from guestbook.validate.rules.apiserver import (
     containers,
     data,
@@ -43,6 +50,7 @@ _MODULES = (
     guestbook,
     policy,
     hardening,
+    exceptions,
 )
 
 RULES: tuple[Rule, ...] = tuple(rule for module in _MODULES for rule in module.RULES)
@@ -58,11 +66,13 @@ def run(
 
     ``complete`` says which files are in a set declared complete (True: all of
     them): there, a reference the documents cannot resolve is an error; elsewhere
-    it is a warning that it cannot be verified.
+    it is a warning that it cannot be verified. Objects' exceptions (see
+    :mod:`.exceptions`) are applied last.
     """
     predicate = complete if callable(complete) else (lambda _: complete)
     inventory = Inventory(tuple(documents), complete=predicate)
     findings = [finding for check in CHECKS for finding in check(inventory)]
+    findings = exceptions.apply(documents, findings, RULES)
     return sorted(set(findings), key=lambda f: (*f.sort_key(), str(f.ref)))
 
 

@@ -51,18 +51,21 @@ REDIS_SERVICE_MISSING = unresolved(
     "the frontend needs Services redis-leader and redis-follower, the follower needs "
     "redis-leader, in its own namespace",
     reason="the guestbook cannot reach Redis; the Service may be in files not validated",
+    fix="render Services redis-leader and redis-follower on 6379 in the guestbook's namespace",
 )
 REDIS_SERVICE_PORT = error(
     "guestbook-redis-service-port",
     Layer.GUESTBOOK,
     "a Redis Service the guestbook needs does not offer port 6379",
     reason="the guestbook cannot reach Redis: the images connect to 6379 only",
+    fix="offer port 6379 (TCP) on the Service",
 )
 REDIS_SERVICE_BACKEND = unresolved(
     "guestbook-redis-service-backend",
     Layer.GUESTBOOK,
     "a Redis Service selects no ready pod (replicas >= 1) running the right Redis image on 6379",
     reason="the guestbook cannot reach Redis; its pods may be in files not validated",
+    fix="select the Redis pods (replicas >= 1) and send 6379 to their Redis port",
 )
 FLOW_BLOCKED = unresolved(
     "guestbook-flow-blocked",
@@ -70,12 +73,14 @@ FLOW_BLOCKED = unresolved(
     "NetworkPolicies block a flow the guestbook needs (clients to frontend:80, frontend to "
     "both Redis Services, follower to leader, DNS)",
     reason="the guestbook cannot work; a policy allowing the flow may be in files not validated",
+    fix="add a NetworkPolicy rule allowing the flow the finding names",
 )
 REDIS_EXPOSED = warning(
     "guestbook-redis-exposed",
     Layer.GUESTBOOK,
     "NetworkPolicies let something other than the frontend and followers reach Redis on 6379",
     reason="it works, but exceeds least privilege",
+    fix="allow ingress to Redis only from the frontend and follower pods",
 )
 RULES = (
     REDIS_SERVICE_MISSING,

@@ -22,6 +22,7 @@ VOLUME_SOURCE_MISSING = unresolved(
     "a volume names a PVC, ConfigMap or Secret (or a key of one) that is not rendered, "
     "and is not optional",
     reason="the pod cannot start without it; it may be in files not validated",
+    fix="render the PVC, ConfigMap or Secret in the set, fix the name, or mark the volume optional",
 )
 ENV_SOURCE_MISSING = unresolved(
     "env-source-missing",
@@ -29,12 +30,14 @@ ENV_SOURCE_MISSING = unresolved(
     "envFrom or valueFrom names a ConfigMap or Secret (or a key of one) that is not rendered, "
     "and is not optional",
     reason="the pod cannot start without it; it may be in files not validated",
+    fix="render the ConfigMap or Secret in the set, fix the name or key, or mark it optional",
 )
 SERVICE_ACCOUNT_MISSING = unresolved(
     "service-account-missing",
     Layer.REFERENCES,
     "a pod runs as a ServiceAccount (other than default) that is not rendered",
     reason="the pods are refused without it; it may be in files not validated",
+    fix="render the ServiceAccount in the set, or remove the field to run as default",
 )
 RULES = (VOLUME_SOURCE_MISSING, ENV_SOURCE_MISSING, SERVICE_ACCOUNT_MISSING)
 

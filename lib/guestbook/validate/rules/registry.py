@@ -13,7 +13,8 @@ severity always agree with the registry that docs and tests list.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -36,6 +37,8 @@ class Layer(IntEnum):
     """The guestbook images' own contracts."""
     POLICY = 5
     """Good practice; warnings."""
+    EXCEPTIONS = 6
+    """The per-object exceptions themselves (see :mod:`.exceptions`)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class Rule:
     """What the rule catches, in one line."""
     reason: str
     """Why it has this severity, in one line (the principle above, applied)."""
+    fix: str = ""
+    """How to fix a finding, in one line (``--explain``)."""
     needs_complete: bool = False
     """Whether a finding can rest on objects missing from the validated files: then it is an
     error only where the set is declared complete, and a warning (``cannot verify``) elsewhere."""
@@ -87,16 +92,36 @@ class Rule:
         return self.severity.value
 
 
-def error(id: str, layer: Layer, description: str, *, reason: str = API_SERVER_REJECTS) -> Rule:
+API_SERVER_FIX = (
+    "change the field the finding points at as its hint says; "
+    "until then the API server refuses the object"
+)
+
+
+def error(
+    id: str,
+    layer: Layer,
+    description: str,
+    *,
+    reason: str = API_SERVER_REJECTS,
+    fix: str = API_SERVER_FIX,
+) -> Rule:
     """A rule whose findings are errors (by default: because the API server rejects them)."""
-    return Rule(id, layer, Severity.ERROR, description, reason)
+    return Rule(id, layer, Severity.ERROR, description, reason, fix)
 
 
-def unresolved(id: str, layer: Layer, description: str, *, reason: str) -> Rule:
+def unresolved(id: str, layer: Layer, description: str, *, reason: str, fix: str) -> Rule:
     """A rule about references: an error in a set declared complete, else a warning."""
-    return Rule(id, layer, Severity.ERROR, description, reason, needs_complete=True)
+    return Rule(id, layer, Severity.ERROR, description, reason, fix, needs_complete=True)
 
 
-def warning(id: str, layer: Layer, description: str, *, reason: str) -> Rule:
+def warning(id: str, layer: Layer, description: str, *, reason: str, fix: str) -> Rule:
     """A rule whose findings are warnings: it works, but ``reason``."""
-    return Rule(id, layer, Severity.WARNING, description, reason)
+    return Rule(id, layer, Severity.WARNING, description, reason, fix)
+
+
+def unknown_rule(rule_id: str, known: Sequence[str]) -> str:
+    """The message for a rule id that is not registered, with the closest one."""
+    hint = difflib.get_close_matches(rule_id, known, n=1)
+    suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+    return f"unknown rule {rule_id!r}{suggestion}"

@@ -19,42 +19,51 @@ SERVICE_SELECTS_NOTHING = unresolved(
     Layer.REFERENCES,
     "a Service's selector matches no pod template in its namespace",
     reason="a Service without endpoints cannot serve; its pods may be in files not validated",
+    fix="select the pod labels of a workload in the Service's namespace, "
+    "or validate the files that define it together",
 )
 SERVICE_TARGET_PORT_UNEXPOSED = error(
     "service-target-port-unexposed",
     Layer.REFERENCES,
     "a Service targetPort name that a selected pod template does not declare",
     reason="a port name no container declares gives the Service no endpoints",
+    fix="set targetPort to a port name the selected containers declare, or to a number",
 )
 SERVICE_TARGET_PORT_UNDECLARED = warning(
     "service-target-port-undeclared",
     Layer.REFERENCES,
     "a numeric Service targetPort that a selected pod template does not declare",
     reason="containerPort is informational: traffic reaches any port the process listens on",
+    fix="declare the port in the container (ports[].containerPort), or target the port it declares",
 )
 HPA_TARGET_MISSING = unresolved(
     "hpa-target-missing",
     Layer.REFERENCES,
     "a HorizontalPodAutoscaler's scaleTargetRef names no rendered object",
     reason="the autoscaler cannot scale anything; its target may be in files not validated",
+    fix="point scaleTargetRef at a Deployment or StatefulSet of the set, "
+    "or validate its file together",
 )
 PDB_SELECTS_NOTHING = unresolved(
     "pdb-selects-nothing",
     Layer.REFERENCES,
     "a PodDisruptionBudget's selector matches no pod template in its namespace",
     reason="the budget protects nothing; its pods may be in files not validated",
+    fix="select the pod labels of the workload the budget protects",
 )
 NETWORK_POLICY_SELECTS_NOTHING = unresolved(
     "network-policy-selects-nothing",
     Layer.REFERENCES,
     "a NetworkPolicy's non-empty podSelector matches no pod template in its namespace",
     reason="the policy isolates nothing; its pods may be in files not validated",
+    fix="select the pod labels of the pods the policy should isolate",
 )
 DEPLOYMENT_SELECTOR_OVERLAP = warning(
     "deployment-selector-overlap",
     Layer.REFERENCES,
     "two Deployments in one namespace whose selectors match each other's pods",
     reason="it is accepted, but the Deployments fight over each other's pods (best practice)",
+    fix="add a distinguishing label to both selectors (selectors are immutable: recreate them)",
 )
 RULES = (
     SERVICE_SELECTS_NOTHING,

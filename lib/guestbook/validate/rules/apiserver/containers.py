@@ -36,6 +36,7 @@ DUPLICATE_CONTAINER_PORT = warning(
     Layer.API_SERVER,
     "the same containerPort and protocol declared twice in one pod",
     reason="the API server accepts it with a warning; a repeated declaration changes nothing",
+    fix="declare each containerPort and protocol once per pod",
 )
 DUPLICATE_HOST_PORT = error(
     "duplicate-host-port",

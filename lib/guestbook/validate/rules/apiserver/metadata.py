@@ -44,6 +44,7 @@ DUPLICATE_OBJECT = unresolved(
     "the same object (API group, kind, namespace, name) is defined twice",
     reason="applied together, one definition silently replaces the other; "
     "separate files may be alternatives unless the set is declared complete",
+    fix="keep one definition, or validate alternative files separately",
 )
 RULES = (
     OBJECT_NAME,
