@@ -40,10 +40,10 @@ ANNOTATIONS_SIZE = error(
 )
 DUPLICATE_OBJECT = unresolved(
     "duplicate-object",
-    Layer.API_SERVER,
+    Layer.REFERENCES,
     "the same object (API group, kind, namespace, name) is defined twice",
-    reason="applied together, one definition silently replaces the other; "
-    "separate files may be alternatives unless the set is declared complete",
+    reason="the API server accepts both, the second overwriting the first: a complete set "
+    "does not run as rendered; elsewhere the files may be alternatives",
     fix="keep one definition, or validate alternative files separately",
 )
 RULES = (
@@ -214,7 +214,7 @@ def check_duplicates(inventory: Inventory) -> Iterator[Finding]:
                 f"{earlier.path.as_posix()}:{earlier.line}",
                 field_path=("metadata", "name"),
                 hint="keep one definition; the later one would silently overwrite the earlier",
-                complete=earlier.path == doc.path or inventory.is_complete(doc),
+                complete=inventory.is_complete(doc),
             )
         else:
             first[key] = doc
