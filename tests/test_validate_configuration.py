@@ -185,3 +185,18 @@ def test_excluded_files_are_not_read(tmp_path: Path) -> None:
     report = validate([tmp_path], schema=False, settings=settings)
     assert elsewhere.resolve() not in {p.resolve() for p in report.paths}
     assert first.resolve() in {p.resolve() for p in report.paths}
+
+
+DOC = Path(__file__).parents[1] / "docs" / "validate-configuration.md"
+
+
+@pytest.mark.parametrize(("language", "name"), [("toml", "pyproject.toml"), ("yaml", CONFIG_FILE)])
+def test_the_documented_examples_are_valid_configurations(
+    tmp_path: Path, language: str, name: str
+) -> None:
+    # Given the configuration examples of docs/validate-configuration.md
+    text = DOC.read_text(encoding="utf-8")
+    example = text.split(f"```{language}\n", 1)[1].split("```", 1)[0]
+    # When one is read, Then it is accepted
+    config = load_config(write(tmp_path / name, example))
+    assert config.severity == {"pdb-missing": "error"}
