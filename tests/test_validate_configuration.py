@@ -200,3 +200,8 @@ def test_the_documented_examples_are_valid_configurations(
     # When one is read, Then it is accepted
     config = load_config(write(tmp_path / name, example))
     assert config.severity == {"pdb-missing": "error"}
+
+
+def test_a_complete_folder_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(GuestbookError, match="complete: 'deploy' is not a folder"):
+        resolve(ValidateConfig(complete=["deploy"]), tmp_path)

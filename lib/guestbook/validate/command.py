@@ -53,7 +53,10 @@ def run(
         raise GuestbookError(f"{source}: no such configuration file")
     loaded = configuration.load_config(source) if source else configuration.ValidateConfig()
     base = source.parent if source else Path()
-    settings = configuration.resolve(loaded, base, complete=complete)
+    try:
+        settings = configuration.resolve(loaded, base, complete=complete)
+    except GuestbookError as err:
+        raise GuestbookError(f"{source}: {err}") from None
     version = kubernetes_version or loaded.kubernetes_version or KUBERNETES_VERSION
     threshold = fail_on or Severity(loaded.fail_on or Severity.ERROR)
 

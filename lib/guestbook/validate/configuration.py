@@ -97,7 +97,8 @@ def load_config(path: Path) -> ValidateConfig:
         config = ValidateConfig.model_validate(data)
     except ValidationError as err:
         raise GuestbookError(_problems(where, err, node)) from None
-    _check_rule_ids(where, config)
+    _check_rule_ids(where, config, node)
+    _check_kubernetes_version(where, config, node)
     return config
 
 
@@ -133,15 +134,37 @@ def _problems(where: str, err: ValidationError, node: yaml.Node | None) -> str:
     return "\n".join(dict.fromkeys(lines))
 
 
-def _check_rule_ids(where: str, config: ValidateConfig) -> None:
+def _at(where: str, node: yaml.Node | None, path: tuple[str | int, ...]) -> str:
+    from guestbook.config import _line_of
+
+    line = _line_of(node, path)
+    return f"{where}:{line}" if line else where
+
+
+def _check_rule_ids(where: str, config: ValidateConfig, node: yaml.Node | None) -> None:
     from guestbook.validate.rules import RULES
 
     known = [r.id for r in RULES]
-    named = [("disable", rule_id) for rule_id in config.disable]
-    named += [("severity", rule_id) for rule_id in config.severity]
-    for key, rule_id in named:
+    named: list[tuple[str, str | int, str]] = [
+        ("disable", index, rule_id) for index, rule_id in enumerate(config.disable)
+    ]
+    named += [("severity", rule_id, rule_id) for rule_id in config.severity]
+    for key, item, rule_id in named:
         if rule_id not in known:
-            raise GuestbookError(f"{where}: {key}: {unknown_rule(rule_id, known)}")
+            place = _at(where, node, (key, item))
+            raise GuestbookError(f"{place}: {key}: {unknown_rule(rule_id, known)}")
+
+
+def _check_kubernetes_version(where: str, config: ValidateConfig, node: yaml.Node | None) -> None:
+    from guestbook.validate.pipeline import check_kubernetes_version
+
+    if config.kubernetes_version is None:
+        return
+    try:
+        check_kubernetes_version(config.kubernetes_version)
+    except GuestbookError as err:
+        place = _at(where, node, ("kubernetes-version",))
+        raise GuestbookError(f"{place}: kubernetes-version: {err}") from None
 
 
 def resolve(config: ValidateConfig, base: Path, *, complete: bool = False) -> ValidateSettings:
@@ -154,6 +177,10 @@ def resolve(config: ValidateConfig, base: Path, *, complete: bool = False) -> Va
             if _is_glob(pattern)
             else [base / pattern]
         )
+        if not _is_glob(pattern) and not matches[0].is_dir():
+            raise GuestbookError(
+                f"complete: {pattern!r} is not a folder (relative to {base.resolve()})"
+            )
         folders.extend(m.resolve() for m in matches)
     return ValidateSettings(
         complete=complete,

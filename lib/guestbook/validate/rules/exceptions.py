@@ -56,6 +56,11 @@ class Skip:
     line: int
 
 
+MAX_INVALID_REPORTED = 10
+"""Invalid lines reported one by one per object; the rest are counted in one finding."""
+_INVALID_HINT = "write 'rule-id: why it does not apply here'; the reason is required"
+
+
 def _entries(doc: Document, known: set[str]) -> Iterator[Skip | Finding]:
     value = get(doc.obj, "metadata", "annotations", ANNOTATION)
     if value is None:
@@ -69,24 +74,29 @@ def _entries(doc: Document, known: set[str]) -> Iterator[Skip | Finding]:
             hint="write one line per skipped rule: 'rule-id: why it does not apply here'",
         )
         return
+    invalid = 0
     for text in value.splitlines():
         if not text.strip():
             continue
         rule_id, colon, reason = (part.strip() for part in text.partition(":"))
-        problem = None
-        if not colon or not reason:
-            problem = f"{ANNOTATION} line {text.strip()!r} gives no reason"
-        elif rule_id not in known:
-            problem = f"{ANNOTATION}: {unknown_rule(rule_id, sorted(known))}"
-        if problem:
-            yield EXCEPTION_INVALID.at(
-                doc,
-                problem,
-                field_path=path,
-                hint="write 'rule-id: why it does not apply here'; the reason is required",
-            )
-        else:
+        if colon and reason and rule_id in known:
             yield Skip(doc, rule_id, reason, doc.line_of(*path))
+            continue
+        invalid += 1
+        if invalid > MAX_INVALID_REPORTED:
+            continue  # counted below: a hostile annotation must not cost a finding per line
+        if not colon or not reason:
+            problem = f"{ANNOTATION} line {text.strip()[:80]!r} gives no reason"
+        else:
+            problem = f"{ANNOTATION}: {unknown_rule(rule_id[:80], sorted(known))}"
+        yield EXCEPTION_INVALID.at(doc, problem, field_path=path, hint=_INVALID_HINT)
+    if invalid > MAX_INVALID_REPORTED:
+        yield EXCEPTION_INVALID.at(
+            doc,
+            f"{ANNOTATION}: {invalid - MAX_INVALID_REPORTED} more invalid lines",
+            field_path=path,
+            hint=_INVALID_HINT,
+        )
 
 
 def apply(
