@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
+from guestbook.config import Model
 from guestbook.errors import GuestbookError
 from guestbook.validate.model import Severity
 from guestbook.validate.rules.registry import unknown_rule
@@ -32,32 +33,26 @@ def _kebab(name: str) -> str:
     return name.replace("_", "-")
 
 
-class ValidateConfig(BaseModel):
-    """The keys of the validate configuration (kebab-case, as in pyproject.toml)."""
+class ValidateConfig(Model):
+    """The keys of the validate configuration: kebab-case, like the command-line flags they
+    stand for (otherwise as strict as an overlay)."""
 
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        strict=True,
-        alias_generator=_kebab,
-        populate_by_name=True,
-        use_attribute_docstrings=True,
-    )
+    model_config = ConfigDict(alias_generator=_kebab)
 
     kubernetes_version: str | None = None
     """Validate against this Kubernetes version. Default: the project's target version."""
     fail_on: Literal["error", "warning"] | None = None
     """Exit 1 on findings this bad or worse. Default: error."""
-    crds: list[str] = []
+    crds: list[str] = Field(default_factory=list)
     """Files or folders of CustomResourceDefinitions to validate custom objects with."""
-    exclude: list[str] = []
+    exclude: list[str] = Field(default_factory=list)
     """Globs of paths (relative to this file's folder) that are never validated; a matching
     folder excludes everything under it."""
-    disable: list[str] = []
+    disable: list[str] = Field(default_factory=list)
     """Rule ids whose findings are dropped."""
-    severity: dict[str, Literal["error", "warning"]] = {}
+    severity: dict[str, Literal["error", "warning"]] = Field(default_factory=dict)
     """Rule id to the severity its findings get instead of the registered one."""
-    complete: list[str] = []
+    complete: list[str] = Field(default_factory=list)
     """Folders (globs allowed) that hold every object their references can name: there, a
     reference that does not resolve is an error. Counts only when all of a folder's
     manifests are validated."""
