@@ -121,9 +121,9 @@ CONTRACTS: tuple[Contract, ...] = (
     ),
 )
 """The images of the kubernetes.io guestbook tutorial that this project renders. Other
-``gb-frontend`` builds (e.g. ``gcr.io/google-samples/gb-frontend:v5`` of
-kubernetes/examples, which looks up ``redis-master`` and ``redis-replica``) have other
-contracts and are not checked."""
+``gb-frontend`` builds have other contracts and are not checked (kubernetes/examples runs
+``gcr.io/google-samples/gb-frontend:v5`` behind Services ``redis-master`` and
+``redis-replica``)."""
 
 ROLE_LABELS: Mapping[str, Mapping[str, str]] = {
     FRONTEND: {"app": "guestbook", "tier": "frontend"},
@@ -155,11 +155,6 @@ def _plays(image: str, role: str) -> bool:
         return parse_image(image).repository == REDIS_REPOSITORY
     name, tag, _ = split_image(image)
     return any(c.role == role and split_image(c.image)[:2] == (name, tag) for c in CONTRACTS)
-
-
-def contract(role: str) -> Contract | None:
-    """The documented contract of ``role`` (None for the leader, which needs nothing)."""
-    return next((c for c in CONTRACTS if c.role == role), None)
 
 
 def role_container(pod: PodTemplate, role: str) -> Container | None:
