@@ -1,4 +1,4 @@
-"""Validation layers 2 to 5: rules over the rendered objects, after the schema layer.
+"""Validation layers 2 to 6: rules over the rendered objects, after the schema layer.
 
 :func:`run` is the one entry point the validation pipeline calls; :data:`RULES`
 lists every rule (id, layer, severity, description) for docs and tests. See
@@ -62,7 +62,7 @@ CHECKS: tuple[Check, ...] = tuple(check for module in _MODULES for check in modu
 def run(
     documents: Sequence[Document], *, complete: bool | Callable[[Path], bool] = False
 ) -> list[Finding]:
-    """Every finding of layers 2-5 over ``documents`` (all files of one run), sorted.
+    """Every finding of layers 2-6 over ``documents`` (all files of one run), sorted.
 
     ``complete`` says which files are in a set declared complete (True: all of
     them): there, a reference the documents cannot resolve is an error; elsewhere
