@@ -120,6 +120,14 @@ def test_explain_prints_what_why_and_how_to_fix() -> None:
     assert [line.split(":")[0] for line in lines[1:4]] == ["checks", "severity", "fix"]
 
 
+def test_explain_offers_a_skip_except_for_the_exception_rules() -> None:
+    assert (
+        "guestbook.validate/skip: 'image-tag: <reason>'"
+        in guestbook("--explain", "image-tag").stdout
+    )
+    assert "skip it" not in guestbook("--explain", "exception-stale").stdout
+
+
 def test_explain_of_an_unknown_rule_exits_2_with_the_closest() -> None:
     run = guestbook("--explain", "service-selects-nothin")
     assert run.returncode == 2

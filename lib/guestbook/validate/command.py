@@ -80,7 +80,7 @@ def run(
 
 def explain(rule_id: str) -> str:
     """What rule ``rule_id`` checks, why it has its severity, and how to fix its findings."""
-    from guestbook.validate.rules import RULES, rule
+    from guestbook.validate.rules import RULES, Layer, rule
     from guestbook.validate.rules.exceptions import ANNOTATION
     from guestbook.validate.rules.registry import unknown_rule
 
@@ -99,8 +99,9 @@ def explain(rule_id: str) -> str:
             "in a set not declared complete (--complete, or the 'complete' setting) a "
             "finding that rests on objects outside the validated files is a warning"
         )
-    lines.append(
-        f"skip it for one object: annotation {ANNOTATION}: '{found.id}: <reason>'; "
-        f'for all: disable = ["{found.id}"] in the configuration'
-    )
+    if found.layer is not Layer.EXCEPTIONS:
+        lines.append(
+            f"skip it for one object: annotation {ANNOTATION}: '{found.id}: <reason>'; "
+            f'for all: disable = ["{found.id}"] in the configuration'
+        )
     return "\n".join(lines) + "\n"
