@@ -133,18 +133,23 @@ def validate(
         typer.Argument(help="Manifest files or folders (multi-document YAML). Default: dist/."),
     ] = None,
     kubernetes_version: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--kubernetes-version",
-            help="Validate against this Kubernetes version (one of the supported ones).",
+            help="Validate against this Kubernetes version (one of the supported ones). "
+            f"Default: the configuration's, else {KUBERNETES_VERSION}.",
         ),
-    ] = KUBERNETES_VERSION,
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Report format.")
     ] = OutputFormat.TEXT,
     fail_on: Annotated[
-        Severity, typer.Option("--fail-on", help="Exit 1 on findings this bad or worse.")
-    ] = Severity.ERROR,
+        Severity | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 on findings this bad or worse. Default: the configuration's, else error.",
+        ),
+    ] = None,
     quiet: Annotated[
         bool,
         typer.Option(
@@ -160,21 +165,52 @@ def validate(
             "server-side apply (findings with rule id 'server'). Nothing is persisted.",
         ),
     ] = None,
+    complete: Annotated[
+        bool,
+        typer.Option(
+            "--complete",
+            help="The given files hold every object their references can name: a reference "
+            "they cannot resolve is an error (default: a warning, 'cannot verify').",
+        ),
+    ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            help="Configuration file: a .guestbook-validate.yaml or a pyproject.toml with "
+            "[tool.guestbook.validate]. Default: the one in the current folder, if any.",
+        ),
+    ] = None,
+    explain: Annotated[
+        str | None,
+        typer.Option(
+            "--explain",
+            metavar="RULE",
+            help="Print what rule RULE checks, why it has its severity and how to fix it; "
+            "validate nothing.",
+        ),
+    ] = None,
 ) -> None:
     """Check manifests the way the API server would, offline: kubeconform, then the rules.
 
     Exit 0 when nothing fails, 1 on findings at or above --fail-on, 2 on usage or setup problems.
     """
     with user_errors():
-        from guestbook.validate.command import run
+        from guestbook.validate import command
 
-        code = run(
+        if explain is not None:
+            sys.stdout.write(command.explain(explain))
+            raise SystemExit(0)
+        code = command.run(
             paths or [Path("dist")],
             kubernetes_version=kubernetes_version,
             output_format=output_format,
             fail_on=fail_on,
             quiet=quiet,
             server=server,
+            complete=complete,
+            config=config,
         )
     raise SystemExit(code)
 
