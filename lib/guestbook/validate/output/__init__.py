@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from guestbook.validate.model import Report, Severity
-from guestbook.validate.output import github, json, junit, text
+from guestbook.validate.output import github, json, junit, sarif, text
 
 
 class Writer(Protocol):
@@ -26,6 +26,7 @@ FORMATS: dict[str, Writer] = {
     "json": json.write,
     "junit": junit.write,
     "github": github.write,
+    "sarif": sarif.write,
 }
 """Output formats by name, as ``guestbook validate --format`` accepts them."""
 
