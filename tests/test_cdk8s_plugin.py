@@ -7,12 +7,14 @@ declares the plugin under ``validations:``; ``cdk8s synth`` runs the app, then t
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).parent.parent
 PLUGIN = ROOT / "lib" / "guestbook" / "cdk8s-plugin"
@@ -63,7 +65,7 @@ def _synth(tmp_path: Path, chart: str, **properties: Any) -> tuple[int, str, dic
                 "package": str(PLUGIN),
                 "version": "0.1.0",
                 "class": "GuestbookValidation",
-                "properties": {"command": GUESTBOOK, **properties},
+                "properties": {"command": GUESTBOOK} | properties,
             }
         ],
     }
@@ -71,6 +73,8 @@ def _synth(tmp_path: Path, chart: str, **properties: Any) -> tuple[int, str, dic
     run = subprocess.run(
         [str(CDK8S), "synth", "--no-check-upgrade", "--validation-reports-output-file", "r.json"],
         cwd=project,
+        # `guestbook` from this Python's environment first, for a plugin told to find it on PATH
+        env={**os.environ, "PATH": f"{Path(GUESTBOOK).parent}{os.pathsep}{os.environ['PATH']}"},
         capture_output=True,
         text=True,
         check=False,
@@ -159,3 +163,17 @@ def test_bad_properties_stop_synth_with_a_message(
     # Then it stops, naming the property
     assert code != 0
     assert message in output
+
+
+def test_the_documented_cdk8s_yaml_configures_the_plugin(tmp_path: Path) -> None:
+    # Given the example cdk8s.yaml of the README, its plugin path pointed at this checkout
+    example = yaml.safe_load((ROOT / "docs" / "examples" / "cdk8s.yaml").read_text())
+    [validation] = example["validations"]
+    assert validation["package"].endswith("/lib/guestbook/cdk8s-plugin")
+    package = json.loads((PLUGIN / "package.json").read_text())
+    assert validation["version"] == package["version"]
+    # When the pinned cdk8s CLI synthesizes a clean chart with those properties
+    code, output, report = _synth(tmp_path, "clean", **validation["properties"])
+    # Then the plugin is constructed with them and passes
+    assert code == 0, output
+    assert report["summary"]["metadata"]["failOn"] == validation["properties"]["failOn"]

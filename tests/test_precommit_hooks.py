@@ -11,6 +11,7 @@ hook and by pre-commit's own manifest check.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -130,3 +131,14 @@ def test_the_hook_fails_a_broken_manifest_naming_file_line_and_rule(
     assert "Failed" in run.stdout
     assert "manifests/broken.yaml:7: error [schema] ConfigMap/other-settings" in run.stdout
     assert "FAILED: 1 error, 0 warnings in 2 objects (2 files)" in run.stdout
+
+
+def test_the_documented_config_is_valid_and_uses_the_hooks(tmp_path: Path) -> None:
+    # Given the example .pre-commit-config.yaml of the README
+    example = ROOT / "docs" / "examples" / "pre-commit-config.yaml"
+    # When pre-commit checks it, Then it is valid (and names no moving revision)
+    run = _pre_commit("validate-config", str(example), cwd=ROOT, home=tmp_path)
+    assert (run.returncode, run.stdout) == (0, ""), run.stderr
+    # And each hook it names (commented ones too) is one of ours
+    named = re.findall(r"- id: ([\w-]+)", example.read_text(encoding="utf-8"))
+    assert named and set(named) <= set(_hooks())
