@@ -70,6 +70,20 @@ def scratch(tmp_path: Path) -> Path:
     return repo
 
 
+def _try_system_hook(
+    scratch: Path, tmp_path: Path, *selection: str
+) -> subprocess.CompletedProcess[str]:
+    """``pre-commit try-repo`` of this checkout's system hook in ``scratch`` on ``selection``."""
+    return _pre_commit(
+        "try-repo",
+        str(ROOT),
+        "guestbook-validate-system",
+        *selection,
+        cwd=scratch,
+        home=tmp_path / "home",
+    )
+
+
 def _hooks() -> dict[str, dict[str, Any]]:
     hooks: list[dict[str, Any]] = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
     return {hook["id"]: hook for hook in hooks}
@@ -98,16 +112,7 @@ def test_the_python_hook_is_the_system_hook_installed_by_pre_commit() -> None:
 
 def test_the_hook_passes_a_valid_manifest(scratch: Path, tmp_path: Path) -> None:
     # When the hook runs on the valid manifest (and a file that is no manifest)
-    run = _pre_commit(
-        "try-repo",
-        str(ROOT),
-        "guestbook-validate-system",
-        "--files",
-        "manifests/valid.yaml",
-        "README.md",
-        cwd=scratch,
-        home=tmp_path / "home",
-    )
+    run = _try_system_hook(scratch, tmp_path, "--files", "manifests/valid.yaml", "README.md")
     # Then it passes
     assert run.returncode == 0, run.stdout + run.stderr
     assert "guestbook validate (installed)" in run.stdout
@@ -118,14 +123,7 @@ def test_the_hook_fails_a_broken_manifest_naming_file_line_and_rule(
     scratch: Path, tmp_path: Path
 ) -> None:
     # When the hook runs on every file of the repository
-    run = _pre_commit(
-        "try-repo",
-        str(ROOT),
-        "guestbook-validate-system",
-        "--all-files",
-        cwd=scratch,
-        home=tmp_path / "home",
-    )
+    run = _try_system_hook(scratch, tmp_path, "--all-files")
     # Then it fails on the broken manifest alone, with guestbook's finding
     assert run.returncode == 1, run.stdout + run.stderr
     assert "Failed" in run.stdout

@@ -129,14 +129,14 @@ def test_results_point_at_their_rule_file_line_and_object() -> None:
 
 
 def test_paths_become_uris() -> None:
-    # Given findings in a file with a space in its name, and in an absolute path
-    spaced = replace(ERROR, path=Path("manifests/my app.yaml"))
+    # Given findings in a file whose name has URI delimiters, and in an absolute path
+    spaced = replace(ERROR, path=Path("manifests/my app#1?%.yaml"))
     absolute = replace(ERROR, path=Path("/srv/manifests/app.yaml"))
     # When written as SARIF
     spaced_result, absolute_result = _results(replace(REPORT, findings=(spaced, absolute)))
     # Then the relative one is percent-encoded under %SRCROOT%, the absolute one a file URI
     assert spaced_result["locations"][0]["physicalLocation"]["artifactLocation"] == {
-        "uri": "manifests/my%20app.yaml",
+        "uri": "manifests/my%20app%231%3F%25.yaml",
         "uriBaseId": "%SRCROOT%",
     }
     assert absolute_result["locations"][0]["physicalLocation"]["artifactLocation"] == {
