@@ -27,8 +27,9 @@ import sys
 from cdk8s import ApiObject, App, Chart, JsonPatch
 
 app = App()
-chart = Chart(app, "web")
-ApiObject(chart, "settings", api_version="v1", kind="ConfigMap", metadata={"name": "settings"})
+chart = Chart(app, "web") if sys.argv[1:] != ["empty"] else None
+if chart is not None:
+    ApiObject(chart, "settings", api_version="v1", kind="ConfigMap", metadata={"name": "settings"})
 if sys.argv[1:] == ["broken"]:
     # A Service selecting no pod, with a misspelt port field
     service = ApiObject(chart, "frontend", api_version="v1", kind="Service",
@@ -54,7 +55,7 @@ app.synth()
 def _synth(tmp_path: Path, chart: str, **properties: Any) -> tuple[int, str, dict[str, Any]]:
     """``cdk8s synth`` of the ``chart`` app with the plugin; exit code, output and report."""
     project = tmp_path / "project"
-    project.mkdir(parents=True)
+    project.mkdir(parents=True, exist_ok=True)
     (project / "app.py").write_text(APP)
     config = {
         "language": "python",
@@ -118,6 +119,22 @@ def test_a_clean_chart_passes(tmp_path: Path) -> None:
     assert report["summary"]["status"] == "success"
     assert report["summary"]["metadata"]["kubernetesVersion"] == "1.35.4"
     assert report["violations"] == []
+
+
+def test_an_app_without_manifests_validates_nothing(tmp_path: Path) -> None:
+    # Given an app that synthesizes no manifest, and a dist/ folder of a broken one beside it
+    (tmp_path / "project" / "dist").mkdir(parents=True)
+    (tmp_path / "project" / "dist" / "stale.yaml").write_text("kind: Nonsense\n")
+    # When cdk8s synth runs with the plugin
+    code, output, report = _synth(tmp_path, "empty")
+    # Then the plugin validates nothing (not guestbook's default folder) and passes
+    assert code == 0, output
+    assert report["summary"] == {
+        "status": "success",
+        "plugin": str(PLUGIN),
+        "version": "0.1.0",
+        "metadata": {"objects": "0"},
+    }
 
 
 def test_when_guestbook_cannot_run_synth_fails_with_its_message(tmp_path: Path) -> None:
