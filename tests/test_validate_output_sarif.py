@@ -123,9 +123,13 @@ def test_results_point_at_their_rule_file_line_and_object() -> None:
         "artifactLocation": {"uri": "dist/dev/service-frontend.yaml", "uriBaseId": "%SRCROOT%"},
         "region": {"startLine": 9},
     }
-    assert location["logicalLocations"][0]["fullyQualifiedName"] == (
-        "Service/guestbook-dev/frontend"
-    )
+    assert location["logicalLocations"] == [
+        {
+            "name": "frontend",
+            "fullyQualifiedName": "Service/guestbook-dev/frontend",
+            "kind": "resource",
+        }
+    ]
 
 
 def test_paths_become_uris() -> None:

@@ -150,7 +150,7 @@ def _location(finding: Finding) -> dict[str, object]:
             {
                 "name": finding.ref.name,
                 "fullyQualifiedName": str(finding.ref),
-                "kind": "object",
+                "kind": "resource",
             }
         ]
     return location
