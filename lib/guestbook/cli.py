@@ -7,15 +7,18 @@ configuration errors. User errors print one message and no traceback.
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from guestbook.diff.output import FORMATS as DIFF_FORMATS
 from guestbook.errors import GuestbookError, user_errors
 from guestbook.kubernetes import KUBERNETES_VERSION
-from guestbook.validate.command import OutputFormat
 from guestbook.validate.model import Severity
+from guestbook.validate.output import DEFAULT_FORMAT
+from guestbook.validate.output import FORMATS as VALIDATE_FORMATS
 
 app = typer.Typer(
     name="guestbook",
@@ -27,6 +30,16 @@ app = typer.Typer(
 )
 
 EXIT_FINDINGS = 1
+
+
+# The --format choices, made from each subsystem's registry of writers (the one list of
+# formats); a StrEnum for Typer, plain str for the type checker and the code it calls.
+if TYPE_CHECKING:
+    ValidateFormat = str
+    DiffFormat = str
+else:
+    ValidateFormat = StrEnum("ValidateFormat", [(name, name) for name in VALIDATE_FORMATS])
+    DiffFormat = StrEnum("DiffFormat", [(name, name) for name in DIFF_FORMATS])
 
 
 def _print_version(value: bool) -> None:
@@ -141,8 +154,8 @@ def validate(
         ),
     ] = None,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="Report format.")
-    ] = OutputFormat.TEXT,
+        ValidateFormat, typer.Option("--format", help="Report format.")
+    ] = DEFAULT_FORMAT,
     fail_on: Annotated[
         Severity | None,
         typer.Option(
@@ -310,9 +323,10 @@ def diff(
         typer.Option("--env", help="Compare only this environment (repeatable). Default: all."),
     ] = None,
     output_format: Annotated[
-        Literal["text", "markdown", "json"],
+        DiffFormat,
         typer.Option(
-            "--format", help="text (colored on a terminal), markdown (a PR comment) or json."
+            "--format",
+            help="Report format: text is colored on a terminal, markdown suits a PR comment.",
         ),
     ] = "text",
     exit_code: Annotated[

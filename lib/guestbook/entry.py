@@ -55,21 +55,21 @@ def parse_validate(args: Sequence[str]) -> ValidateCall | None:
 def _run_validate(call: ValidateCall) -> int | None:
     """Run ``guestbook validate`` like the Typer command; None when a choice is invalid."""
     from guestbook.errors import user_errors
-    from guestbook.validate.command import OutputFormat, run
+    from guestbook.validate.command import run
     from guestbook.validate.model import Severity
+    from guestbook.validate.output import DEFAULT_FORMAT, FORMATS
 
-    formats = {f.value: f for f in OutputFormat}
     severities = {s.value: s for s in Severity}
-    output_format = call.values.get("--format", OutputFormat.TEXT.value)
+    output_format = call.values.get("--format", DEFAULT_FORMAT)
     fail_on = call.values.get("--fail-on")
-    if output_format not in formats or (fail_on is not None and fail_on not in severities):
+    if output_format not in FORMATS or (fail_on is not None and fail_on not in severities):
         return None
     config = call.values.get("--config")
     with user_errors():
         return run(
             call.paths or [Path("dist")],
             kubernetes_version=call.values.get("--kubernetes-version"),
-            output_format=formats[output_format],
+            output_format=output_format,
             fail_on=severities[fail_on] if fail_on is not None else None,
             quiet=call.quiet,
             complete=call.complete,

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from enum import StrEnum
 from pathlib import Path
 
 from guestbook.errors import GuestbookError
 from guestbook.kubernetes import KUBERNETES_VERSION
 from guestbook.validate.model import Severity
-from guestbook.validate.output import FORMATS, text
+from guestbook.validate.output import DEFAULT_FORMAT, FORMATS, text
 from guestbook.validate.pipeline import validate
 from guestbook.validate.progress import SlowProgress
 
@@ -19,20 +18,11 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 
 
-class OutputFormat(StrEnum):
-    """``--format`` choices (see :mod:`guestbook.validate.output`)."""
-
-    TEXT = "text"
-    JSON = "json"
-    JUNIT = "junit"
-    GITHUB = "github"
-
-
 def run(
     paths: Sequence[Path],
     *,
     kubernetes_version: str | None = None,
-    output_format: OutputFormat = OutputFormat.TEXT,
+    output_format: str = DEFAULT_FORMAT,
     fail_on: Severity | None = None,
     quiet: bool = False,
     server: Path | None = None,
@@ -41,10 +31,12 @@ def run(
 ) -> int:
     """Validate ``paths``, print the report on stdout and return the exit code (0 or 1).
 
-    ``config`` names the configuration file (default: the one found in the current
-    folder, see :mod:`guestbook.validate.configuration`); ``kubernetes_version``,
-    ``fail_on`` and ``complete`` override it when given. Usage and setup problems
-    raise :class:`guestbook.errors.GuestbookError`.
+    ``output_format`` is a key of :data:`guestbook.validate.output.FORMATS`;
+    ``quiet`` applies to the text format only. ``config`` names the configuration
+    file (default: the one found in the current folder, see
+    :mod:`guestbook.validate.configuration`); ``kubernetes_version``, ``fail_on`` and
+    ``complete`` override it when given. Usage and setup problems raise
+    :class:`guestbook.errors.GuestbookError`.
     """
     from guestbook.validate import configuration
 
@@ -71,10 +63,10 @@ def run(
         )
     finally:
         progress.close()
-    if quiet and output_format is OutputFormat.TEXT:
+    if quiet and output_format == "text":
         sys.stdout.write(text.write(report, threshold, only_failing=True))
     else:
-        sys.stdout.write(FORMATS[output_format.value](report, threshold))
+        sys.stdout.write(FORMATS[output_format](report, threshold))
     return EXIT_FINDINGS if report.failed(threshold) else EXIT_OK
 
 
