@@ -47,6 +47,7 @@ platform pulls by."""
 DEFAULT_TIMEOUT = 10.0
 """Seconds by which each request (connection, redirects, whole answer) must be done."""
 _INDEX_TYPES = frozenset(MANIFEST_TYPES[0::2])
+_TOKEN = re.compile(r"[\x21-\x7e]+")
 _DIGEST_HEADER = re.compile(r"sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}")
 _MAX_MANIFEST = 4 * 1024 * 1024  # containerd's limit; real manifests are a few KiB
 _MAX_ERROR_BODY = 64 * 1024
@@ -209,6 +210,12 @@ class RegistryClient:
             token = None
         if not isinstance(token, str) or not token:
             raise GuestbookError(f"{realm_host}: the token service answered without a token")
+        if not _TOKEN.fullmatch(token):
+            # It goes into a header: a line break there would inject headers of its own.
+            raise GuestbookError(
+                f"{realm_host}: the token service answered with a malformed token "
+                "(expected visible ASCII characters only)"
+            )
         return token
 
     def _send(
@@ -252,7 +259,8 @@ class RegistryClient:
         except urllib.error.URLError as err:
             reason = err.reason
             raise GuestbookError(_describe_unreachable(ref, url, reason, self.timeout)) from None
-        except (OSError, http.client.HTTPException) as err:
+        except (OSError, http.client.HTTPException, ValueError) as err:
+            # ValueError: http.client's word for a URL or header it cannot send or parse
             raise GuestbookError(_describe_unreachable(ref, url, err, self.timeout)) from None
 
 

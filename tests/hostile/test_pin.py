@@ -436,6 +436,43 @@ REFUSED: dict[str, tuple[Handler, tuple[str, ...]]] = {
         registry(head=NO_DIGEST_HEAD, get=_slow_body),
         ("no answer within 1 s",),
     ),
+    "endless 100 Continue": (
+        _raw(b"HTTP/1.1 100 Continue\r\n\r\n" * 1_000_000),
+        ("no answer within 1 s",),
+    ),
+    "malformed Content-Length": (
+        registry(
+            head=NO_DIGEST_HEAD,
+            get=_raw(
+                f"HTTP/1.1 200 OK\r\nContent-Type: {OCI_MANIFEST}\r\n".encode()
+                + b"Content-Length: lots\r\n\r\n"
+                + MANIFEST
+            ),
+        ),
+        ("malformed Content-Length 'lots'",),
+    ),
+    "chunked body with a bad chunk size": (
+        registry(
+            head=NO_DIGEST_HEAD,
+            get=_raw(
+                f"HTTP/1.1 200 OK\r\nContent-Type: {OCI_MANIFEST}\r\n".encode()
+                + b'Transfer-Encoding: chunked\r\n\r\n4\r\n{"sc\r\nzz\r\n'
+            ),
+        ),
+        ("ended early",),
+    ),
+    "token with a line break (header injection)": (
+        registry(head=_challenge_here, token=answer(200, {}, b'{"token": "t\\r\\nX-Evil: 1"}')),
+        ("malformed token",),
+    ),
+    "token with non-ASCII characters": (
+        registry(head=_challenge_here, token=answer(200, {}, _json({"token": "t\u2603"}))),
+        ("malformed token",),
+    ),
+    "redirect loop through a non-ASCII URL": (
+        _raw(b"HTTP/1.1 302 Found\r\nLocation: /v2/caf\xc3\xa9\r\nContent-Length: 0\r\n\r\n"),
+        ("redirected more than 5 times",),
+    ),
     "redirect loop": (_redirect_to_itself, ("redirect",)),
     "redirect to plain HTTP off this machine": (
         answer(307, {"Location": f"http://registry.example/v2/{REPOSITORY}/manifests/{TAG}"}),
