@@ -210,6 +210,7 @@ def pin(
         typer.Option(
             "--timeout",
             min=0.1,
+            max=3600.0,
             metavar="SECONDS",
             help="Deadline for each request to a registry, from connecting to its last byte.",
         ),

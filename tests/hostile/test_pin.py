@@ -604,8 +604,9 @@ def test_sound_answers_are_pinned_to_the_digest_of_the_manifest(tmp_path: Path, 
     [
         (_raw(b"HTTP/1.1 400 Bad Request\r\n\r\nthis is plain text, not TLS\r\n"), ("TLS",)),
         (_hang_up, ("TLS",)),
+        (lambda exchange: exchange.stopping.wait(RUN_TIMEOUT), ("no answer within 1 s",)),
     ],
-    ids=["plain text to a TLS client", "closes during the handshake"],
+    ids=["plain text to a TLS client", "closes during the handshake", "silent in the handshake"],
 )
 def test_token_service_whose_tls_fails(
     tmp_path: Path, tls_server: Handler, fragments: tuple[str, ...]
@@ -616,6 +617,27 @@ def test_token_service_whose_tls_fails(
         with serving(challenge) as server:
             pinning = project(tmp_path, server.host)
             # When pin asks for a token there
-            result = pinning.pin()
+            result = pinning.pin(timeout=1)
     # Then it says TLS failed, and names where
     pinning.assert_refused(result, f"cannot reach https://{tls.host}", *fragments)
+
+
+@pytest.mark.parametrize("timeout", ["inf", "1e300", "nan", "0", "-1", "soon"])
+def test_timeouts_that_are_no_deadline_are_usage_errors(tmp_path: Path, timeout: str) -> None:
+    # Given an overlay (no registry needed: the value is refused first)
+    pinning = project(tmp_path, "127.0.0.1:9")
+    # When --timeout is not a number of seconds from 0.1 to an hour
+    result = subprocess.run(
+        [GUESTBOOK, "pin", "test", "--timeout", timeout],
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "GUESTBOOK_ENVIRONMENTS_DIR"},
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
+    # Then it is a usage error naming the option, and nothing is written
+    assert result.returncode == 2, result.stderr
+    assert "--timeout" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert pinning.overlay.read_bytes() == pinning.before
