@@ -3,13 +3,17 @@
 One question, asked the way ``docker pull`` and ``crane digest`` ask it: ``HEAD
 /v2/<repository>/manifests/<tag>`` with every manifest type in ``Accept``, and the
 answer in ``Docker-Content-Digest``. When a registry leaves that header out of
-HEAD, a GET fetches the manifest and its sha256 is the digest (checked against
-the header when one is sent). Public images need no credentials, but most public
-registries still want an anonymous bearer token: a 401 names the token service in
-``WWW-Authenticate``, and one GET there returns the token.
+HEAD, a GET fetches the manifest and its sha256 is the digest, but only of an answer
+that is a whole manifest of an accepted type (checked against the header when one is
+sent): a captive portal's page or a cut-off download is refused, never pinned. Public
+images need no credentials, but most public registries still want an anonymous bearer
+token: a 401 names the token service in ``WWW-Authenticate``, and one GET there
+returns the token.
 
-Standard library only (urllib): the protocol is four requests, and the project
-has no other HTTP needs that would justify a client dependency.
+Standard library only (urllib, with a deadline per request that http.client lacks):
+the protocol is four requests, and the project has no other HTTP needs that would
+justify a client dependency. Whatever a server sends, the result is a digest or a
+:class:`GuestbookError`.
 """
 
 from __future__ import annotations
@@ -125,16 +129,17 @@ class RegistryClient:
 
     # --- HTTP ----------------------------------------------------------------
 
-    def _is_insecure(self, ref: ImageReference) -> bool:
+    def _plain_http_allowed(self, host: str, address: str) -> bool:
+        """Whether ``host`` (``address`` with its port) may be spoken to over plain HTTP."""
         return (
-            is_loopback(ref.host)
-            or ref.api_host in self.insecure_registries
-            or ref.host in self.insecure_registries
+            is_loopback(host)
+            or host in self.insecure_registries
+            or address in self.insecure_registries
         )
 
     def base_url(self, ref: ImageReference) -> str:
         """Where the registry of ``ref`` serves its API: http for loopback and insecure hosts."""
-        scheme = "http" if self._is_insecure(ref) else "https"
+        scheme = "http" if self._plain_http_allowed(ref.host, ref.api_host) else "https"
         return f"{scheme}://{ref.api_host}"
 
     def url_problem(self, url: str) -> str | None:
@@ -154,11 +159,7 @@ class RegistryClient:
         if not host:
             return "it names no host"
         address = parts.netloc.rpartition("@")[2]
-        if parts.scheme == "http" and not (
-            is_loopback(host)
-            or host in self.insecure_registries
-            or address in self.insecure_registries
-        ):
+        if parts.scheme == "http" and not self._plain_http_allowed(host, address):
             return "plain HTTP is only for loopback and --insecure-registry hosts; use https"
         return None
 
