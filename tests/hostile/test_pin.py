@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.oci_registry import running_registry
+
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
 REPOSITORY = "guestbook/web"
 TAG = "v1"
@@ -250,7 +252,7 @@ class Project:
 
 def project(tmp_path: Path, host: str) -> Project:
     environments = tmp_path / "environments"
-    environments.mkdir()
+    environments.mkdir(parents=True)
     overlay = environments / "test.yaml"
     overlay.write_text(f"frontend:\n  image: {host}/{REPOSITORY}:{TAG}  # the web tier\n")
     return Project(tmp_path, overlay, overlay.read_bytes())
@@ -594,6 +596,26 @@ def test_sound_answers_are_pinned_to_the_digest_of_the_manifest(tmp_path: Path, 
     assert pinning.overlay.read_text() == (
         f"frontend:\n  image: {server.host}/{REPOSITORY}:{TAG}@{MANIFEST_DIGEST} # the web tier\n"
     )
+
+
+def test_manifests_as_go_containerregistry_serves_them_are_pinned(tmp_path: Path) -> None:
+    # Given an image and an index as the real registry serves them (crane builds both)
+    with running_registry(tmp_path / "registry") as real:
+        real.push_image("guestbook/web", "amd64", "web for amd64")
+        real.push_image("guestbook/web", "arm64", "web for arm64")
+        real.push_index("guestbook/web", "v1", "amd64", "arm64")
+        served: dict[str, tuple[bytes, str]] = {}
+        for tag in ("amd64", "v1"):
+            served[tag] = (real.manifest("guestbook/web", tag), real.digest("guestbook/web", tag))
+    for tag, (body, digest) in served.items():
+        # When a registry without digest headers serves those bytes for the tag
+        media_type = json.loads(body)["mediaType"]
+        with serving(registry(head=answer(200), get=manifest(body, media_type))) as server:
+            pinning = project(tmp_path / tag, server.host)
+            result = pinning.pin()
+        # Then each passes the manifest checks and is pinned to the real registry's digest
+        assert result.returncode == 0, result.stderr
+        assert f"@{digest} " in pinning.overlay.read_text()
 
 
 # --- TLS -----------------------------------------------------------------------------------
