@@ -466,6 +466,7 @@ class _RedirectPolicy(urllib.request.HTTPRedirectHandler):
         msg: str,
         headers: http.client.HTTPMessage,
     ) -> Any:
+        fp.close()  # the body of a redirect is never needed, and may be endless
         location = headers.get("Location") or headers.get("URI")
         if location:
             try:
@@ -474,25 +475,12 @@ class _RedirectPolicy(urllib.request.HTTPRedirectHandler):
                 target = location
             problem = self._url_problem(target)
             if problem:
-                fp.close()
                 raise GuestbookError(
                     f"{_origin(req.full_url)} redirected to {target!r}; not following: {problem}"
                 )
         return super().http_error_302(req, fp, code, msg, headers)
 
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
-
-    def redirect_request(
-        self,
-        req: urllib.request.Request,
-        fp: IO[bytes],
-        code: int,
-        msg: str,
-        headers: http.client.HTTPMessage,
-        newurl: str,
-    ) -> urllib.request.Request | None:
-        fp.close()  # the body of a redirect is never needed, and may be endless
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 def _describe_unreachable(ref: ImageReference, url: str, reason: object, timeout: float) -> str:

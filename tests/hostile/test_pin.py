@@ -318,6 +318,13 @@ def _endless_body(exchange: Exchange) -> None:
             return
 
 
+def _endless_redirect(exchange: Exchange) -> None:
+    # a redirect whose body (no Content-Length) runs until the client hangs up
+    exchange.send(b"HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\n\r\n")
+    while not exchange.stopping.is_set() and exchange.send(b" " * 65536):
+        pass
+
+
 def _many_headers(exchange: Exchange) -> None:
     headers = "".join(f"X-Header-{i}: {i}\r\n" for i in range(200))
     exchange.send(f"HTTP/1.1 200 OK\r\n{headers}Content-Length: 0\r\n\r\n".encode())
@@ -575,6 +582,9 @@ GOOD: dict[str, Handler] = {
     ),
     "Content-Type with parameters": registry(
         head=NO_DIGEST_HEAD, get=manifest(media_type=f"{OCI_MANIFEST}; charset=utf-8")
+    ),
+    "redirect whose body never ends": registry(
+        head=NO_DIGEST_HEAD, get=_endless_redirect, elsewhere=manifest()
     ),
     "redirect to another path on the same server": registry(
         head=answer(307, {"Location": "/elsewhere"}),
