@@ -3,8 +3,9 @@
 The plan is pure: given an environment and a resolver (tag -> digest, the network
 edge in :mod:`guestbook.registry`), decide for each image key what changes. The
 rewrite is pure too, text in and text out: it edits the overlay with ruamel.yaml's
-round-trip mode, so comments, key order, quoting and flow style survive, and it
-checks that nothing but the pinned keys changed. :func:`pin_environment` and
+round-trip mode, so comments, key order, quoting and flow style survive (and sets
+aside what the round trip would drop: line endings, a byte order mark, document
+markers), and it checks that nothing but the pinned keys changed. :func:`pin_environment` and
 :func:`write_overlay` are the thin edge that reads and (atomically) writes the file.
 """
 

@@ -325,6 +325,13 @@ def _endless_redirect(exchange: Exchange) -> None:
         pass
 
 
+def _manifest_written_as(rest: bytes) -> Handler:
+    """A registry whose GET answer is a 200 with a manifest Content-Type, then ``rest``
+    (the other headers and the body) as raw bytes."""
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: {OCI_MANIFEST}\r\n".encode()
+    return registry(head=NO_DIGEST_HEAD, get=_raw(head + rest))
+
+
 def _many_headers(exchange: Exchange) -> None:
     headers = "".join(f"X-Header-{i}: {i}\r\n" for i in range(200))
     exchange.send(f"HTTP/1.1 200 OK\r\n{headers}Content-Length: 0\r\n\r\n".encode())
@@ -450,24 +457,11 @@ REFUSED: dict[str, tuple[Handler, tuple[str, ...]]] = {
         ("no answer within 1 s",),
     ),
     "malformed Content-Length": (
-        registry(
-            head=NO_DIGEST_HEAD,
-            get=_raw(
-                f"HTTP/1.1 200 OK\r\nContent-Type: {OCI_MANIFEST}\r\n".encode()
-                + b"Content-Length: lots\r\n\r\n"
-                + MANIFEST
-            ),
-        ),
+        _manifest_written_as(b"Content-Length: lots\r\n\r\n" + MANIFEST),
         ("malformed Content-Length 'lots'",),
     ),
     "chunked body with a bad chunk size": (
-        registry(
-            head=NO_DIGEST_HEAD,
-            get=_raw(
-                f"HTTP/1.1 200 OK\r\nContent-Type: {OCI_MANIFEST}\r\n".encode()
-                + b'Transfer-Encoding: chunked\r\n\r\n4\r\n{"sc\r\nzz\r\n'
-            ),
-        ),
+        _manifest_written_as(b'Transfer-Encoding: chunked\r\n\r\n4\r\n{"sc\r\nzz\r\n'),
         ("ended early",),
     ),
     "token with a line break (header injection)": (
