@@ -253,17 +253,13 @@ def graph(
 ) -> None:
     """Print a Mermaid diagram of ENV: workloads, Services, PVCs, and allowed traffic."""
     with user_errors():
-        from guestbook.graph import environment_graph, replace_block
+        from guestbook.graph import environment_graph, update_readme
 
         diagram = environment_graph(dist, env)
         if readme is None:
             sys.stdout.write(diagram)
             return
-        try:
-            text = readme.read_text(encoding="utf-8")
-            readme.write_text(replace_block(text, env, diagram), encoding="utf-8")
-        except OSError as err:
-            raise GuestbookError(f"{readme}: {err.strerror}") from None
+        update_readme(readme, env, diagram)
 
 
 @app.command()
