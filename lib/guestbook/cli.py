@@ -257,7 +257,11 @@ def pin(
     timeout: Annotated[
         float,
         typer.Option(
-            "--timeout", min=0.1, metavar="SECONDS", help="Seconds to wait for each request."
+            "--timeout",
+            min=0.1,
+            max=3600.0,
+            metavar="SECONDS",
+            help="Deadline for each request to a registry, from connecting to its last byte.",
         ),
     ] = 10.0,
     environments_dir: EnvironmentsDir = Path("environments"),
