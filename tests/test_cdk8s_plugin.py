@@ -110,6 +110,16 @@ def test_a_violating_chart_fails_synth_with_guestbook_rule_ids(tmp_path: Path) -
     assert report["summary"]["metadata"]["errors"] == "2"
 
 
+def test_an_app_declared_incomplete_only_warns_about_what_lives_elsewhere(tmp_path: Path) -> None:
+    # Given the same chart, with the plugin told the app is not the whole application
+    # When cdk8s synth runs
+    code, output, report = _synth(tmp_path, "broken", complete=False)
+    # Then the Service that selects nothing is a warning (counted), the schema error still fails
+    assert code == 2, output
+    assert {v["ruleName"] for v in report["violations"]} == {"schema"}
+    assert report["summary"]["metadata"]["errors"] == "1"
+
+
 def test_a_clean_chart_passes(tmp_path: Path) -> None:
     # Given a chart of one ConfigMap, When cdk8s synth runs with the plugin for 1.35.4
     code, output, report = _synth(tmp_path, "clean", kubernetesVersion="1.35.4")

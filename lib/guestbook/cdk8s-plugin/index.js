@@ -16,15 +16,19 @@ const FAIL_ON = ['error', 'warning'];
  * - `kubernetesVersion`: validate against this Kubernetes version. Default: guestbook's.
  * - `failOn`: `error` (default) or `warning`: findings this bad or worse fail the synth and
  *   are listed as violations; the others are only counted in the report's summary.
+ * - `complete`: the synthesized manifests hold every object their references name
+ *   (`guestbook validate --complete`), so a Service selecting no pod is an error. Default
+ *   true: a cdk8s app is usually the whole application; set false when it references
+ *   objects that live elsewhere.
  */
 class GuestbookValidation {
   constructor(properties = {}) {
-    const { command = 'guestbook', kubernetesVersion, failOn = 'error', ...unknown } = properties;
+    const { command = 'guestbook', kubernetesVersion, failOn = 'error', complete = true, ...unknown } = properties;
     const unknownNames = Object.keys(unknown);
     if (unknownNames.length > 0) {
       throw new Error(
         `guestbook validation plugin: unknown properties ${unknownNames.join(', ')}; ` +
-          'expected command, kubernetesVersion, failOn',
+          'expected command, kubernetesVersion, failOn, complete',
       );
     }
     const argv = Array.isArray(command) ? command : [command];
@@ -34,12 +38,16 @@ class GuestbookValidation {
     if (!FAIL_ON.includes(failOn)) {
       throw new Error(`guestbook validation plugin: failOn is ${JSON.stringify(failOn)}; expected error or warning`);
     }
+    if (typeof complete !== 'boolean') {
+      throw new Error('guestbook validation plugin: complete must be true or false');
+    }
     if (kubernetesVersion !== undefined && typeof kubernetesVersion !== 'string') {
       throw new Error('guestbook validation plugin: kubernetesVersion must be a string such as "1.34.3"');
     }
     this.argv = argv;
     this.kubernetesVersion = kubernetesVersion;
     this.failOn = failOn;
+    this.complete = complete;
   }
 
   async validate(context) {
@@ -49,6 +57,9 @@ class GuestbookValidation {
       return;
     }
     const args = [...this.argv.slice(1), 'validate', '--format', 'json', '--fail-on', this.failOn];
+    if (this.complete) {
+      args.push('--complete');
+    }
     if (this.kubernetesVersion) {
       args.push('--kubernetes-version', this.kubernetesVersion);
     }
