@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from constructs import Construct
 
 from guestbook.config import AvailabilityProps, ProbesProps, Resources, SecurityProps
-from guestbook.constructs.argocd import SYNC_WAVE
 from guestbook.constructs.hardening import (
     ImageContract,
     container_security_context,
     pod_security_context,
 )
-from guestbook.constructs.labels import Identity
+from guestbook.constructs.labels import SYNC_WAVE, Identity
 from guestbook.constructs.values import int_or_string, quantity
 from guestbook.kubernetes import k8s
 
