@@ -800,10 +800,11 @@ def _known_keys(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str
     for part in path:
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return []
-        field = next((f for n, f in current.model_fields.items() if part in (f.alias, n)), None)
-        if field is None:
+        fields = current.model_fields.items()
+        model_field = next((f for n, f in fields if part in (f.alias, n)), None)
+        if model_field is None:
             return []
-        current = field.annotation
+        current = model_field.annotation
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return []
     if isinstance(current, type) and issubclass(current, BaseModel):
