@@ -536,6 +536,9 @@ def read_limited_text(path: Path, max_bytes: int, expected: str) -> str:
         ) from None
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 def load_yaml_mapping(
     path: Path, limits: YamlLimits = OVERLAY_LIMITS
 ) -> tuple[dict[str, Any], Lines]:
@@ -557,7 +560,10 @@ def load_yaml_mapping(
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise GuestbookError(f"{where}: invalid YAML: {err.problem or err}") from None
+        problem = err.problem or str(err)
+        if _MERGE_TAG in problem:
+            problem = "merge keys (<<) are not supported in overlays; write the keys out"
+        raise GuestbookError(f"{where}: invalid YAML: {problem}") from None
     except yaml.YAMLError as err:
         raise GuestbookError(f"{path}: invalid YAML: {err}") from None
     if data is None:

@@ -162,6 +162,9 @@ class YamlLimits:
     """Nesting of mappings and sequences. Default: 64."""
     max_nodes: int = 100_000
     """Values once every alias is expanded (an alias bomb expands to billions). Default: 100000."""
+    max_number_length: int = 100
+    """Characters of a plain scalar that YAML reads as an integer (Python refuses to convert
+    more than 4,300 digits, with a ValueError). Default: 100."""
 
 
 class YamlLimitError(yaml.MarkedYAMLError):
@@ -174,6 +177,18 @@ def _mark(event: yaml.Event) -> yaml.Mark | None:
     if mark is None:
         return None
     return yaml.Mark("<document>", mark.index, mark.line, mark.column, "", 0)
+
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def _is_integer(event: yaml.ScalarEvent) -> bool:
+    """Whether a scalar with no tag of its own reads as an integer (``0x...`` and ``1:30`` too)."""
+    tag = event.tag if event.tag not in (None, "!") else None
+    if tag is None and event.implicit[0]:
+        tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+    return tag == _INT_TAG
 
 
 def check_limits(text: str, limits: YamlLimits, loader: type[Any] = _SafeLoader) -> None:
@@ -194,6 +209,12 @@ def check_limits(text: str, limits: YamlLimits, loader: type[Any] = _SafeLoader)
             count += 1
             if event.anchor:
                 sizes[event.anchor] = 1
+            if len(event.value) > limits.max_number_length and _is_integer(event):
+                raise YamlLimitError(
+                    problem=f"a number of {len(event.value)} characters; "
+                    f"at most {limits.max_number_length} are read",
+                    problem_mark=_mark(event),
+                )
         elif isinstance(event, yaml.CollectionStartEvent):
             count += 1
             depth += 1
