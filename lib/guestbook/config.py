@@ -882,6 +882,10 @@ def load_argocd_settings(project_file: Path = Path("pyproject.toml")) -> ArgoCdS
             raise GuestbookError(
                 f"{project_file}: invalid TOML: arrays or tables nested too deeply"
             ) from None
+        except ValueError:  # int() of more than 4,300 digits (TOMLDecodeError is caught above)
+            raise GuestbookError(
+                f"{project_file}: invalid TOML: a number too long to read (at most 4300 digits)"
+            ) from None
         for depth, key in enumerate(ARGOCD_TABLE):
             data = data.get(key, {})
             if not isinstance(data, dict):

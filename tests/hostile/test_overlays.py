@@ -293,9 +293,10 @@ def test_float_quantities_that_are_not_exact_are_refused(tmp_path: Path, value: 
         (b"# " + b"x" * (2 << 20) + b"\n", "pyproject.toml:1: file is larger than 1048576 bytes"),
         ('[tool.guestbook.argocd]\nrevision = "caf\xe9"\n'.encode("latin-1"), ":2: not UTF-8"),
         (b"[tool.guestbook.argocd\n", "invalid TOML"),
+        (b"[tool.other]\nn = " + b"9" * 5000 + b"\n", "invalid TOML: a number too long to read"),
         (b'[tool.guestbook]\nargocd = "x"\n', "[tool.guestbook.argocd]: found 'x' (string)"),
     ],
-    ids=["deep-nesting", "huge", "latin-1", "malformed", "not-a-table"],
+    ids=["deep-nesting", "huge", "latin-1", "malformed", "long-number", "not-a-table"],
 )
 def test_hostile_pyproject_is_a_clear_error(tmp_path: Path, data: bytes, expected: str) -> None:
     project = tmp_path / "pyproject.toml"
