@@ -117,6 +117,13 @@ def test_namespace_collision_stops_a_partial_synth(project: Path) -> None:
     assert read_tree(project / "dist") == before
 
 
+def test_overlay_linked_to_a_device_is_refused_unread(tmp_path: Path) -> None:
+    # Given dev.yaml linking to /dev/zero (endless), Then it is refused, not read
+    envs = _envs(tmp_path)
+    (envs / "dev.yaml").symlink_to("/dev/zero")
+    assert "dev.yaml: is not a regular file (a FIFO, socket or device)" in _error(envs)
+
+
 @pytest.mark.parametrize("name", ["dev.YAML", "dev.Yml", ".yaml"])
 def test_overlay_with_an_odd_suffix_is_named_not_skipped(tmp_path: Path, name: str) -> None:
     envs = _envs(tmp_path, prod=b"{}\n")
