@@ -15,10 +15,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import ConfigDict, Field, ValidationError
 
-from guestbook.config import Model
+from guestbook.config import Lines, Model
 from guestbook.errors import GuestbookError
 from guestbook.validate.model import Severity
 from guestbook.validate.rules.registry import unknown_rule
@@ -84,7 +83,7 @@ def load_config(path: Path) -> ValidateConfig:
         table = _project_table(path)
         where = f"{path}: {TABLE}"
         data: Mapping[str, Any] = table or {}
-        node: yaml.Node | None = None
+        node: Lines = {}
     else:
         data, node = load_yaml_mapping(path)
         where = str(path)
@@ -110,7 +109,7 @@ def _project_table(path: Path) -> dict[str, Any] | None:
     return table
 
 
-def _problems(where: str, err: ValidationError, node: yaml.Node | None) -> str:
+def _problems(where: str, err: ValidationError, node: Lines) -> str:
     from guestbook.config import _describe_error, _line_of
 
     known = [f.alias or n for n, f in ValidateConfig.model_fields.items()]
@@ -129,14 +128,14 @@ def _problems(where: str, err: ValidationError, node: yaml.Node | None) -> str:
     return "\n".join(dict.fromkeys(lines))
 
 
-def _at(where: str, node: yaml.Node | None, path: tuple[str | int, ...]) -> str:
+def _at(where: str, node: Lines, path: tuple[str | int, ...]) -> str:
     from guestbook.config import _line_of
 
     line = _line_of(node, path)
     return f"{where}:{line}" if line else where
 
 
-def _check_rule_ids(where: str, config: ValidateConfig, node: yaml.Node | None) -> None:
+def _check_rule_ids(where: str, config: ValidateConfig, node: Lines) -> None:
     from guestbook.validate.rules import RULES
 
     known = [r.id for r in RULES]
@@ -150,7 +149,7 @@ def _check_rule_ids(where: str, config: ValidateConfig, node: yaml.Node | None) 
             raise GuestbookError(f"{place}: {key}: {unknown_rule(rule_id, known)}")
 
 
-def _check_kubernetes_version(where: str, config: ValidateConfig, node: yaml.Node | None) -> None:
+def _check_kubernetes_version(where: str, config: ValidateConfig, node: Lines) -> None:
     from guestbook.validate.pipeline import check_kubernetes_version
 
     if config.kubernetes_version is None:
