@@ -70,35 +70,50 @@ def check_output(outdir: Path, *, protected: Iterable[Path] = ()) -> Path:
 
 def _checked(outdir: Path, protected: Iterable[Path]) -> Path:
     target = outdir.resolve()
+    why = _place_problem(target, protected) or _content_problem(target)
+    if why is not None:
+        raise _refusal(outdir, why)
+    return target
+
+
+def _place_problem(target: Path, protected: Iterable[Path]) -> str | None:
+    """Why a render may not write at ``target`` whatever it holds, or None."""
     cwd = Path.cwd().resolve()
     if target == cwd:
-        raise _refusal(outdir, "it is the working directory")
+        return "it is the working directory"
     if target in cwd.parents:
-        raise _refusal(outdir, "it holds the working directory")
+        return "it holds the working directory"
     for folder in (p.resolve() for p in protected):
         if target == folder:
-            raise _refusal(outdir, "it is the environments folder")
+            return "it is the environments folder"
         if target in folder.parents:
-            raise _refusal(outdir, f"it holds the environments folder {folder}")
+            return f"it holds the environments folder {folder}"
         if folder in target.parents:
-            raise _refusal(outdir, f"it is inside the environments folder {folder}")
+            return f"it is inside the environments folder {folder}"
     if ".git" in target.parts:
-        raise _refusal(outdir, "it is inside a .git folder")
+        return "it is inside a .git folder"
+    for parent in target.parents:
+        if (parent / MARKER).is_file():
+            return f"it is inside the output folder {parent}"
+    return None
+
+
+def _content_problem(target: Path) -> str | None:
+    """Why a render may not replace what is at ``target``, or None."""
     if not target.exists():
-        return target
+        return None
     if not target.is_dir():
-        raise _refusal(outdir, "it is a file, not a folder")
+        return "it is a file, not a folder"
     if (target / ".git").exists():
-        raise _refusal(outdir, "it is the root of a git repository")
+        return "it is the root of a git repository"
     foreign = _foreign_entry(target)
     if foreign is not None:
-        raise _refusal(
-            outdir,
+        return (
             f"it holds {foreign}, which guestbook synth did not write "
             f"(only a folder with a {MARKER} file, or with nothing but rendered files, "
-            "is replaced); choose a new or empty folder",
+            "is replaced); choose a new or empty folder"
         )
-    return target
+    return None
 
 
 def _refusal(outdir: Path, why: str) -> GuestbookError:
@@ -106,8 +121,8 @@ def _refusal(outdir: Path, why: str) -> GuestbookError:
 
 
 def _os_error(outdir: Path, err: OSError) -> GuestbookError:
-    where = f" {err.filename}" if err.filename else ""
-    return GuestbookError(f"cannot write output folder {outdir}:{where}: {err.strerror or err}")
+    where = f"{err.filename}: " if err.filename else ""
+    return GuestbookError(f"cannot write output folder {outdir}: {where}{err.strerror or err}")
 
 
 def _foreign_entry(folder: Path, *, depth: int = 2, truncated_ok: bool = False) -> str | None:

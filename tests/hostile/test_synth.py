@@ -79,9 +79,11 @@ def assert_refused(done: subprocess.CompletedProcess[str], why: str) -> None:
         (["--env", "dev", "-o", "environments"], {}, "it is the environments folder"),
         (["-o", "environments/out"], {}, "it is inside the environments folder"),
         (["-o", ".git"], {}, "it is inside a .git folder"),
-        (["-o", "dist/dev/deployment-frontend.yaml"], {}, "it is a file, not a folder"),
+        (["-o", "dist/dev/deployment-frontend.yaml"], {}, "it is inside the output folder"),
         (["-o", "pyproject.toml"], {}, "it is a file, not a folder"),
-        (["-o", "dist/dev"], {}, "it holds deployment-frontend.yaml, which guestbook synth"),
+        (["-o", "dist/dev"], {}, "it is inside the output folder"),
+        (["-o", "dist/more"], {}, "it is inside the output folder"),
+        (["-o", "/dev/null"], {}, "it is a file, not a folder"),
     ],
 )
 def test_an_output_folder_that_holds_the_project_is_refused_and_nothing_changes(
@@ -145,6 +147,7 @@ def test_a_folder_with_files_synth_did_not_write_is_refused(clone: Path) -> None
     assert_refused(synth(clone, "-o", "docs"), "it holds notes.md, which guestbook synth")
     assert_refused(synth(clone, "-o", "dist"), "it holds dev/extra.yaml")
     assert_refused(synth(clone, "--env", "dev"), "it holds dev/extra.yaml")
+    assert_refused(synth(clone, "-o", "dist/dev"), "it holds deployment-frontend.yaml")
     assert snapshot(clone) == before
 
 
@@ -206,6 +209,36 @@ def test_output_through_a_symlink_replaces_the_folder_it_points_to(clone: Path) 
     assert done.returncode == 0, done.stderr
     assert (clone / "out").is_symlink()
     assert read_tree(clone / "dist") == read_tree(ROOT / "dist")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 64 KiB tmpfs: room for one small environment, not for a whole render."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_full_disk_is_a_message_and_the_output_stays(clone: Path, small_disk: Path) -> None:
+    # Given an output on a nearly full disk
+    out = small_disk / "out"
+    assert synth(clone, "--env", "tutorial", "-o", str(out)).returncode == 0
+    before = snapshot(small_disk)
+    # When a whole render does not fit
+    done = synth(clone, "-o", str(out))
+    # Then one message, exit 2, and the disk holds what it held
+    assert_refused(done, f"cannot write output folder {out}: No space left on device")
+    assert snapshot(small_disk) == before
 
 
 def test_a_symlink_loop_is_a_message(clone: Path) -> None:
