@@ -7,6 +7,7 @@ repository, as a user's clone is.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -244,6 +245,20 @@ def test_a_full_disk_is_a_message_and_the_output_stays(clone: Path, small_disk: 
 def test_a_symlink_loop_is_a_message(clone: Path) -> None:
     (clone / "loop").symlink_to("loop")
     assert_refused(synth(clone, "-o", "loop"), "output folder loop: ")
+
+
+@pytest.mark.parametrize("args", [[], ["--env", "dev"]])
+def test_a_symlink_inside_the_output_is_replaced_not_followed(clone: Path, args: list[str]) -> None:
+    # Given dist/dev replaced by a link to the environments folder
+    shutil.rmtree(clone / "dist" / "dev")
+    (clone / "dist" / "dev").symlink_to("../environments")
+    overlays = read_tree(clone / "environments")
+    # When synth replaces dist/ (or only dev)
+    done = synth(clone, *args)
+    # Then the link is gone, not what it pointed to
+    assert done.returncode == 0, done.stderr
+    assert read_tree(clone / "environments") == overlays
+    assert read_tree(clone / "dist") == read_tree(ROOT / "dist")
 
 
 def test_leftovers_of_killed_runs_are_removed_and_only_those(clone: Path) -> None:
