@@ -167,7 +167,8 @@ def output_lock(target: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]
     lock = target.parent / f".{target.name}.lock"
     deadline = time.monotonic() + timeout
     while True:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        # O_NOFOLLOW: a link planted at the lock's name must not make us create a file elsewhere.
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666)
         try:
             while not _flocked(fd):
                 if time.monotonic() >= deadline:
@@ -268,11 +269,11 @@ def _replace(new: Path, target: Path, aside: Path) -> None:
     previous ``target`` is put back.
     """
     try:
-        if target.exists() or target.is_symlink():
+        if os.path.lexists(target):
             target.rename(aside)
         new.rename(target)
     except BaseException:
-        if not (target.exists() or target.is_symlink()) and aside.exists():
+        if not os.path.lexists(target) and os.path.lexists(aside):
             aside.rename(target)
         raise
 

@@ -261,6 +261,16 @@ def test_a_symlink_inside_the_output_is_replaced_not_followed(clone: Path, args:
     assert read_tree(clone / "dist") == read_tree(ROOT / "dist")
 
 
+def test_a_link_at_the_lock_name_is_not_followed(clone: Path) -> None:
+    # Given .dist.lock planted as a link to a file that does not exist yet
+    (clone / ".dist.lock").symlink_to(clone / "created-by-synth")
+    before = snapshot(clone)
+    # When synth runs, Then it stops with a message and creates nothing through the link
+    assert_refused(synth(clone), "cannot write output folder dist")
+    assert not (clone / "created-by-synth").exists()
+    assert snapshot(clone) == before
+
+
 def test_leftovers_of_killed_runs_are_removed_and_only_those(clone: Path) -> None:
     # Given what killed runs leave beside dist/: a staging folder with a file cut short,
     # the previous output moved aside (unmarked, as earlier versions left it), a lock file;
