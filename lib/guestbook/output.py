@@ -238,28 +238,43 @@ def write_output(
 
 
 def _write(files: Iterable[RenderedFile], target: Path, only: Sequence[str] | None) -> None:
-    staging = _scratch_folder(target, "new")
-    aside: Path | None = None
+    # Names first, folders made inside the try: an interrupt right after a mkdir
+    # still finds the folder in the cleanup.
+    staging = _unused_name(target, "new")
+    aside = _unused_name(target, "old")
     try:
+        staging.mkdir()
         (staging / MARKER).write_bytes(MARKER_TEXT)
         for file in files:
             path = staging / file.path
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(file.content)
         if only is None:
-            aside = _scratch_name(target, "old")
             _replace(staging, target, aside)
         else:
             target.mkdir(exist_ok=True)
-            aside = _scratch_folder(target, "old")
+            aside.mkdir()
             for name in only:
                 (staging / name).mkdir(exist_ok=True)
                 _replace(staging / name, target / name, aside / name)
             os.replace(staging / MARKER, target / MARKER)
     finally:
-        for scratch in (staging, aside):
-            if scratch is not None:
-                shutil.rmtree(scratch, ignore_errors=True)
+        _remove(staging, aside)
+
+
+def _remove(*folders: Path) -> None:
+    """Remove ``folders`` whole; an interrupt arriving meanwhile is raised once they are gone."""
+    interrupt: BaseException | None = None
+    for folder in folders:
+        removed = False
+        while not removed:
+            try:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed = True
+            except BaseException as stop:  # OSErrors are ignored: this is a signal
+                interrupt = interrupt or stop
+    if interrupt is not None:
+        raise interrupt
 
 
 def _replace(new: Path, target: Path, aside: Path) -> None:
@@ -278,16 +293,11 @@ def _replace(new: Path, target: Path, aside: Path) -> None:
         raise
 
 
-def _scratch_name(target: Path, kind: str) -> Path:
-    return target.parent / f".{target.name}.{kind}-{secrets.token_hex(4)}"
-
-
-def _scratch_folder(target: Path, kind: str) -> Path:
-    """A new folder beside ``target``, made by mkdir so that its mode follows the umask."""
+def _unused_name(target: Path, kind: str) -> Path:
+    """A scratch name beside ``target`` that nothing has (the caller holds the lock)."""
     while True:
-        path = _scratch_name(target, kind)
-        with suppress(FileExistsError):
-            path.mkdir()
+        path = target.parent / f".{target.name}.{kind}-{secrets.token_hex(4)}"
+        if not os.path.lexists(path):
             return path
 
 

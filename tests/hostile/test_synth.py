@@ -325,8 +325,12 @@ def write_fleet(folder: Path, count: int) -> Path:
     return folder
 
 
-def kill_while_staging(clone: Path, signum: int) -> subprocess.CompletedProcess[str]:
-    """Start synth of a large fleet into ``out``; send ``signum`` once its staging folder exists."""
+def kill_when_seen(clone: Path, signum: int, scratch: str = "new") -> tuple[int, str]:
+    """Start synth of a large fleet into ``out``; send ``signum`` once ``.out.<scratch>-*`` exists.
+
+    ``new`` is the staging folder (files being written), ``old`` the previous output
+    (being removed after the swap). Returns the exit status and stderr.
+    """
     with subprocess.Popen(
         [GUESTBOOK, "synth", "-q", "-e", "fleet", "-o", "out"],
         cwd=clone,
@@ -335,14 +339,14 @@ def kill_while_staging(clone: Path, signum: int) -> subprocess.CompletedProcess[
         text=True,
     ) as proc:
         try:
-            while proc.poll() is None and not any(clone.glob(".out.new-*")):
+            while proc.poll() is None and not any(clone.glob(f".out.{scratch}-*")):
                 time.sleep(0.001)
-            assert proc.poll() is None, "synth ended before its staging folder was seen"
+            assert proc.poll() is None, f"synth ended before .out.{scratch}-* was seen"
             proc.send_signal(signum)
             _, stderr = proc.communicate(timeout=TIMEOUT_S)
         finally:
             proc.kill()
-    return subprocess.CompletedProcess(proc.args, proc.returncode, "", stderr)
+    return proc.returncode, stderr
 
 
 @pytest.fixture
@@ -354,14 +358,15 @@ def fleet_clone(clone: Path) -> Iterator[Path]:
     yield clone
 
 
-def test_sigterm_while_writing_removes_the_staging_folder(fleet_clone: Path) -> None:
+@pytest.mark.parametrize("scratch", ["new", "old"])
+def test_sigterm_while_writing_leaves_no_scratch_folder(fleet_clone: Path, scratch: str) -> None:
     # Given out/ from an earlier render
     before = read_tree(fleet_clone / "out")
-    # When SIGTERM arrives while the new files are being written
-    done = kill_while_staging(fleet_clone, signal.SIGTERM)
-    # Then the process unwinds: exit 143, no scratch folder or lock left, out/ as it was
-    assert done.returncode == 128 + signal.SIGTERM, done.stderr
-    assert "Traceback" not in done.stderr
+    # When SIGTERM arrives while the new files are written, or the old ones removed
+    code, stderr = kill_when_seen(fleet_clone, signal.SIGTERM, scratch)
+    # Then the process unwinds: exit 143, no scratch folder or lock left, out/ complete
+    assert code == 128 + signal.SIGTERM, stderr
+    assert "Traceback" not in stderr
     assert not list(fleet_clone.glob(".out.*"))
     assert read_tree(fleet_clone / "out") == before
 
@@ -369,8 +374,8 @@ def test_sigterm_while_writing_removes_the_staging_folder(fleet_clone: Path) -> 
 def test_sigkill_leftovers_are_removed_by_the_next_run(fleet_clone: Path) -> None:
     # Given a synth killed with SIGKILL while writing (it cannot clean up)
     before = read_tree(fleet_clone / "out")
-    done = kill_while_staging(fleet_clone, signal.SIGKILL)
-    assert done.returncode == -signal.SIGKILL
+    code, _ = kill_when_seen(fleet_clone, signal.SIGKILL)
+    assert code == -signal.SIGKILL
     assert list(fleet_clone.glob(".out.new-*"))
     assert read_tree(fleet_clone / "out") == before
     # When synth runs again
