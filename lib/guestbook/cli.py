@@ -93,7 +93,11 @@ def synth(
     output: Annotated[
         Path,
         typer.Option(
-            "--output", "-o", help="Output folder.", envvar="CDK8S_OUTDIR", show_envvar=True
+            "--output",
+            "-o",
+            help="Output folder: new, empty, or one a render wrote (it holds .guestbook-output).",
+            envvar="CDK8S_OUTDIR",
+            show_envvar=True,
         ),
     ] = Path("dist"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
