@@ -14,7 +14,12 @@ import pytest
 import yaml
 
 from guestbook.errors import GuestbookError
-from guestbook.kubernetes import KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS
+from guestbook.kubernetes import (
+    KUBERNETES_VERSION,
+    OLDER_KUBERNETES_VERSIONS,
+    SELECTABLE_KUBERNETES_VERSIONS,
+    SUPPORTED_KUBERNETES_VERSIONS,
+)
 from guestbook.validate.kubeconform import Kubeconform
 from guestbook.validate.schemas import SchemaStore, generate, gomod
 from guestbook.validate.schemas.convert import GroupVersionKind, Inliner, strict
@@ -157,7 +162,7 @@ def test_missing_cache_asks_for_make_setup(tmp_path: Path) -> None:
         SchemaStore(tmp_path, "1.34.3").index()
 
 
-@pytest.mark.parametrize("version", SUPPORTED_KUBERNETES_VERSIONS)
+@pytest.mark.parametrize("version", SELECTABLE_KUBERNETES_VERSIONS)
 def test_the_project_cache_matches_the_pins(version: str) -> None:
     # Given the cache `make setup` generated
     store = SchemaStore(schemas_root(), version)
@@ -173,10 +178,15 @@ def test_the_project_cache_matches_the_pins(version: str) -> None:
         assert index.kinds[kind] == ("argoproj.io/v1alpha1",)
 
 
-def test_the_target_version_is_one_of_three_supported_minors() -> None:
+def test_the_target_is_the_newest_of_three_consecutive_supported_minors() -> None:
+    # Given the versions CI validates, Then they are the target and the two minors before it
     minors = [tuple(map(int, v.split(".")[:2])) for v in SUPPORTED_KUBERNETES_VERSIONS]
-    target = tuple(map(int, KUBERNETES_VERSION.split(".")[:2]))
-    assert minors == [(target[0], target[1] - 1), target, (target[0], target[1] + 1)]
+    major, minor = map(int, KUBERNETES_VERSION.split(".")[:2])
+    assert minors == [(major, minor - 2), (major, minor - 1), (major, minor)]
+    # And the older selectable ones are older than all of them, oldest first
+    older = [tuple(map(int, v.split(".")[:2])) for v in OLDER_KUBERNETES_VERSIONS]
+    assert older == sorted(older)
+    assert all(o < minors[0] for o in older)
 
 
 def test_go_mod_download_json_stream_is_read_object_by_object() -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from guestbook.errors import GuestbookError
-from guestbook.kubernetes import KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS
+from guestbook.kubernetes import KUBERNETES_VERSION, SELECTABLE_KUBERNETES_VERSIONS
 from guestbook.validate.documents import find_files, is_readable_file
 from guestbook.validate.kubeconform import DEFAULT_WORKERS, Kubeconform
 from guestbook.validate.model import Document, Finding, Report
@@ -27,8 +27,8 @@ Progress = Callable[[str], None]
 
 def check_kubernetes_version(version: str) -> str:
     """``version`` if it is supported, else a :class:`GuestbookError` naming the choices."""
-    if version not in SUPPORTED_KUBERNETES_VERSIONS:
-        choices = ", ".join(SUPPORTED_KUBERNETES_VERSIONS)
+    if version not in SELECTABLE_KUBERNETES_VERSIONS:
+        choices = ", ".join(SELECTABLE_KUBERNETES_VERSIONS)
         raise GuestbookError(
             f"Kubernetes {version} is not supported; use one of {choices} "
             f"(default {KUBERNETES_VERSION})"
