@@ -160,6 +160,16 @@ def validate(
             "server-side apply (findings with rule id 'server'). Nothing is persisted.",
         ),
     ] = None,
+    crd: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--crd",
+            metavar="PATH",
+            help="A CustomResourceDefinition file, or a folder of them (repeatable): validate "
+            "the custom resources it defines against it, CEL rules included. CRDs among the "
+            "manifests are used without it.",
+        ),
+    ] = None,
 ) -> None:
     """Check manifests the way the API server would, offline: kubeconform, then the rules.
 
@@ -175,6 +185,7 @@ def validate(
             fail_on=fail_on,
             quiet=quiet,
             server=server,
+            crds=crd or [],
         )
     raise SystemExit(code)
 

@@ -33,6 +33,7 @@ def run(
     fail_on: Severity = Severity.ERROR,
     quiet: bool = False,
     server: Path | None = None,
+    crds: Sequence[Path] = (),
 ) -> int:
     """Validate ``paths``, print the report on stdout and return the exit code (0 or 1).
 
@@ -41,7 +42,11 @@ def run(
     progress = SlowProgress(sys.stderr)
     try:
         report = validate(
-            paths, kubernetes_version=kubernetes_version, progress=progress, server=server
+            paths,
+            kubernetes_version=kubernetes_version,
+            progress=progress,
+            server=server,
+            crds=crds,
         )
     finally:
         progress.close()

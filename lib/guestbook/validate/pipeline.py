@@ -7,18 +7,27 @@ little more than kubeconform alone.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from guestbook.errors import GuestbookError
 from guestbook.kubernetes import KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS
+from guestbook.validate.cel import cel_binary, cel_findings
 from guestbook.validate.documents import find_files
-from guestbook.validate.kubeconform import DEFAULT_WORKERS, Kubeconform
+from guestbook.validate.kubeconform import DEFAULT_WORKERS, Kubeconform, Result
 from guestbook.validate.model import Document, Finding, Report
 from guestbook.validate.reader import Reader
 from guestbook.validate.schema_layer import schema_findings
 from guestbook.validate.schemas import SchemaStore
 from guestbook.validate.tools import kubeconform_binary, reader_binary, schemas_root
+from guestbook.validate.user_crds import (
+    CrdSchemas,
+    crd_schemas,
+    crds_among,
+    load_crd_files,
+    unique,
+)
 
 Progress = Callable[[str], None]
 """Told what the pipeline is doing, one short line per stage."""
@@ -45,6 +54,7 @@ def validate(
     workers: int = DEFAULT_WORKERS,
     progress: Progress | None = None,
     server: Path | None = None,
+    crds: Sequence[Path] = (),
 ) -> Report:
     """Validate the manifests under ``paths`` (files or folders) and return every finding.
 
@@ -53,8 +63,11 @@ def validate(
     rule layers. ``server`` names a kubeconfig: then every object is also sent to
     that API server as a dry-run apply (layer ``server``, see
     :mod:`guestbook.validate.server`). ``tools`` overrides the ``.tools`` folder (see
-    :mod:`guestbook.validate.tools`). Problems with the input or the setup
-    raise :class:`GuestbookError`; problems in the manifests are findings.
+    :mod:`guestbook.validate.tools`). ``crds`` names CRD files or folders
+    (``--crd``): the custom resources they define are validated against them,
+    as are those whose CRD is among the manifests (see :mod:`.user_crds` and
+    :mod:`.cel`). Problems with the input or the setup raise
+    :class:`GuestbookError`; problems in the manifests are findings.
     """
     tell = progress or (lambda _: None)
     check_kubernetes_version(kubernetes_version)
@@ -63,13 +76,18 @@ def validate(
 
     store = SchemaStore(schemas_root(tools), kubernetes_version)
     index = store.index() if schema else None  # fails early, with the setup hint
+    given = load_crd_files(crds)
+    custom = crd_schemas(given, store) if index is not None else CrdSchemas()
     # Reading first: the rules wait for it, while kubeconform's results are needed last.
     reading = Reader(reader_binary(tools)).start(files)
     run = None
     try:
         if index is not None and files:
             tell(f"kubeconform: {len(files)} files against Kubernetes {kubernetes_version}")
-            run = Kubeconform(kubeconform_binary(tools), store, workers).start(names)
+            kubeconform = Kubeconform(
+                kubeconform_binary(tools), store, workers, custom_locations=custom.locations()
+            )
+            run = kubeconform.start(names)
 
         tell(f"reading {len(files)} files")
         documents: dict[str, list[Document]] = {}
@@ -80,6 +98,11 @@ def validate(
         unreadable = {str(f.path) for f in findings}
 
         everything = [doc for docs in documents.values() for doc in docs]
+        found, refused = crds_among(everything)
+        findings.extend(refused)
+        known = unique([*given, *found])
+        if index is not None and len(known) > len(given):
+            custom = crd_schemas(known, store)
         if rules:
             tell(f"rules: {len(everything)} objects")
             findings.extend(_run_rules(everything))
@@ -90,15 +113,20 @@ def validate(
 
         if run is not None and index is not None:
             tell("kubeconform: waiting for results")
+            results = _with_found_crds(run.results(), kubeconform, custom)
             findings.extend(
                 schema_findings(
-                    run.results(),
+                    results,
                     documents,
-                    index=index,
-                    load_schema=store.load,
+                    index=custom.extend(index),
+                    load_schema=lambda v, k: custom.load(v, k) or store.load(v, k),
                     unreadable=unreadable,
                 )
             )
+
+        if known and index is not None:
+            tell(f"CEL: {len(known)} CRDs")
+            findings.extend(cel_findings(known, custom, everything, cel_binary(tools)))
     finally:
         reading.stop()
         if run is not None:
@@ -111,6 +139,24 @@ def validate(
         kubernetes_version=kubernetes_version,
         paths=tuple(files),
     )
+
+
+def _with_found_crds(
+    results: list[Result], kubeconform: Kubeconform, custom: CrdSchemas
+) -> list[Result]:
+    """``results``, with the files that had no schema for a kind defined by a CRD found among
+    the manifests validated again, now with that CRD's schemas."""
+    again = {
+        r.file
+        for r in results
+        if r.message.startswith("could not find schema for")
+        and custom.serves(r.api_version, r.kind)
+    }
+    if not again:
+        return results
+    kubeconform = dataclasses.replace(kubeconform, custom_locations=custom.locations())
+    rerun = kubeconform.run(sorted(again))
+    return [r for r in results if r.file not in again] + rerun
 
 
 def _run_rules(documents: Sequence[Document]) -> list[Finding]:
