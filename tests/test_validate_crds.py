@@ -408,3 +408,25 @@ def test_the_cli_exits_2_on_an_invalid_crd_naming_it(cel_tools: Path, tmp_path: 
     assert f"{crd}:" in run.stderr
     assert "spec.versions: missing or empty" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+# Hostile input
+
+
+def test_cel_rules_are_not_evaluated_over_values_of_the_wrong_type(
+    tools: Path, tmp_path: Path
+) -> None:
+    # Given Gateways whose fields have the wrong types (CEL would fail on them, noisily)
+    hostile = tmp_path / "gateways.yaml"
+    hostile.write_text(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: a}\n"
+        "spec: {gatewayClassName: x, listeners: nope}\n---\n"
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: []\nspec: 7\n---\n"
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: b}\n"
+        "spec:\n  gatewayClassName: x\n  listeners:\n"
+        "  - {name: 5, port: '80', protocol: [HTTP], hostname: {a: 1}}\n"
+    )
+    report = validate([hostile], crds=[GATEWAY / "crds"], tools=tools)
+    # Then, as the API server, only the type errors are reported, and no CEL rule runs
+    rules = {f.rule for f in custom(report)}
+    assert rules == {"schema"}

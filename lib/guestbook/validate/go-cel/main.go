@@ -225,7 +225,9 @@ func validate(version served, obj map[string]interface{}) []violation {
 	for _, err := range listtype.ValidateListSetsAndMaps(nil, version.schema, value) {
 		found = append(found, violation{Check: "list-type", Field: err.Field, Message: err.ErrorBody()})
 	}
-	if version.validator == nil {
+	if version.validator == nil || !wellTyped(value, version.schema) {
+		// As the API server: CEL rules are not evaluated over values of the wrong type
+		// (the schema layer reports those).
 		return found
 	}
 	errs, _ := version.validator.Validate(context.Background(), nil, version.schema, value, nil, celconfig.RuntimeCELCostBudget)
@@ -233,6 +235,55 @@ func validate(version served, obj map[string]interface{}) []violation {
 		found = append(found, violation{Check: "cel", Field: err.Field, Message: describe(err)})
 	}
 	return found
+}
+
+// wellTyped reports whether every value has its schema's type (nulls and untyped nodes pass).
+func wellTyped(value interface{}, s *structuralschema.Structural) bool {
+	if s == nil || value == nil || s.XIntOrString {
+		return true
+	}
+	switch s.Type {
+	case "object":
+		obj, ok := value.(map[string]interface{})
+		if !ok {
+			return false
+		}
+		for key, item := range obj {
+			if property, found := s.Properties[key]; found {
+				if !wellTyped(item, &property) {
+					return false
+				}
+			} else if s.AdditionalProperties != nil && !wellTyped(item, s.AdditionalProperties.Structural) {
+				return false
+			}
+		}
+	case "array":
+		items, ok := value.([]interface{})
+		if !ok {
+			return false
+		}
+		for _, item := range items {
+			if !wellTyped(item, s.Items) {
+				return false
+			}
+		}
+	case "string":
+		_, ok := value.(string)
+		return ok
+	case "integer":
+		_, ok := value.(int64)
+		return ok
+	case "number":
+		switch value.(type) {
+		case int64, float64:
+			return true
+		}
+		return false
+	case "boolean":
+		_, ok := value.(bool)
+		return ok
+	}
+	return true
 }
 
 // numbers turns json.Number into int64 or float64, as the API server's decoder does.
