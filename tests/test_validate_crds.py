@@ -90,6 +90,14 @@ def write_crd(path: Path, doc: dict[str, Any]) -> Path:
     return path
 
 
+def unserved_crd(path: Path) -> Path:
+    """Gateway API's GatewayClass CRD with no version served, written to ``path``."""
+    doc = crd_document(GATEWAY / "crds" / "gateway.networking.k8s.io_gatewayclasses.yaml")
+    for version in doc["spec"]["versions"]:
+        version["served"] = False
+    return write_crd(path, doc)
+
+
 # --crd: schemas from the user's CRDs
 
 
@@ -220,10 +228,7 @@ def test_a_crd_among_the_manifests_is_used_without_the_flag(tools: Path, tmp_pat
 def test_an_invalid_crd_among_the_manifests_is_a_finding_at_its_field(
     tools: Path, tmp_path: Path
 ) -> None:
-    doc = crd_document(GATEWAY / "crds" / "gateway.networking.k8s.io_gatewayclasses.yaml")
-    for version in doc["spec"]["versions"]:
-        version["served"] = False
-    write_crd(tmp_path / "gatewayclasses.yaml", doc)
+    unserved_crd(tmp_path / "gatewayclasses.yaml")
     report = validate([tmp_path], tools=tools)
     finding = only([f for f in report.findings if f.rule == "crd"])
     assert finding.message == (
@@ -238,10 +243,7 @@ def test_an_invalid_crd_among_the_manifests_is_a_finding_at_its_field(
 def test_a_crd_without_a_served_version_is_an_error_naming_the_file(
     tools: Path, tmp_path: Path
 ) -> None:
-    doc = crd_document(GATEWAY / "crds" / "gateway.networking.k8s.io_gatewayclasses.yaml")
-    for version in doc["spec"]["versions"]:
-        version["served"] = False
-    crd = write_crd(tmp_path / "gatewayclasses.yaml", doc)
+    crd = unserved_crd(tmp_path / "gatewayclasses.yaml")
     with pytest.raises(GuestbookError) as raised:
         validate([GATEWAY / "examples" / "basic-http.yaml"], crds=[crd], tools=tools)
     # Then the message names the file and the line of spec.versions
@@ -323,21 +325,31 @@ def test_two_different_crds_for_one_resource_are_refused(tools: Path, tmp_path: 
 # The cache: once per CRD content
 
 
+def cached_folders(tools: Path) -> list[Path]:
+    root = tools / "schemas" / user_crds.CACHE_FOLDER
+    return sorted(p for p in root.iterdir() if p.name != user_crds.FILES_FOLDER)
+
+
 def test_schemas_are_generated_once_per_crd_content(
     tools: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     crd = ROLLOUTS / "crds" / "rollout-crd.yaml"
     examples = [ROLLOUTS / "examples" / "rollout-canary.yaml"]
     validate(examples, crds=[crd], tools=tools)
-    cached = sorted((tools / "schemas" / user_crds.CACHE_FOLDER).iterdir())
-    assert len(cached) == 1
-    assert (cached[0] / "argoproj.io" / "rollout_v1alpha1.json").is_file()
+    [cached] = cached_folders(tools)
+    assert (cached / "argoproj.io" / "rollout_v1alpha1.json").is_file()
 
-    # When validating again, nothing is generated
-    def no_generation(*_args: object) -> None:
-        raise AssertionError("generated again")
+    # When validating manifests without custom resources again, the CRD file is not even parsed
+    def no_parsing(*_args: object) -> None:
+        raise AssertionError("parsed again")
 
-    monkeypatch.setattr(user_crds, "_generate", no_generation)
+    monkeypatch.setattr(user_crds, "_generate", no_parsing)
+    monkeypatch.setattr(user_crds, "read_documents", no_parsing)
+    report = validate([ROOT / "dist" / "dev"], crds=[crd], tools=tools)
+    assert custom(report) == []
+    # and with custom resources, it is parsed (CEL needs it) but not converted again
+    monkeypatch.undo()
+    monkeypatch.setattr(user_crds, "_generate", no_parsing)
     assert custom(validate(examples, crds=[crd], tools=tools)) == []
 
     # But a CRD with other content gets its own folder
@@ -345,7 +357,7 @@ def test_schemas_are_generated_once_per_crd_content(
     doc = crd_document(crd)
     doc["metadata"]["labels"] = {"changed": "yes"}
     validate(examples, crds=[write_crd(tmp_path / "rollout.yaml", doc)], tools=tools)
-    assert len(list((tools / "schemas" / user_crds.CACHE_FOLDER).iterdir())) == 2
+    assert len(cached_folders(tools)) == 2
 
 
 def test_kubeconform_looks_in_the_crd_folders_before_the_built_in_schemas(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 from guestbook.errors import GuestbookError
 from guestbook.validate.model import Document, FieldPath, Finding, Severity
 from guestbook.validate.tools import tools_dir
-from guestbook.validate.user_crds import Crd, CrdSchemas
+from guestbook.validate.user_crds import Crd
 
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[([^\]]*)\]")
 
@@ -39,14 +39,8 @@ def cel_binary(tools: Path | None = None) -> Path:
     return (tools or tools_dir()) / "bin" / "guestbook-cel"
 
 
-def cel_findings(
-    crds: Sequence[Crd],
-    schemas: CrdSchemas,
-    documents: Sequence[Document],
-    binary: Path,
-) -> list[Finding]:
-    """Findings for the ``documents`` that one of ``crds`` defines (none when there are none)."""
-    objects = [doc for doc in documents if schemas.serves(doc.api_version, doc.ref.kind)]
+def cel_findings(crds: Sequence[Crd], objects: Sequence[Document], binary: Path) -> list[Finding]:
+    """Findings for ``objects``, custom resources that ``crds`` define."""
     if not objects:
         return []
     answer = _ask(binary, crds, objects)

@@ -23,9 +23,10 @@ from guestbook.validate.schemas import SchemaStore
 from guestbook.validate.tools import kubeconform_binary, reader_binary, schemas_root
 from guestbook.validate.user_crds import (
     CrdSchemas,
+    GivenCrds,
     crd_schemas,
     crds_among,
-    load_crd_files,
+    given_crds,
     unique,
 )
 
@@ -76,8 +77,8 @@ def validate(
 
     store = SchemaStore(schemas_root(tools), kubernetes_version)
     index = store.index() if schema else None  # fails early, with the setup hint
-    given = load_crd_files(crds)
-    custom = crd_schemas(given, store) if index is not None else CrdSchemas()
+    given = given_crds(crds, store) if index is not None else GivenCrds(CrdSchemas())
+    custom = given.schemas
     # Reading first: the rules wait for it, while kubeconform's results are needed last.
     reading = Reader(reader_binary(tools)).start(files)
     run = None
@@ -100,9 +101,8 @@ def validate(
         everything = [doc for docs in documents.values() for doc in docs]
         found, refused = crds_among(everything)
         findings.extend(refused)
-        known = unique([*given, *found])
-        if index is not None and len(known) > len(given):
-            custom = crd_schemas(known, store)
+        if index is not None and found:
+            custom = custom.merge(crd_schemas(found, store))
         if rules:
             tell(f"rules: {len(everything)} objects")
             findings.extend(_run_rules(everything))
@@ -124,9 +124,11 @@ def validate(
                 )
             )
 
-        if known and index is not None:
-            tell(f"CEL: {len(known)} CRDs")
-            findings.extend(cel_findings(known, custom, everything, cel_binary(tools)))
+        custom_objects = [d for d in everything if custom.serves(d.api_version, d.ref.kind)]
+        if custom_objects:
+            tell(f"CEL: {len(custom_objects)} custom resources")
+            known = unique([*given.crds(custom_objects), *found])
+            findings.extend(cel_findings(known, custom_objects, cel_binary(tools)))
     finally:
         reading.stop()
         if run is not None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from guestbook.errors import GuestbookError
+from guestbook.validate import structural as _structural
 from guestbook.validate.documents import find_files, read_documents
 from guestbook.validate.model import Document, FieldPath, Finding
 from guestbook.validate.schemas import SETUP_HINT, SchemaIndex, SchemaStore
@@ -35,6 +36,8 @@ CRD_KIND = "CustomResourceDefinition"
 CRD_API_VERSION = "apiextensions.k8s.io/v1"
 CACHE_FOLDER = "crds"
 """Under the schemas root: one folder per CRD content."""
+FILES_FOLDER = "files"
+"""Under :data:`CACHE_FOLDER`: one index per ``--crd`` file content, naming its CRDs' folders."""
 KINDS_FILE = "kinds.json"
 """In a CRD's cache folder, written last: the ``[apiVersion, kind]`` pairs it serves."""
 
@@ -193,33 +196,85 @@ def describe(crd: Document, path: FieldPath, message: str) -> str:
     )
 
 
-def load_crd_files(paths: Iterable[Path]) -> list[Crd]:
-    """Every CRD in the files and folders ``paths`` (``--crd``), checked.
+def _read_crd_file(file: Path, errors: list[str]) -> list[Crd]:
+    """The CRDs of one file, checked; what is wrong is added to ``errors``."""
+    documents, unreadable = read_documents(file)
+    errors.extend(f"{f.path}:{f.line}: {f.message}" for f in unreadable)
+    crds = []
+    for doc in documents:
+        if is_crd(doc):
+            wrong = problems(doc.obj)
+            errors.extend(describe(doc, p, m) for p, m in wrong[:_MAX_PROBLEMS])
+            crds.append(Crd(doc))
+    return crds
 
-    A path without any CRD, a file that is not YAML and a CRD the API server
-    would refuse are :class:`GuestbookError`\\ s naming the file.
+
+@dataclass(frozen=True)
+class CachedCrd:
+    """One CRD of a ``--crd`` file as the cache remembers it: enough to use it unparsed."""
+
+    name: str
+    folder: str
+    """Its schema folder under ``.tools/schemas/crds/``."""
+    where: str
+    """``file:line``."""
+
+
+@dataclass(frozen=True)
+class GivenCrds:
+    """The CRDs given with ``--crd``: their schemas, and the CRDs themselves on demand."""
+
+    schemas: CrdSchemas
+    files: Mapping[Path, tuple[str, ...]] = field(default_factory=dict)
+    """Each file, with the schema folders of its CRDs."""
+
+    def crds(self, objects: Iterable[Document]) -> list[Crd]:
+        """The CRDs defining ``objects``, read again from their files (CEL needs them)."""
+        used = {(doc.api_version, doc.ref.kind) for doc in objects}
+        errors: list[str] = []
+        return unique(
+            crd
+            for file, folders in self.files.items()
+            if any(used & set(_read_kinds(self.schemas.root / f) or ()) for f in folders)
+            for crd in _read_crd_file(file, errors)
+        )
+
+
+def given_crds(paths: Iterable[Path], store: SchemaStore) -> GivenCrds:
+    r"""The CRDs in the files and folders ``paths`` (``--crd``), checked, with their schemas.
+
+    A file whose content was seen before is not parsed: the cache remembers
+    its CRDs' folders by the hash of its bytes. A path without any CRD, a file
+    that is not YAML and a CRD the API server would refuse are
+    :class:`GuestbookError`\ s naming the file.
     """
-    crds: list[Crd] = []
+    paths = list(paths)
+    if not paths:
+        return GivenCrds(CrdSchemas())
+    cache = _Cache.open(store)
     errors: list[str] = []
+    given: list[CachedCrd] = []
+    files: dict[Path, tuple[str, ...]] = {}
     for path in paths:
-        found = 0
+        found: list[CachedCrd] = []
         for file in find_files([path]):
-            documents, unreadable = read_documents(file)
-            errors.extend(f"{f.path}:{f.line}: {f.message}" for f in unreadable)
-            for doc in documents:
-                if not is_crd(doc):
-                    continue
-                found += 1
-                wrong = problems(doc.obj)
-                errors.extend(describe(doc, p, m) for p, m in wrong[:_MAX_PROBLEMS])
-                if not wrong:
-                    crds.append(Crd(doc))
+            crds = cache.file(file, errors)
+            files[file] = tuple(crd.folder for crd in crds)
+            found.extend(crds)
         if not found and not errors:
             errors.append(f"{path}: no CustomResourceDefinition found (--crd)")
+        given.extend(found)
     if errors:
         raise GuestbookError("invalid --crd:\n  " + "\n  ".join(errors))
-    _refuse_conflicts(crds)
-    return unique(crds)
+    seen: dict[str, CachedCrd] = {}
+    for crd in given:
+        first = seen.setdefault(crd.name, crd)
+        if first.folder != crd.folder:
+            raise GuestbookError(
+                f"{crd.where}: CustomResourceDefinition {crd.name} differs from the one "
+                f"at {first.where}; keep one of them"
+            )
+    return GivenCrds(cache.schemas([crd.folder for crd in given]), files)
 
 
 def unique(crds: Iterable[Crd]) -> list[Crd]:
@@ -255,6 +310,8 @@ def crds_among(documents: Iterable[Document]) -> tuple[list[Crd], list[Finding]]
 class CrdSchemas:
     """The cached schema folders of a set of CRDs, and what they serve."""
 
+    root: Path = Path()
+    """The cache folder (``.tools/schemas/crds``)."""
     directories: tuple[Path, ...] = ()
     kinds: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Kind to the apiVersions the CRDs serve it in."""
@@ -269,6 +326,14 @@ class CrdSchemas:
         for kind, versions in self.kinds.items():
             kinds[kind] = tuple(dict.fromkeys((*versions, *kinds.get(kind, ()))))
         return dataclasses.replace(index, kinds=kinds)
+
+    def merge(self, other: CrdSchemas) -> CrdSchemas:
+        """These schemas, then ``other``'s (the first folder with a kind's file wins)."""
+        kinds = {k: tuple(v) for k, v in self.kinds.items()}
+        for kind, versions in other.kinds.items():
+            kinds[kind] = tuple(dict.fromkeys((*kinds.get(kind, ()), *versions)))
+        directories = tuple(dict.fromkeys((*self.directories, *other.directories)))
+        return CrdSchemas(other.root if other.directories else self.root, directories, kinds)
 
     def serves(self, api_version: str, kind: str) -> bool:
         """Whether one of the CRDs defines ``kind`` in ``api_version``."""
@@ -289,43 +354,93 @@ class CrdSchemas:
 
 
 def crd_schemas(crds: Sequence[Crd], store: SchemaStore) -> CrdSchemas:
-    """Schemas for ``crds``, generated into the cache unless already there.
+    """Schemas for the checked ``crds``, generated into the cache unless already there.
 
     ``store`` is the built-in schemas of the Kubernetes version validated
     against: its ObjectMeta is the custom resources' ``metadata``.
     """
     if not crds:
         return CrdSchemas()
-    meta = _object_meta(store)
-    digest = _generator_digest(meta)
-    root = store.root / CACHE_FOLDER
-    directories: list[Path] = []
-    kinds: dict[str, list[str]] = {}
-    for crd in crds:
-        key = hashlib.sha256((digest + crd.key()).encode()).hexdigest()[:24]
-        directory = root / key
-        served = _read_kinds(directory)
-        if served is None:
-            served = _generate(crd, meta, directory)
-        if directory not in directories:
-            directories.append(directory)
-        for api_version, kind in served:
-            kinds.setdefault(kind, [])
-            if api_version not in kinds[kind]:
-                kinds[kind].append(api_version)
-    return CrdSchemas(tuple(directories), {k: tuple(v) for k, v in kinds.items()})
+    cache = _Cache.open(store)
+    return cache.schemas([cache.folder(crd) for crd in crds])
 
 
-def _refuse_conflicts(crds: Sequence[Crd]) -> None:
-    """Two different CRDs for the same resource: which one is meant is unknowable."""
-    seen: dict[str, Crd] = {}
-    for crd in crds:
-        first = seen.setdefault(crd.name, crd)
-        if first is not crd and first.key() != crd.key():
-            raise GuestbookError(
-                f"{crd.where}: CustomResourceDefinition {crd.name} differs from the one "
-                f"at {first.where}; keep one of them"
-            )
+@dataclass(frozen=True)
+class _Cache:
+    """``.tools/schemas/crds``: a folder per CRD content, an index per ``--crd`` file content."""
+
+    root: Path
+    meta: Mapping[str, Any]
+    digest: str
+    """Of what the schemas depend on besides the CRD: ObjectMeta and the converting code."""
+
+    @classmethod
+    def open(cls, store: SchemaStore) -> _Cache:
+        meta = _object_meta(store)
+        digest = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
+        for module in (_convert, _crds, _structural):
+            digest.update(Path(str(module.__file__)).read_bytes())
+        digest.update(Path(__file__).read_bytes())
+        return cls(store.root / CACHE_FOLDER, meta, digest.hexdigest())
+
+    def _key(self, content: bytes) -> str:
+        return hashlib.sha256(self.digest.encode() + content).hexdigest()[:24]
+
+    def folder(self, crd: Crd) -> str:
+        """``crd``'s schema folder name, generated first when missing."""
+        name = self._key(crd.key().encode())
+        if _read_kinds(self.root / name) is None:
+            _generate(crd, self.meta, self.root / name)
+        return name
+
+    def file(self, file: Path, errors: list[str]) -> list[CachedCrd]:
+        """The CRDs of ``file``: from its index when its content was seen, else read."""
+        try:
+            content = file.read_bytes()
+        except OSError as err:
+            errors.append(f"{file}: cannot read: {err.strerror}")
+            return []
+        index = self.root / FILES_FOLDER / f"{self._key(content)}.json"
+        try:
+            entries = json.loads(index.read_text(encoding="utf-8"))
+            return [CachedCrd(e["name"], e["folder"], f"{file}:{e['line']}") for e in entries]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        count = len(errors)
+        crds = _read_crd_file(file, errors)
+        if len(errors) > count:
+            return [CachedCrd(c.name, "", c.where) for c in crds]
+        cached = [CachedCrd(c.name, self.folder(c), c.where) for c in crds]
+        entries = [
+            {"name": c.name, "folder": c.folder, "line": crd.doc.line}
+            for c, crd in zip(cached, crds, strict=True)
+        ]
+        _write_atomically(index, json.dumps(entries))
+        return cached
+
+    def schemas(self, folders: Sequence[str]) -> CrdSchemas:
+        """The schemas in ``folders``, in that order."""
+        directories = tuple(self.root / name for name in dict.fromkeys(folders))
+        kinds: dict[str, list[str]] = {}
+        for directory in directories:
+            for api_version, kind in _read_kinds(directory) or ():
+                versions = kinds.setdefault(kind, [])
+                if api_version not in versions:
+                    versions.append(api_version)
+        return CrdSchemas(self.root, directories, {k: tuple(v) for k, v in kinds.items()})
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", dir=path.parent, prefix=f".{path.name}.", delete=False, encoding="utf-8"
+        ) as out:
+            out.write(text)
+        Path(out.name).chmod(0o644)
+        Path(out.name).replace(path)
+    except OSError as err:
+        raise GuestbookError(f"{path}: cannot write the CRD cache: {err}") from None
 
 
 def _object_meta(store: SchemaStore) -> dict[str, Any]:
@@ -338,15 +453,6 @@ def _object_meta(store: SchemaStore) -> dict[str, Any]:
             f"{SETUP_HINT}"
         )
     return dict(meta)
-
-
-def _generator_digest(meta: Mapping[str, Any]) -> str:
-    """What a CRD's schemas depend on besides the CRD: ObjectMeta and the converting code."""
-    digest = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
-    for module in (_convert, _crds):
-        digest.update(Path(str(module.__file__)).read_bytes())
-    digest.update(Path(__file__).read_bytes())
-    return digest.hexdigest()
 
 
 def _read_kinds(directory: Path) -> list[tuple[str, str]] | None:
