@@ -442,3 +442,37 @@ def test_cel_rules_are_not_evaluated_over_values_of_the_wrong_type(
     # Then, as the API server, only the type errors are reported, and no CEL rule runs
     rules = {f.rule for f in custom(report)}
     assert rules == {"schema"}
+
+
+def test_the_kubernetes_cel_libraries_are_available(tools: Path, tmp_path: Path) -> None:
+    # Given the GatewayClass CRD with rules using isURL and quantity (Kubernetes' CEL libraries)
+    doc = crd_document(GATEWAY / "crds" / "gateway.networking.k8s.io_gatewayclasses.yaml")
+    spec = doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    spec["x-kubernetes-validations"] = [
+        {
+            "rule": "!has(self.description) || !self.description.startsWith('http') "
+            "|| isURL(self.description)",
+            "message": "description must be a URL",
+        },
+        {
+            "rule": "!has(self.description) || !self.description.startsWith('q:') "
+            "|| quantity(self.description.substring(2)).isLessThan(quantity('1Gi'))",
+            "message": "description must be under 1Gi",
+        },
+    ]
+    crd = write_crd(tmp_path / "gatewayclasses.yaml", doc)
+    classes = tmp_path / "classes.yaml"
+    classes.write_text(
+        "".join(
+            f"---\napiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\n"
+            f"metadata: {{name: c{n}}}\nspec: {{controllerName: example.com/c, "
+            f"description: '{description}'}}\n"
+            for n, description in enumerate(["http://ok.example/", "http://[bad", "q:2Gi", "q:1Mi"])
+        )
+    )
+    report = validate([classes], crds=[crd], tools=tools)
+    # Then the rules are evaluated with them: one bad URL, one quantity too large
+    assert sorted((f.ref.name, f.message) for f in custom(report)) == [
+        ("c1", "spec: description must be a URL"),
+        ("c2", "spec: description must be under 1Gi"),
+    ]
