@@ -1,7 +1,8 @@
 """``guestbook validate --crd``: the user's CRDs (and those among the manifests), CEL included.
 
 Real CRDs with their projects' own examples and own invalid examples
-(tests/fixtures/validate/crds, see its README for sources and licences).
+(tests/fixtures/crds, outside tests/fixtures/validate so that validating that folder
+needs no guestbook-cel; see its README for sources and licences).
 guestbook-cel is built once per session from go-cel/ (seconds with a warm Go
 build cache, about a minute cold), into a tools folder that borrows the
 project's kubeconform and built-in schemas.
@@ -31,7 +32,7 @@ from guestbook.validate.schemas import SchemaStore
 from guestbook.validate.tools import tools_dir
 
 ROOT = Path(__file__).resolve().parent.parent
-CRDS = Path(__file__).parent / "fixtures" / "validate" / "crds"
+CRDS = Path(__file__).parent / "fixtures" / "crds"
 GATEWAY = CRDS / "gateway-api-v1.4.0"
 ROLLOUTS = CRDS / "argo-rollouts-v1.8.3"
 GO_CEL = ROOT / "lib" / "guestbook" / "validate" / "go-cel"
@@ -235,6 +236,25 @@ def test_an_invalid_crd_among_the_manifests_is_a_finding_at_its_field(
         "CustomResourceDefinition gatewayclasses.gateway.networking.k8s.io: spec.versions: "
         "no served version (served: true)"
     )
+
+
+def test_crds_without_cel_rules_or_set_lists_need_no_guestbook_cel(
+    cel_tools: Path, tmp_path: Path
+) -> None:
+    # Given a tools folder without guestbook-cel, and a CRD without CEL rules or sets
+    tools = tmp_path / "tools"
+    (tools / "bin").mkdir(parents=True)
+    (tools / "bin" / "kubeconform").symlink_to(cel_tools / "bin" / "kubeconform")
+    (tools / "schemas").symlink_to(cel_tools / "schemas")
+    fixtures = ROOT / "tests" / "fixtures" / "validate"
+    crd = fixtures / "schema_sources" / "crds" / "widget-crd.yaml"
+    widget = fixtures / "widget_with_an_unknown_field.yaml"
+    # Then its custom resources are validated all the same
+    finding = only(custom(validate([widget], crds=[crd], tools=tools)))
+    assert finding.rule == "schema"
+    # while a CRD with CEL rules asks for it
+    with pytest.raises(GuestbookError, match="guestbook-cel not found"):
+        validate([GATEWAY / "examples" / "basic-http.yaml"], crds=[GATEWAY / "crds"], tools=tools)
 
 
 # Invalid CRDs given with --crd: one clear error naming the file

@@ -125,10 +125,13 @@ def validate(
             )
 
         custom_objects = [d for d in everything if custom.serves(d.api_version, d.ref.kind)]
-        if custom_objects:
+        checked = [
+            c for c in unique([*given.crds(custom_objects), *found]) if c.has_server_checks()
+        ]
+        if checked:
             tell(f"CEL: {len(custom_objects)} custom resources")
-            known = unique([*given.crds(custom_objects), *found])
-            findings.extend(cel_findings(known, custom_objects, cel_binary(tools)))
+            findings.extend(cel_findings(checked, custom_objects, cel_binary(tools)))
+
     finally:
         reading.stop()
         if run is not None:

@@ -76,6 +76,22 @@ class Crd:
             if v.get("served") is True
         )
 
+    def has_server_checks(self) -> bool:
+        """Whether it has CEL rules or ``set``/``map`` lists, which only guestbook-cel checks."""
+        stack: list[Any] = [self.doc.obj.get("spec")]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Mapping):
+                if "x-kubernetes-validations" in node or node.get("x-kubernetes-list-type") in (
+                    "set",
+                    "map",
+                ):
+                    return True
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+        return False
+
     def key(self) -> str:
         """Its content, canonically: what its cache folder is named after."""
         return json.dumps(self.doc.obj, sort_keys=True, separators=(",", ":"), default=str)
