@@ -13,10 +13,10 @@ TOOLS := .tools
 KUBECONFORM_VERSION := v0.8.0
 KUBECONFORM := $(TOOLS)/bin/kubeconform
 # jsii warns on every start that Node 20 is end-of-life; this supported switch
-# silences exactly that banner for Node 20 (see README, "Node and jsii").
+# silences exactly that banner for Node 20 (see CONTRIBUTING.md "Node and jsii").
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup kubeconform reader cel schemas synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools e2e
+.PHONY: setup runtime kubeconform reader cel schemas synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools e2e
 
 CHECKOV_VERSION := 3.3.30
 CHECKOV := .tools/checkov/bin/checkov
@@ -24,7 +24,11 @@ ACTIONLINT_VERSION := v1.7.12
 TOOLS_BIN := $(CURDIR)/.tools/bin
 ACTIONLINT := $(TOOLS_BIN)/actionlint-$(ACTIONLINT_VERSION)
 
-setup: $(VENV)/.installed node_modules/.installed kubeconform reader cel schemas $(CHECKOV) $(ACTIONLINT) registry-tools ## install everything the project needs (idempotent)
+# What rendering and validating need; `make synth` installs only this.
+RUNTIME := $(VENV)/.runtime kubeconform reader cel schemas
+runtime: $(RUNTIME) ## install what `guestbook synth` and `guestbook validate` need (idempotent)
+
+setup: $(RUNTIME) $(VENV)/.installed node_modules/.installed $(CHECKOV) $(ACTIONLINT) registry-tools ## install everything the project needs, dev tools included (idempotent)
 
 # Go tools are built from the Go module proxy at pinned versions, one file per version.
 $(ACTIONLINT):
@@ -33,9 +37,14 @@ $(ACTIONLINT):
 	mv $(TOOLS_BIN)/.build-actionlint/actionlint $@
 	rm -rf $(TOOLS_BIN)/.build-actionlint
 
-$(VENV)/.installed: pyproject.toml
+# The package alone (what synth and validate import), then the dev extra on top of it.
+$(VENV)/.runtime: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.runtime
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
@@ -57,7 +66,7 @@ kubeconform: ## kubeconform $(KUBECONFORM_VERSION) into .tools/bin
 	    github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION); \
 	fi
 
-# guestbook-reader, the fast path of `guestbook validate`'s YAML reading (see README, "Validation"):
+# guestbook-reader, the fast path of `guestbook validate`'s YAML reading (see docs/validation.md "Validation"):
 # our own Go module in the package tree, built with the yaml.v3 pinned in its go.mod and go.sum.
 # Rebuilt only when that module changes; `guestbook validate` reads in Python without it.
 GO_READER := lib/guestbook/validate/go-reader
@@ -84,11 +93,11 @@ $(CEL): $(GO_CEL)/go.mod $(GO_CEL)/go.sum $(filter-out %_test.go,$(wildcard $(GO
 
 # Offline schemas for every supported Kubernetes version (guestbook/kubernetes.py),
 # generated from pinned Go modules; up-to-date versions are skipped.
-schemas: $(VENV)/.installed ## kubeconform schemas into .tools/schemas
+schemas: $(VENV)/.runtime ## kubeconform schemas into .tools/schemas
 	@$(BIN)/python -m guestbook.validate.schemas
 
 # A real OCI registry on loopback for the `guestbook pin` tests, and crane to push to it:
-# go-containerregistry at the version pinned in e2e/tools/registry/go.mod (see README,
+# go-containerregistry at the version pinned in e2e/tools/registry/go.mod (see docs/pinning.md,
 # "Image pinning"). Rebuilt only when that module changes.
 REGISTRY_TOOLS := e2e/tools/registry
 REGISTRY_BINARIES := $(TOOLS_BIN)/test-registry $(TOOLS_BIN)/crane
@@ -100,7 +109,7 @@ $(REGISTRY_BINARIES) &: $(REGISTRY_TOOLS)/go.mod $(REGISTRY_TOOLS)/go.sum $(wild
 	  -o $(TOOLS_BIN)/ ./cmd/test-registry github.com/google/go-containerregistry/cmd/crane
 	touch $(REGISTRY_BINARIES)
 
-# End to end (see README, "End to end"): a real control plane, kwok nodes, metrics-server and
+# End to end (see docs/end-to-end.md "End to end"): a real control plane, kwok nodes, metrics-server and
 # Argo CD, built from the Go module proxy at the versions pinned in e2e/tools/<component>/go.mod,
 # into .tools/e2e/<component>-<version>/bin/. A folder that exists is never rebuilt, so a new pin
 # builds once and the old one stays until `make clean`. Not part of `make setup` (a cold build
@@ -125,22 +134,22 @@ $(E2E_TOOLS)/%/bin:
 e2e: setup e2e-tools ## the end-to-end test: Argo CD syncs dist/ from git into a local cluster
 	$(BIN)/pytest e2e
 
-synth: setup ## render every environment into dist/, then validate it
+synth: $(RUNTIME) ## render every environment into dist/, then validate it
 	$(BIN)/guestbook schema --output environments/overlay.schema.json
 	$(BIN)/guestbook synth
-	$(BIN)/guestbook graph prod --readme README.md
+	$(BIN)/guestbook graph prod --readme docs/tutorial.md
 	$(BIN)/guestbook validate --quiet dist
 
-validate: setup ## validate dist/ against the target Kubernetes version
+validate: $(RUNTIME) ## validate dist/ against the target Kubernetes version
 	$(BIN)/guestbook validate dist
 
-validate-all-minors: setup ## validate dist/ against every supported Kubernetes version (CI)
+validate-all-minors: $(RUNTIME) ## validate dist/ against every supported Kubernetes version (CI)
 	@for version in $$($(BIN)/python -c 'from guestbook.kubernetes import SUPPORTED_KUBERNETES_VERSIONS as v; print(*v)'); do \
 	  echo "== Kubernetes $$version"; \
 	  $(BIN)/guestbook validate --quiet --kubernetes-version $$version dist || exit $$?; \
 	done
 
-cdk8s-synth: setup ## the same render through the pinned cdk8s CLI
+cdk8s-synth: $(RUNTIME) ## the same render through the pinned cdk8s CLI
 	npx --no-install cdk8s synth
 
 test: setup ## run the test suite (and guestbook-reader's Go tests, a second or two)

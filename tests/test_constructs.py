@@ -167,3 +167,49 @@ def test_extra_labels_and_annotations_reach_objects_and_pods_but_not_selectors()
         assert spec["template"]["metadata"]["labels"]["team"] == "web"
         assert "team" not in spec["selector"]["matchLabels"]
         assert "team" not in objects[("Service", name)]["spec"]["selector"]
+
+
+def test_workload_keeps_every_field_of_the_container_it_is_given() -> None:
+    # Given a container with fields the Workload itself never sets
+    from guestbook.constructs import hardening
+    from guestbook.constructs.frontend import frontend_probes
+    from guestbook.constructs.labels import Identity
+    from guestbook.constructs.workload import Workload, WorkloadProps
+    from guestbook.kubernetes import k8s
+
+    container = k8s.Container(
+        name="app",
+        image="example.org/app:1",
+        command=["/bin/app"],
+        working_dir="/srv",
+        env_from=[k8s.EnvFromSource(config_map_ref=k8s.ConfigMapEnvSource(name="settings"))],
+        lifecycle=k8s.Lifecycle(
+            pre_stop=k8s.LifecycleHandler(exec=k8s.ExecAction(command=["sleep", "5"]))
+        ),
+    )
+    # When a hardened Workload with probes runs it
+    objects = _synth(
+        lambda chart: Workload(
+            chart,
+            "app",
+            identity=Identity(),
+            props=WorkloadProps(
+                name="app",
+                labels={"app": "app"},
+                selector={"app": "app"},
+                pod_labels={"app": "app"},
+                container=container,
+                contract=hardening.REDIS,
+                probes=frontend_probes(),
+            ),
+        )
+    )
+    # Then the container keeps its own fields, and gains hardening, scratch mounts and probes
+    [rendered] = objects["Deployment", "app"]["spec"]["template"]["spec"]["containers"]
+    assert rendered["command"] == ["/bin/app"]
+    assert rendered["workingDir"] == "/srv"
+    assert rendered["envFrom"] == [{"configMapRef": {"name": "settings"}}]
+    assert rendered["lifecycle"] == {"preStop": {"exec": {"command": ["sleep", "5"]}}}
+    assert rendered["securityContext"]["readOnlyRootFilesystem"] is True
+    assert rendered["volumeMounts"] == [{"mountPath": "/data", "name": "scratch"}]
+    assert {"startupProbe", "readinessProbe", "livenessProbe"} <= rendered.keys()

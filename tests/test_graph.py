@@ -11,11 +11,11 @@ from guestbook.graph import README_END, README_START, environment_graph, replace
 from tests.conftest import ROOT
 
 
-def test_readme_shows_the_current_prod_diagram() -> None:
-    # Given the committed README and dist/prod, Then the README's diagram is the generated one
-    readme = (ROOT / "README.md").read_text()
+def test_docs_show_the_current_prod_diagram() -> None:
+    # Given docs/tutorial.md and dist/prod, Then the document's diagram is the generated one
+    readme = (ROOT / "docs" / "tutorial.md").read_text()
     expected = replace_block(readme, "prod", environment_graph(ROOT / "dist", "prod"))
-    assert readme == expected, "README diagram is stale: run `make synth`"
+    assert readme == expected, "docs/tutorial.md diagram is stale: run `make synth`"
 
 
 def test_prod_diagram_draws_exactly_the_allowed_flows() -> None:
@@ -57,3 +57,29 @@ def test_replace_block_needs_its_markers() -> None:
     text = f"a\n{README_START.format(env='prod')}\nold\n{README_END.format(env='prod')}\nb\n"
     assert "old" not in replace_block(text, "prod", "flowchart LR\n")
     assert replace_block(text, "prod", "flowchart LR\n").startswith("a\n")
+
+
+def test_replace_block_refuses_markers_out_of_order_or_repeated() -> None:
+    # Given the end marker before the start marker, or a start marker twice
+    start, end = README_START.format(env="prod"), README_END.format(env="prod")
+    for text in (f"{end}\n{start}\n", f"{start}\n{start}\n{end}\n"):
+        # When the block is replaced, Then it is a user error naming the markers
+        with pytest.raises(GuestbookError, match="markers for 'prod'"):
+            replace_block(text, "prod", "flowchart LR\n")
+
+
+def test_replace_block_keeps_windows_line_endings() -> None:
+    # Given a README with CRLF line endings
+    start, end = README_START.format(env="prod"), README_END.format(env="prod")
+    text = f"a\r\n{start}\r\nold\r\n{end}\r\nb\r\n"
+    # When the block is replaced
+    new = replace_block(text, "prod", "flowchart LR\n  x --> y\n")
+    # Then every line still ends with CRLF
+    assert new.replace("\r\n", "").count("\n") == 0
+    assert new.startswith("a\r\n") and new.endswith(f"{end}\r\nb\r\n")
+
+
+@pytest.mark.parametrize("env", ["", ".", "..", "prod/..", "/etc"])
+def test_an_environment_that_is_not_a_folder_name_is_a_user_error(env: str) -> None:
+    with pytest.raises(GuestbookError, match="environment"):
+        environment_graph(ROOT / "dist", env)

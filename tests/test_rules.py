@@ -21,7 +21,11 @@ from tests.rules_fixtures import CORRECTNESS, all_fixtures, expected, fired, loa
 ROOT = Path(__file__).parents[1]
 README = ROOT / "lib" / "guestbook" / "validate" / "rules" / "README.md"
 ENVIRONMENTS = sorted(p.name for p in (ROOT / "dist").iterdir() if p.is_dir())
-BUILT_IN_TESTS = {"annotations-size": "needs 256 KiB of annotations; built in its test"}
+BUILT_IN_TESTS = {
+    "annotations-size": "needs 256 KiB of annotations; built in its test",
+    "data-size": "needs 1 MiB of data; built in its test",
+    "object-size": "needs a 3 MiB object; built in its test",
+}
 
 
 def test_run_has_the_signature_the_pipeline_calls() -> None:

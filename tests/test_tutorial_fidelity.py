@@ -1,6 +1,6 @@
 """The `tutorial` environment renders exactly the upstream guestbook, bar documented deviations.
 
-Allowed deviations (README, "Faithful to the tutorial"):
+Allowed deviations (docs/tutorial.md "Faithful to the tutorial"):
 - extra metadata labels: the recommended app.kubernetes.io/* set, and the pod labels on the
   frontend Deployment (upstream gives it none);
 - a namespace on every object;

@@ -112,3 +112,26 @@ def test_github_annotations_escape_their_data() -> None:
 
 def test_every_format_is_registered() -> None:
     assert list(FORMATS) == ["text", "json", "junit", "github"]
+
+
+def test_text_escapes_line_breaks_and_control_characters_in_names() -> None:
+    # Given a finding whose file, object name, message and hint hold line breaks and escapes
+    odd = Finding(
+        rule="object-name",
+        severity=Severity.ERROR,
+        message="name 'a\nb' is bad\r",
+        path=Path("dist/odd\nname.yaml"),
+        line=4,
+        ref=ObjectRef("ConfigMap", "shop", "a\nb\x1b[31m\u2028"),
+        hint="rename\nit",
+    )
+    report = Report(findings=(odd,), files=1, documents=1, kubernetes_version="1.34.3")
+    # When it is written as text
+    lines = FORMATS["text"](report, Severity.ERROR).splitlines()
+    # Then it stays one line plus its hint (and the summary), the characters shown escaped
+    assert lines[:2] == [
+        "dist/odd\\nname.yaml:4: error [object-name] ConfigMap/shop/a\\nb\\x1b[31m\\u2028: "
+        "name 'a\\nb' is bad\\r",
+        "  hint: rename\\nit",
+    ]
+    assert len(lines) == 3

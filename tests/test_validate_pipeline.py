@@ -109,3 +109,16 @@ def test_kubeconform_does_not_outlive_a_failing_rule_layer(
         validate([FIXTURES / "unknown_field.yaml"])
     # ...and no kubeconform process is left behind
     assert [p.poll() is not None for p in started[0].processes] == [True]
+
+
+def test_the_items_of_a_list_are_validated_by_kubeconform_and_the_rules() -> None:
+    # Given a v1 List whose Deployment has a quoted replica count and a selector
+    # that does not match its pods
+    report = validate([FIXTURES / "list_with_a_broken_deployment.yaml"])
+    found = {(f.rule, f.line, str(f.ref)) for f in report.findings if f.severity is Severity.ERROR}
+    # Then kubeconform's finding and the rule's point into the item, and the List itself,
+    # which needs no name, is no object
+    assert ("schema", 20, "Deployment/shop/web") in found
+    assert ("selector-matches-template", 21, "Deployment/shop/web") in found
+    assert not any("List" in ref for _, _, ref in found)
+    assert report.documents == 2

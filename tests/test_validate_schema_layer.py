@@ -158,3 +158,13 @@ def test_a_name_that_is_not_a_string_still_matches_by_kind() -> None:
     )
     result = Result("a.yaml", "Service", "", "v1", "invalid", "", (SchemaError((), "x"),))
     assert match_documents([result], {"a.yaml": [doc]}) == [(result, doc)]
+
+
+def test_a_kind_that_is_not_a_string_is_reported_at_its_line() -> None:
+    # Given an object whose kind (and namespace) are lists, which kubeconform cannot decode
+    finding = only(schema_findings("kind_not_a_string.yaml"))
+    # Then the finding points at the first field it names, in the object's own words
+    assert (finding.rule, finding.line) == ("schema", 6)
+    assert finding.message == "kind: got array, want string"
+    # And the object is named without pretending the list is a kind
+    assert str(finding.ref) == "(document)"

@@ -260,17 +260,13 @@ def graph(
 ) -> None:
     """Print a Mermaid diagram of ENV: workloads, Services, PVCs, and allowed traffic."""
     with user_errors():
-        from guestbook.graph import environment_graph, replace_block
+        from guestbook.graph import environment_graph, update_readme
 
         diagram = environment_graph(dist, env)
         if readme is None:
             sys.stdout.write(diagram)
             return
-        try:
-            text = readme.read_text(encoding="utf-8")
-            readme.write_text(replace_block(text, env, diagram), encoding="utf-8")
-        except OSError as err:
-            raise GuestbookError(f"{readme}: {err.strerror}") from None
+        update_readme(readme, env, diagram)
 
 
 @app.command()
@@ -280,7 +276,8 @@ def diff(
         typer.Option(
             "--base",
             help="Git revision to compare with. Default: the merge base with the default "
-            "branch (origin/HEAD, else main or master), or HEAD when there is none.",
+            "branch (origin/HEAD, else main or master); HEAD only in a repository without "
+            "remotes. A shallow clone needs enough history for the merge base.",
         ),
     ] = None,
     env: Annotated[
@@ -306,7 +303,13 @@ def diff(
         from guestbook.diff.compare import compare
         from guestbook.diff.output import format_report, use_color
 
-        report = compare(Path.cwd(), base, env or ())
+        try:
+            cwd = Path.cwd()
+        except OSError as err:
+            raise GuestbookError(
+                f"cannot read the current folder ({err.strerror}): was it deleted or moved?"
+            ) from None
+        report = compare(cwd, base, env or ())
         text = format_report(report, output_format, color=use_color(sys.stdout))
     sys.stdout.write(text)
     if exit_code and report.has_changes:

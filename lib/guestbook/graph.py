@@ -155,6 +155,8 @@ def mermaid(documents: Sequence[Document], title: str) -> str:
 
 def environment_graph(dist: Path, env: str) -> str:
     """The Mermaid diagram of ``dist/<env>/``."""
+    if env in ("", ".", "..") or "/" in env or "\0" in env:
+        raise GuestbookError(f"environment {env!r} is not a folder name under {dist}")
     folder = dist / env
     if not folder.is_dir():
         raise GuestbookError(f"{folder}: no rendered environment {env!r}; run `make synth`")
@@ -167,10 +169,38 @@ def environment_graph(dist: Path, env: str) -> str:
 
 
 def replace_block(text: str, env: str, diagram: str) -> str:
-    """``text`` with the diagram between the environment's README markers replaced."""
+    """``text`` with the diagram between the environment's README markers replaced.
+
+    Each marker must be there once, the start before the end; the new lines end the way
+    the text's do (CRLF or LF).
+    """
     start, end = README_START.format(env=env), README_END.format(env=env)
-    if start not in text or end not in text:
-        raise GuestbookError(f"markers for {env!r} not found: add the lines\n{start}\n{end}")
+    if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
+        raise GuestbookError(
+            f"markers for {env!r} not found once each, start before end: "
+            f"keep exactly the lines\n{start}\n{end}"
+        )
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
-    return f"{head}{start}\n```mermaid\n{diagram}```\n{end}{tail}"
+    block = f"\n```mermaid\n{diagram}```\n"
+    newline = "\r\n" if f"{start}\r\n" in text else "\n"
+    return f"{head}{start}{block.replace(chr(10), newline)}{end}{tail}"
+
+
+def update_readme(readme: Path, env: str, diagram: str) -> None:
+    """Write ``diagram`` between ``readme``'s markers for ``env``, its bytes otherwise kept."""
+    try:
+        data = readme.read_bytes()
+    except OSError as err:
+        raise GuestbookError(f"{readme}: {err.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise GuestbookError(
+            f"{readme}: not UTF-8 (byte {err.start}); save it as UTF-8 first"
+        ) from None
+    updated = replace_block(text, env, diagram).encode("utf-8")
+    try:
+        readme.write_bytes(updated)
+    except OSError as err:
+        raise GuestbookError(f"{readme}: {err.strerror}") from None

@@ -15,11 +15,10 @@ from constructs import Construct
 
 from guestbook.config import ArgoCdProps, ArgoCdSettings
 from guestbook.constructs.custom import custom_object
-from guestbook.constructs.labels import MANAGED_BY, PART_OF
+from guestbook.constructs.labels import MANAGED_BY, PART_OF, SYNC_WAVE
 
 API_VERSION = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"
-SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 # Deleting an Application also deletes what it deployed (cascade), as `argocd app delete` does.
 CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 RETRY = {"limit": 5, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}}

@@ -12,6 +12,7 @@ from guestbook.constructs.workload import (
     Probes,
     Workload,
     WorkloadPolicy,
+    WorkloadProps,
     metadata,
     resource_requirements,
     service,
@@ -68,23 +69,25 @@ class Frontend(Construct):
             self,
             "Workload",
             identity=identity,
-            policy=policy,
-            name=FRONTEND_SERVICE,
-            labels=labels,
-            selector=self.pod_labels,
-            pod_labels=self.pod_labels,
-            # An HPA owns the replica count; pinning it here would make Argo CD undo scaling.
-            replicas=None if scaling.enabled else props.replicas,
-            max_replicas=scaling.max_replicas if scaling.enabled else props.replicas,
-            container=k8s.Container(
-                name="php-redis",
-                image=props.image,
-                env=[k8s.EnvVar(name="GET_HOSTS_FROM", value="dns")],
-                resources=resource_requirements(props.resources),
-                ports=[k8s.ContainerPort(container_port=HTTP_PORT)],
+            props=WorkloadProps(
+                policy=policy,
+                name=FRONTEND_SERVICE,
+                labels=labels,
+                selector=self.pod_labels,
+                pod_labels=self.pod_labels,
+                # An HPA owns the replica count; pinning it here would make Argo CD undo scaling.
+                replicas=None if scaling.enabled else props.replicas,
+                max_replicas=scaling.max_replicas if scaling.enabled else props.replicas,
+                container=k8s.Container(
+                    name="php-redis",
+                    image=props.image,
+                    env=[k8s.EnvVar(name="GET_HOSTS_FROM", value="dns")],
+                    resources=resource_requirements(props.resources),
+                    ports=[k8s.ContainerPort(container_port=HTTP_PORT)],
+                ),
+                contract=hardening.FRONTEND,
+                probes=frontend_probes(),
             ),
-            contract=hardening.FRONTEND,
-            probes=frontend_probes(),
         )
         """The Deployment and what hardening adds to it."""
         self.deployment = self.workload.deployment

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 MANAGED_BY = "guestbook-gitops"
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+"""The annotation that orders objects in an Argo CD sync."""
 PART_OF = "guestbook"
 
 

@@ -7,19 +7,19 @@ chose: the tutorial's plain selectors, no hashed labels, no default resources.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from constructs import Construct
 
 from guestbook.config import AvailabilityProps, ProbesProps, Resources, SecurityProps
-from guestbook.constructs.argocd import SYNC_WAVE
 from guestbook.constructs.hardening import (
     ImageContract,
     container_security_context,
     pod_security_context,
 )
-from guestbook.constructs.labels import Identity
+from guestbook.constructs.labels import SYNC_WAVE, Identity
 from guestbook.constructs.values import int_or_string, quantity
 from guestbook.kubernetes import k8s
 
@@ -67,8 +67,85 @@ def metadata(
     return k8s.ObjectMeta(name=name, labels=dict(labels), annotations=merged or None)
 
 
+@dataclass(frozen=True, kw_only=True)
+class WorkloadProps:
+    """What one workload runs and how it is labelled."""
+
+    name: str
+    """Name of the Deployment, and of its ServiceAccount and PodDisruptionBudget."""
+    labels: Mapping[str, str]
+    """Metadata labels of the Deployment and its companions."""
+    selector: Mapping[str, str]
+    """The Deployment's selector (also the spread and disruption-budget selector)."""
+    pod_labels: Mapping[str, str]
+    """Labels of the pod template (the identity's extra labels are added)."""
+    container: k8s.Container
+    """The main container. Every field is kept; hardening adds its security context and
+    scratch mounts, and probes (when on) replace the container's own."""
+    contract: ImageContract
+    """What the image needs to run hardened (user, writable paths, capabilities)."""
+    probes: Probes
+    """The probes the image answers."""
+    replicas: int | None = None
+    """Pods to run; None leaves the count to an autoscaler. Default: None."""
+    max_replicas: int = 1
+    """The most pods that may run; a disruption budget needs more than one. Default: 1."""
+    volumes: Sequence[k8s.Volume] = ()
+    """Pod volumes. Default: none."""
+    sidecars: Sequence[k8s.Container] = ()
+    """Containers beside the main one, kept as given. Default: none."""
+    recreate: bool = False
+    """Replace pods with the Recreate strategy (a ReadWriteOnce volume). Default: rolling."""
+    policy: WorkloadPolicy = field(default_factory=WorkloadPolicy)
+    """Hardening, probes and availability. Default: hardened, probes on, no availability."""
+
+
+def with_fields(container: k8s.Container, **changes: object) -> k8s.Container:
+    """A copy of ``container`` with ``changes``; every other field is kept as it is."""
+    names = [n for n in inspect.signature(k8s.Container).parameters if n != "self"]
+    values = {name: getattr(container, name) for name in names}
+    values.update(changes)
+    return k8s.Container(**{k: v for k, v in values.items() if v is not None})
+
+
+def scratch_mounts(
+    contract: ImageContract, mounts: Sequence[k8s.VolumeMount]
+) -> tuple[list[k8s.Volume], list[k8s.VolumeMount]]:
+    """emptyDir volumes and mounts for the paths a read-only image must write, not yet mounted."""
+    mounted = {m.mount_path for m in mounts}
+    volumes: list[k8s.Volume] = []
+    added: list[k8s.VolumeMount] = []
+    for index, path in enumerate(p for p in contract.writable_paths if p not in mounted):
+        volume = f"scratch-{index}" if index else "scratch"
+        volumes.append(k8s.Volume(name=volume, empty_dir=k8s.EmptyDirVolumeSource()))
+        added.append(k8s.VolumeMount(name=volume, mount_path=path))
+    return volumes, added
+
+
+def main_container(props: WorkloadProps) -> tuple[k8s.Container, list[k8s.Volume]]:
+    """The main container as the policy wants it, and the pod volumes it needs."""
+    policy, contract, container = props.policy, props.contract, props.container
+    hardened = policy.security.hardened
+    volumes = list(props.volumes)
+    mounts = list(container.volume_mounts or [])
+    changes: dict[str, object] = {}
+    if hardened:
+        changes["security_context"] = container_security_context(contract)
+        if contract.read_only_root_filesystem:
+            scratch, added = scratch_mounts(contract, mounts)
+            volumes += scratch
+            mounts += added
+    if policy.probes.enabled:
+        changes.update(
+            startup_probe=props.probes.startup,
+            readiness_probe=props.probes.readiness,
+            liveness_probe=props.probes.liveness,
+        )
+    return with_fields(container, volume_mounts=mounts or None, **changes), volumes
+
+
 class Workload(Construct):
-    """A Deployment of one container, plus what the policy asks for around it.
+    """A Deployment of one main container, plus what the policy asks for around it.
 
     Hardened: a ServiceAccount of the same name with no API token, the image's
     security contexts, and emptyDir volumes for paths the image must write when its
@@ -76,76 +153,36 @@ class Workload(Construct):
     zones) and a PodDisruptionBudget when more than one pod may run.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        identity: Identity,
-        policy: WorkloadPolicy,
-        name: str,
-        labels: Mapping[str, str],
-        selector: Mapping[str, str],
-        pod_labels: Mapping[str, str],
-        replicas: int | None,
-        max_replicas: int,
-        container: k8s.Container,
-        contract: ImageContract,
-        probes: Probes,
-        volumes: Sequence[k8s.Volume] = (),
-        sidecars: Sequence[k8s.Container] = (),
-        recreate: bool = False,
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, identity: Identity, props: WorkloadProps):
         super().__init__(scope, id)
+        policy = props.policy
         hardened = policy.security.hardened
+        meta = metadata(identity, name=props.name, labels=props.labels)
         self.service_account: k8s.KubeServiceAccount | None = None
         """The workload's own ServiceAccount, when hardened."""
         if hardened:
             self.service_account = k8s.KubeServiceAccount(
-                self,
-                "ServiceAccount",
-                metadata=metadata(identity, name=name, labels=labels),
-                automount_service_account_token=False,
+                self, "ServiceAccount", metadata=meta, automount_service_account_token=False
             )
-        volumes = list(volumes)
-        mounts = list(container.volume_mounts or [])
-        if hardened and contract.read_only_root_filesystem:
-            mounted = {m.mount_path for m in mounts}
-            for index, path in enumerate(p for p in contract.writable_paths if p not in mounted):
-                volume = f"scratch-{index}" if index else "scratch"
-                volumes.append(k8s.Volume(name=volume, empty_dir=k8s.EmptyDirVolumeSource()))
-                mounts.append(k8s.VolumeMount(name=volume, mount_path=path))
-        with_probes = policy.probes.enabled
-        container = k8s.Container(
-            name=container.name,
-            image=container.image,
-            args=container.args,
-            env=container.env,
-            ports=container.ports,
-            resources=container.resources,
-            volume_mounts=mounts or None,
-            startup_probe=probes.startup if with_probes else None,
-            readiness_probe=probes.readiness if with_probes else None,
-            liveness_probe=probes.liveness if with_probes else None,
-            security_context=container_security_context(contract) if hardened else None,
-        )
+        container, volumes = main_container(props)
+        selector = k8s.LabelSelector(match_labels=dict(props.selector))
         self.deployment = k8s.KubeDeployment(
             self,
             "Deployment",
-            metadata=metadata(identity, name=name, labels=labels),
+            metadata=meta,
             spec=k8s.DeploymentSpec(
-                replicas=replicas,
-                selector=k8s.LabelSelector(match_labels=dict(selector)),
-                strategy=k8s.DeploymentStrategy(type="Recreate") if recreate else None,
+                replicas=props.replicas,
+                selector=selector,
+                strategy=k8s.DeploymentStrategy(type="Recreate") if props.recreate else None,
                 template=k8s.PodTemplateSpec(
-                    metadata=k8s.ObjectMeta(labels={**identity.extra_labels, **pod_labels}),
+                    metadata=k8s.ObjectMeta(labels={**identity.extra_labels, **props.pod_labels}),
                     spec=k8s.PodSpec(
-                        service_account_name=name if hardened else None,
+                        service_account_name=props.name if hardened else None,
                         automount_service_account_token=False if hardened else None,
-                        security_context=pod_security_context(contract) if hardened else None,
-                        containers=[container, *sidecars],
+                        security_context=pod_security_context(props.contract) if hardened else None,
+                        containers=[container, *props.sidecars],
                         volumes=volumes or None,
-                        topology_spread_constraints=_spread(policy.availability, selector),
+                        topology_spread_constraints=_spread(policy.availability, props.selector),
                     ),
                 ),
             ),
@@ -153,14 +190,13 @@ class Workload(Construct):
         """The Deployment."""
         self.disruption_budget: k8s.KubePodDisruptionBudget | None = None
         """A PodDisruptionBudget, when asked for and more than one pod may run."""
-        if policy.availability.disruption_budgets and max_replicas > 1:
+        if policy.availability.disruption_budgets and props.max_replicas > 1:
             self.disruption_budget = k8s.KubePodDisruptionBudget(
                 self,
                 "DisruptionBudget",
-                metadata=metadata(identity, name=name, labels=labels),
+                metadata=meta,
                 spec=k8s.PodDisruptionBudgetSpec(
-                    max_unavailable=int_or_string(1),
-                    selector=k8s.LabelSelector(match_labels=dict(selector)),
+                    max_unavailable=int_or_string(1), selector=selector
                 ),
             )
 

@@ -9,12 +9,15 @@ program and falls back to it.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from guestbook.errors import GuestbookError
-from guestbook.validate.model import Document, Finding, Severity
+from guestbook.validate.limits import MAX_FILE_BYTES
+from guestbook.validate.model import Document, FieldPath, Finding, Severity
 
 if TYPE_CHECKING:
     import yaml
@@ -25,18 +28,90 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def find_files(paths: Iterable[Path]) -> list[Path]:
-    """Expand folders (recursively) into manifest files; keep named files as given."""
+    """Expand folders (recursively) into manifest files; keep named files as given.
+
+    Anything that is not a folder is kept, so that reading it says what it is (a FIFO,
+    a dangling symbolic link); only a path that does not exist at all is a
+    :class:`GuestbookError`. Each file comes once, under the first name it was found
+    by (a folder given twice, a file named again through a symbolic link).
+    """
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(
-                sorted(p for p in path.rglob("*") if p.suffix in MANIFEST_SUFFIXES and p.is_file())
-            )
-        elif path.is_file():
+            found = (p for p in path.rglob("*") if p.suffix in MANIFEST_SUFFIXES)
+            files.extend(sorted(p for p in found if not p.is_dir()))
+        elif path.exists() or path.is_symlink():
             files.append(path)
         else:
             raise GuestbookError(f"{path}: no such file or folder")
-    return list(dict.fromkeys(files))
+    first: dict[str, Path] = {}
+    for file in files:
+        first.setdefault(os.path.realpath(file), file)
+    return list(first.values())
+
+
+def is_readable_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file (after symbolic links) within the size bound.
+
+    Anything else is reported by :func:`read_documents`; a FIFO would block its reader.
+    """
+    try:
+        status = path.stat()
+    except OSError:
+        return False
+    return stat.S_ISREG(status.st_mode) and status.st_size <= MAX_FILE_BYTES
+
+
+_FILE_TYPES = {
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFDIR: "a folder",
+}
+
+
+class _UnreadableError(Exception):
+    """Why a file cannot be read as text, in words for the finding."""
+
+
+def _read_text(path: Path) -> str:
+    """The file's text as Python reads it (UTF-8, universal newlines), never blocking.
+
+    A FIFO would block until someone writes to it: the file is opened without blocking
+    and read only if it is a regular file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        if path.is_symlink():
+            target = os.readlink(path)
+            raise _UnreadableError(
+                f"it is a symbolic link to {target!r}, which does not exist"
+            ) from None
+        raise _UnreadableError("it was deleted while being read") from None
+    except OSError as err:
+        raise _UnreadableError(err.strerror or str(err)) from None
+    with open(fd, "rb") as file:
+        status = os.fstat(fd)
+        kind = stat.S_IFMT(status.st_mode)
+        if kind != stat.S_IFREG:
+            what = _FILE_TYPES.get(kind, "not a regular file")
+            raise _UnreadableError(f"it is {what}, not a regular file")
+        data = file.read(MAX_FILE_BYTES + 1) if status.st_size <= MAX_FILE_BYTES else b""
+        size = max(status.st_size, len(data))
+        if size > MAX_FILE_BYTES:
+            raise _UnreadableError(
+                f"it has {size} bytes, more than the {MAX_FILE_BYTES} a manifest file may have"
+            )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _UnreadableError(str(err)) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+_READ_HINT = "name only regular files of YAML or JSON manifests"
 
 
 def _yaml_finding(
@@ -52,24 +127,95 @@ def _yaml_finding(
     )
 
 
+def is_list(obj: Mapping[str, Any]) -> bool:
+    """Whether ``obj`` is a List (``kubectl get -o yaml``), whose items are the objects.
+
+    As kubeconform decides it: the kind, in any case, is ``List``.
+    """
+    kind = obj.get("kind")
+    return isinstance(kind, str) and kind.lower() == "list"
+
+
+def list_items(doc: Document) -> tuple[list[Document], list[Finding]]:
+    """The items of a List as documents, each with its own line and field lines."""
+    items = doc.obj.get("items")
+    if items is None:
+        return [], []
+    if not isinstance(items, list):
+        message = "List items is not a list of objects"
+        hint = "write items as a list of objects, each with apiVersion, kind and metadata"
+        return [], [_yaml_finding(doc.path, doc.line_of("items"), message, hint)]
+    lines: list[dict[FieldPath, int]] = [{} for _ in items]
+    for field, line in doc.lines.items():
+        if len(field) > 2 and field[0] == "items" and isinstance(field[1], int):
+            lines[field[1]][field[2:]] = line
+    documents: list[Document] = []
+    findings: list[Finding] = []
+    for index, item in enumerate(items):
+        line = doc.line_of("items", index)
+        if isinstance(item, Mapping):
+            documents.append(Document(path=doc.path, line=line, obj=item, lines=lines[index]))
+        else:
+            message = f"List item {index} is not a mapping (a Kubernetes object)"
+            hint = "each item must be one object with apiVersion, kind and metadata"
+            findings.append(_yaml_finding(doc.path, line, message, hint))
+    return documents, findings
+
+
+def expand_lists(documents: list[Document]) -> tuple[list[Document], list[Finding]]:
+    """``documents`` with each List replaced by its items (kubectl applies the items)."""
+    if not any(is_list(doc.obj) for doc in documents):
+        return documents, []
+    expanded: list[Document] = []
+    findings: list[Finding] = []
+    for doc in documents:
+        if is_list(doc.obj):
+            items, problems = list_items(doc)
+            expanded.extend(items)
+            findings.extend(problems)
+        else:
+            expanded.append(doc)
+    return expanded, findings
+
+
 def read_documents(path: Path) -> tuple[list[Document], list[Finding]]:
-    """Parse every document of one file. Empty documents are skipped."""
+    """Parse every document of one file; a List's items are its documents.
+
+    Empty documents are skipped.
+    """
+    documents, findings = _parse_documents(path)
+    items, problems = expand_lists(documents)
+    return items, [*findings, *problems]
+
+
+def _parse_documents(path: Path) -> tuple[list[Document], list[Finding]]:
     # Imported here: guestbook-reader (see .reader) reads most files without PyYAML.
     import yaml
 
+    from guestbook.validate.goyaml import read_as_kubectl
+    from guestbook.validate.limits import check_node
     from guestbook.yamlio import UniqueKeyLoader, construct_with_lines
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        return [], [_yaml_finding(path, 1, f"cannot read file: {err}")]
+        text = _read_text(path)
+    except _UnreadableError as err:
+        return [], [_yaml_finding(path, 1, f"cannot read file: {err}", _READ_HINT)]
+    text, escape = read_as_kubectl(text, UniqueKeyLoader)
+    if escape is not None:
+        hint = "write the character itself: kubectl reads no \\/ escape"
+        return [], [_yaml_finding(path, escape.line, escape.message, hint)]
     documents: list[Document] = []
     findings: list[Finding] = []
     loader = UniqueKeyLoader(text)
+    anchors = "&" in text  # without anchors there are no aliases to expand
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
+                continue
+            excess = check_node(node, aliases=anchors)
+            if excess is not None:
+                findings.append(_yaml_finding(path, excess.line, excess.message, excess.hint))
                 continue
             try:
                 obj, lines = construct_with_lines(loader, node)

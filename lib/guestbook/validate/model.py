@@ -43,6 +43,11 @@ class ObjectRef:
         return f"{self.kind}/{where}{self.name}" if self.kind else "(document)"
 
 
+def _scalar_text(value: Any) -> str:
+    """A kind, namespace or name as text; a list or mapping there names nothing."""
+    return "" if value is None or isinstance(value, Mapping | list) else str(value)
+
+
 @dataclass(frozen=True)
 class Document:
     """One YAML document of a manifest file, parsed, with where it came from.
@@ -67,9 +72,9 @@ class Document:
         meta = self.obj.get("metadata")
         meta = meta if isinstance(meta, Mapping) else {}
         return ObjectRef(
-            kind=str(self.obj.get("kind") or ""),
-            namespace=str(meta.get("namespace") or ""),
-            name=str(meta.get("name") or ""),
+            kind=_scalar_text(self.obj.get("kind")),
+            namespace=_scalar_text(meta.get("namespace")),
+            name=_scalar_text(meta.get("name")),
         )
 
     @property

@@ -14,7 +14,7 @@ from pathlib import Path
 from guestbook.errors import GuestbookError
 from guestbook.kubernetes import KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS
 from guestbook.validate.cel import cel_binary, cel_findings
-from guestbook.validate.documents import find_files
+from guestbook.validate.documents import find_files, is_readable_file
 from guestbook.validate.kubeconform import DEFAULT_WORKERS, Kubeconform, Result
 from guestbook.validate.model import Document, Finding, Report
 from guestbook.validate.reader import Reader
@@ -83,12 +83,14 @@ def validate(
     reading = Reader(reader_binary(tools)).start(files)
     run = None
     try:
-        if index is not None and files:
-            tell(f"kubeconform: {len(files)} files against Kubernetes {kubernetes_version}")
+        # kubeconform would wait on a FIFO; read_documents reports it (and files over the bound).
+        regular = [name for name, file in zip(names, files, strict=True) if is_readable_file(file)]
+        if index is not None and regular:
+            tell(f"kubeconform: {len(regular)} files against Kubernetes {kubernetes_version}")
             kubeconform = Kubeconform(
                 kubeconform_binary(tools), store, workers, custom_locations=custom.locations()
             )
-            run = kubeconform.start(names)
+            run = kubeconform.start(regular)
 
         tell(f"reading {len(files)} files")
         documents: dict[str, list[Document]] = {}

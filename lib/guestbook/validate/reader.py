@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from guestbook.errors import GuestbookError
-from guestbook.validate.documents import read_documents
+from guestbook.validate.documents import expand_lists, read_documents
 from guestbook.validate.model import Document, FieldPath, Finding
 
 FileResult = tuple[list[Document], list[Finding]]
@@ -128,7 +128,7 @@ def _documents(path: Path, entry: dict[str, Any]) -> FileResult:
         Document(path=path, line=line, obj=obj, lines=FieldLines(obj, order))
         for line, obj, order in entry["documents"]
     ]
-    return documents, []
+    return expand_lists(documents)
 
 
 class FieldLines(Mapping[FieldPath, int]):

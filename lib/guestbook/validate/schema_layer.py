@@ -38,6 +38,8 @@ _UNKNOWN = re.compile(r"^additional properties (.+) not allowed$")
 _MISSING = re.compile(r"^missing propert(?:y|ies) (.+)$")
 _TYPE = re.compile(r"^got (\w+), want (.+)$")
 _UNREADABLE = "error unmarshalling resource"
+_GO_FIELD = re.compile(r"cannot unmarshal (\w+) into Go struct field \.([\w.]+) of type (\w+)")
+_GO_TYPES = {"struct": "object", "map": "object", "slice": "array"}
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 
@@ -174,7 +176,30 @@ def _error(
         return _finding(result, doc, "yaml", f"invalid YAML: {detail}")
     if message.startswith("could not find schema for"):
         return _missing_schema(result, doc, index)
+    go_field = _GO_FIELD.search(message)
+    if go_field:  # kubeconform could not decode apiVersion, kind or metadata
+        got, names, want = go_field.groups()
+        path = _go_field_path(doc.obj if doc else None, names.split("."))
+        return _finding(
+            result,
+            doc,
+            "schema",
+            f"{dotted(path)}: got {got}, want {_GO_TYPES.get(want, want)}",
+            field_path=path,
+        )
     return _finding(result, doc, "schema", message.removeprefix("error while parsing: "))
+
+
+def _go_field_path(obj: Any, names: Sequence[str]) -> tuple[str, ...]:
+    """Go struct field names (``Metadata.Name``) as the object's own keys (``metadata.name``)."""
+    path: list[str] = []
+    current = obj
+    for name in names:
+        keys = [k for k in current if isinstance(k, str)] if isinstance(current, Mapping) else []
+        key = next((k for k in keys if k.lower() == name.lower()), name[:1].lower() + name[1:])
+        path.append(key)
+        current = current.get(key) if isinstance(current, Mapping) else None
+    return tuple(path)
 
 
 def _missing_schema(result: Result, doc: Document | None, index: SchemaIndex) -> Finding:

@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"syscall"
 )
 
 func main() {
@@ -83,9 +84,9 @@ func readAll(names []string, workers int) [][]byte {
 
 // readFile is one file's JSON entry; it never fails, it falls back.
 func readFile(name string) []byte {
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return fallbackEntry("cannot read the file")
+	data, reason := readRegular(name)
+	if reason != "" {
+		return fallbackEntry(reason)
 	}
 	entry, err := convertFile(data)
 	if err != nil {
@@ -93,6 +94,35 @@ func readFile(name string) []byte {
 	}
 	return entry
 }
+
+// readRegular is the content of a regular file. Anything else (a FIFO would block until
+// someone writes to it) is opened without blocking and left to Python, which says what it is.
+func readRegular(name string) (data []byte, reason string) {
+	file, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, "cannot open the file"
+	}
+	defer file.Close()
+	info, err := file.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		return nil, "not a regular file"
+	}
+	if info.Size() > maxFileBytes {
+		return nil, "file too large"
+	}
+	data, err = io.ReadAll(io.LimitReader(file, maxFileBytes+1))
+	if err != nil {
+		return nil, "cannot read the file"
+	}
+	if len(data) > maxFileBytes {
+		return nil, "file too large"
+	}
+	return data, ""
+}
+
+// maxFileBytes bounds the memory one file may take; Python reports larger files
+// (MAX_FILE_BYTES in guestbook/validate/limits.py).
+const maxFileBytes = 32 << 20
 
 func fallbackEntry(reason string) []byte {
 	var buf bytes.Buffer

@@ -11,8 +11,9 @@ import (
 // byte order marks, characters YAML forbids, the line breaks only YAML 1.1 knows
 // (U+0085, U+2028, U+2029), directives ("%" at the start of a line), anything that
 // may be a tag ("!" where a token can start; yaml.v3 forgets the non-specific tag "!"),
-// tabs in indentation (libyaml rejects them; yaml.v3 skips them around comments) and
-// the escape \' (libyaml rejects it in double quotes; yaml.v3 reads a quote).
+// and tabs in indentation (libyaml rejects them; yaml.v3 skips them around comments).
+// The escape \' is read here: yaml.v3 reads a quote, as kubectl's go-yaml does (Python
+// rewrites it for libyaml, see guestbook/validate/goyaml.py).
 func pythonText(data []byte) ([]byte, error) {
 	if !utf8.Valid(data) {
 		return nil, fallback("not valid UTF-8")
@@ -33,8 +34,6 @@ func pythonText(data []byte) ([]byte, error) {
 				return nil, fallback("directive")
 			case c == '!' && bytes.IndexByte([]byte(" \t\n[]{},:?-"), previous) >= 0:
 				return nil, fallback("tag")
-			case c == '\'' && previous == '\\':
-				return nil, fallback("escaped single quote")
 			case c < 0x20 && c != '\t' && c != '\n', c == 0x7f:
 				return nil, fallback("control character")
 			}

@@ -1,5 +1,8 @@
 """Text for a terminal: one line per finding, its fix indented below, a summary last.
 
+Control characters in names and messages are shown escaped (``\\n``), so each finding
+stays on its line and nothing from a manifest reaches the terminal as a command.
+
 ::
 
     dist/dev/service-frontend.yaml:9: error [schema] Service/guestbook-dev/frontend: ...
@@ -12,17 +15,27 @@ from __future__ import annotations
 from guestbook.validate.model import Report, Severity
 from guestbook.validate.output.summary import summary
 
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_BREAKING = {
+    c: _NAMED.get(chr(c), f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}")
+    for c in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)
+}
+"""Control characters and line breaks, which would split a finding or color the terminal."""
+
+
+def _escaped(text: str) -> str:
+    return text.translate(_BREAKING)
+
 
 def write(report: Report, fail_on: Severity, *, only_failing: bool = False) -> str:
     """The text report; ``only_failing`` counts findings below ``fail_on`` without listing them."""
     lines: list[str] = []
     shown = [f for f in report.findings if not only_failing or f.severity.rank >= fail_on.rank]
     for f in shown:
-        lines.append(
-            f"{f.path.as_posix()}:{f.line}: {f.severity.value} [{f.rule}] {f.ref}: {f.message}"
-        )
+        where = f"{f.path.as_posix()}:{f.line}: {f.severity.value} [{f.rule}] {f.ref}"
+        lines.append(_escaped(f"{where}: {f.message}"))
         if f.hint:
-            lines.append(f"  hint: {f.hint}")
+            lines.append(f"  hint: {_escaped(f.hint)}")
     hidden = len(report.findings) - len(shown)
     note = (
         f" ({hidden} below --fail-on not listed; run without --quiet to see them)" if hidden else ""
