@@ -79,9 +79,10 @@ $(READER): $(GO_READER)/go.mod $(GO_READER)/go.sum $(filter-out %_test.go,$(wild
 	touch $@
 
 # guestbook-cel, the CEL rules (x-kubernetes-validations) of CRDs given to `guestbook validate --crd`
-# (see README, "Validation"): our own Go module around k8s.io/apiextensions-apiserver's CEL
-# validator, at the version pinned in its go.mod. About a minute cold on 2 cores; rebuilt only
-# when that module changes.
+# (see docs/validation.md, "Your CRDs"): our own Go module around k8s.io/apiextensions-apiserver's
+# CEL validator, at the version pinned in its go.mod. A cold build costs about 3 CPU-minutes
+# (the Kubernetes dependency tree), seconds with a warm Go build cache; rebuilt only when that
+# module changes.
 GO_CEL := lib/guestbook/validate/go-cel
 CEL := $(TOOLS_BIN)/guestbook-cel
 cel: $(CEL) ## guestbook-cel into .tools/bin

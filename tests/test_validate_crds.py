@@ -4,7 +4,7 @@ Real CRDs with their projects' own examples and own invalid examples
 (tests/fixtures/crds, outside tests/fixtures/validate so that validating that folder
 needs no guestbook-cel; see its README for sources and licences).
 guestbook-cel is built once per session from go-cel/ (seconds with a warm Go
-build cache, about a minute cold), into a tools folder that borrows the
+build cache, about 3 CPU-minutes cold), into a tools folder that borrows the
 project's kubeconform and built-in schemas.
 """
 
