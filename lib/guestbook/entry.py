@@ -18,6 +18,7 @@ from pathlib import Path
 
 VALUE_OPTIONS = ("--kubernetes-version", "--format", "--fail-on")
 FLAG_OPTIONS = ("--quiet", "-q")
+REPEATED_OPTIONS = ("--crd",)
 
 
 @dataclass
@@ -27,6 +28,7 @@ class ValidateCall:
     paths: list[Path] = field(default_factory=list)
     values: dict[str, str] = field(default_factory=dict)
     quiet: bool = False
+    crds: list[Path] = field(default_factory=list)
 
 
 def parse_validate(args: Sequence[str]) -> ValidateCall | None:
@@ -38,6 +40,10 @@ def parse_validate(args: Sequence[str]) -> ValidateCall | None:
         name, equals, value = arg.partition("=")
         if arg in FLAG_OPTIONS:
             call.quiet = True
+        elif name in REPEATED_OPTIONS and equals:
+            call.crds.append(Path(value))
+        elif arg in REPEATED_OPTIONS and rest and not rest[0].startswith("-"):
+            call.crds.append(Path(rest.pop(0)))
         elif name in VALUE_OPTIONS and equals:
             call.values[name] = value
         elif arg in VALUE_OPTIONS and rest and not rest[0].startswith("-"):
@@ -69,6 +75,7 @@ def _run_validate(call: ValidateCall) -> int | None:
             output_format=formats[output_format],
             fail_on=severities[fail_on],
             quiet=call.quiet,
+            crds=call.crds,
         )
 
 
