@@ -86,7 +86,7 @@ def test_kind_without_a_schema_is_an_error_not_skipped() -> None:
 def test_known_kind_in_an_unknown_group_never_borrows_the_built_in_schema() -> None:
     finding = only(schema_findings("kind_in_unknown_group.yaml"))
     assert (finding.rule, finding.line) == ("api-version", 1)
-    assert "CRD_SOURCES" in finding.hint
+    assert "pass its CRD with --crd" in finding.hint
 
 
 def test_removed_api_version_is_an_error_naming_the_replacement() -> None:

@@ -198,3 +198,65 @@ def test_without_go_schemas_cannot_be_generated(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(GuestbookError, match="go not found"):
         gomod.download([("k8s.io/kubernetes", "v1.34.3")])
+
+
+# CRDs read as structural schemas (guestbook.validate.structural), before the same conversion
+
+
+def structural_schema(schema: dict[str, Any]) -> Any:
+    from guestbook.validate.structural import structural
+
+    crd = {**CRD, "spec": {**CRD["spec"], "versions": [{**CRD["spec"]["versions"][0]}]}}
+    crd["spec"]["versions"][0]["schema"] = {"openAPIV3Schema": schema}
+    [converted] = crd_schemas([structural(crd)], Inliner(strict_definitions(SPEC))).values()
+    return converted
+
+
+ADDRESS = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "default": "IPAddress"},
+        "value": {"type": "string"},
+    },
+    "required": ["type"],
+    "oneOf": [
+        {"properties": {"type": {"enum": ["IPAddress"]}, "value": {"format": "ipv4"}}},
+        {"properties": {"type": {"not": {"enum": ["IPAddress"]}}}},
+    ],
+}
+"""Gateway API's Gateway spec.addresses[] (v1.4.0), without its descriptions and CEL."""
+
+
+def test_value_validations_do_not_close_the_object_to_fields_they_do_not_name() -> None:
+    # Given a oneOf whose second branch names only `type`
+    schema = structural_schema({"type": "object", "properties": {"address": ADDRESS}})
+    address = schema["properties"]["address"]
+    # Then no branch rejects `value` as unknown: only the spine lists the allowed fields
+    assert address["additionalProperties"] is False
+    branches = address["oneOf"]
+    assert all("additionalProperties" not in b for b in _all_objects(branches))
+
+
+def test_a_field_with_a_default_is_not_missing_and_branches_see_the_default() -> None:
+    schema = structural_schema({"type": "object", "properties": {"address": ADDRESS}})
+    address = schema["properties"]["address"]
+    # `type` defaults, so it is not required (the API server sets it before validating)
+    assert "type" not in address.get("required", [])
+    # Without `type`, the IPAddress branch holds (the default) and the other does not
+    first, second = address["oneOf"]
+    assert {"not": {"required": ["type"]}}.items() <= first["anyOf"][1].items()
+    assert second["required"] == ["type"]
+
+
+def _all_objects(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            if "properties" in current:
+                found.append(current)
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return found

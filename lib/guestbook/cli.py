@@ -208,6 +208,16 @@ def validate(
             "validate nothing.",
         ),
     ] = None,
+    crd: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--crd",
+            metavar="PATH",
+            help="A CustomResourceDefinition file, or a folder of them (repeatable): validate "
+            "the custom resources it defines against it, CEL rules included. CRDs among the "
+            "manifests are used without it.",
+        ),
+    ] = None,
 ) -> None:
     """Check manifests the way the API server would, offline: kubeconform, then the rules.
 
@@ -228,6 +238,7 @@ def validate(
             server=server,
             complete=complete,
             config=config,
+            crds=crd or [],
         )
     raise SystemExit(code)
 

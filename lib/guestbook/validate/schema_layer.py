@@ -11,7 +11,8 @@ Rule ids:
 * ``api-version`` - the kind exists, but not in this apiVersion for this
   Kubernetes version (e.g. a removed ``extensions/v1beta1`` Deployment);
 * ``schema-missing`` - no schema for the kind at all (a typo, or a custom
-  resource whose CRD is not pinned);
+  resource whose CRD is neither bundled, nor given with ``--crd``, nor among
+  the manifests);
 * ``yaml`` - kubeconform could not read a document that the YAML loader
   accepted (documents the loader already reported are not reported twice).
 """
@@ -31,10 +32,7 @@ from guestbook.validate.schemas import SchemaIndex
 SchemaLoader = Callable[[str, str], Mapping[str, Any] | None]
 """``(apiVersion, kind)`` to that kind's schema, or None."""
 
-CRD_HINT = (
-    "if it is a custom resource, add its CRD to CRD_SOURCES in "
-    "guestbook/validate/schemas/sources.py and run `make setup`"
-)
+CRD_HINT = "if it is a custom resource, pass its CRD with --crd (a file or a folder of them)"
 
 _UNKNOWN = re.compile(r"^additional properties (.+) not allowed$")
 _MISSING = re.compile(r"^missing propert(?:y|ies) (.+)$")
@@ -226,7 +224,7 @@ def _missing_schema(result: Result, doc: Document | None, index: SchemaIndex) ->
         result,
         doc,
         "schema-missing",
-        f"no schema for kind {kind} ({api_version}) in Kubernetes {version} or the pinned CRDs",
+        f"no schema for kind {kind} ({api_version}) in Kubernetes {version} or the known CRDs",
         field_path=("kind",),
         hint=hint,
     )
