@@ -425,6 +425,28 @@ def test_the_cli_takes_crd_and_exits_1_on_a_cel_violation(cel_tools: Path) -> No
     ) in run.stdout
 
 
+def test_the_configuration_file_names_crds_as_the_flag_does(
+    cel_tools: Path, tmp_path: Path
+) -> None:
+    # Given a repository whose .guestbook-validate.yaml names the Gateway API CRDs
+    shutil.copytree(GATEWAY / "crds", tmp_path / "crds")
+    example = tmp_path / "hostname-tcp.yaml"
+    shutil.copy(GATEWAY / "invalid-examples" / "hostname-tcp.yaml", example)
+    (tmp_path / ".guestbook-validate.yaml").write_text("crds: [crds/]\n")
+    # When guestbook validate runs there without --crd
+    run = subprocess.run(
+        [GUESTBOOK, "validate", example.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "GUESTBOOK_TOOLS_DIR": str(cel_tools)},
+    )
+    # Then the custom resource is checked against them, CEL rules included
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "error [cel] Gateway/hostname-tcp" in run.stdout
+
+
 def test_the_cli_exits_2_on_an_invalid_crd_naming_it(cel_tools: Path, tmp_path: Path) -> None:
     doc = crd_document(GATEWAY / "crds" / "gateway.networking.k8s.io_gatewayclasses.yaml")
     doc["spec"]["versions"] = []
