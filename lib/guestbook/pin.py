@@ -26,7 +26,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from guestbook.config import Environment
+from guestbook.environments import Environment
 from guestbook.errors import GuestbookError
 from guestbook.images import ImageReference, parse_image, tag_to_resolve
 from guestbook.yamlio import UniqueKeyLoader

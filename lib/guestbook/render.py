@@ -19,10 +19,11 @@ import cdk8s
 import jsii._type_checking as jsii_type_checking
 from constructs import Construct
 
-from guestbook.config import ARGOCD_FOLDER, ArgoCdSettings, Environment
 from guestbook.constructs.argocd import EnvironmentTarget, GuestbookArgoCd
 from guestbook.constructs.guestbook import Guestbook
+from guestbook.environments import ARGOCD_FOLDER, Environment
 from guestbook.errors import GuestbookError
+from guestbook.settings import ArgoCdSettings
 from guestbook.yamlio import to_yaml
 
 Manifest = dict[str, Any]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from guestbook.config import FrontendProps
 from guestbook.constructs import hardening
 from guestbook.constructs.labels import Identity
 from guestbook.constructs.values import int_or_string
@@ -18,6 +17,7 @@ from guestbook.constructs.workload import (
     service,
 )
 from guestbook.kubernetes import k8s
+from guestbook.props.frontend import FrontendProps
 
 FRONTEND_SERVICE = "frontend"
 HTTP_PORT = 80

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 from constructs import Construct
 
-from guestbook.config import RedisFollowersProps, RedisLeaderProps
 from guestbook.constructs import hardening
 from guestbook.constructs.labels import Identity
 from guestbook.constructs.values import int_or_string, quantity
@@ -27,6 +26,7 @@ from guestbook.constructs.workload import (
     service,
 )
 from guestbook.kubernetes import k8s
+from guestbook.props.redis import RedisFollowersProps, RedisLeaderProps
 
 REDIS_PORT = 6379
 LEADER_SERVICE = "redis-leader"

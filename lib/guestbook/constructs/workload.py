@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from constructs import Construct
 
-from guestbook.config import AvailabilityProps, ProbesProps, Resources, SecurityProps
 from guestbook.constructs.hardening import (
     ImageContract,
     container_security_context,
@@ -22,6 +21,8 @@ from guestbook.constructs.hardening import (
 from guestbook.constructs.labels import SYNC_WAVE, Identity
 from guestbook.constructs.values import int_or_string, quantity
 from guestbook.kubernetes import k8s
+from guestbook.props.values import Resources
+from guestbook.props.workload import AvailabilityProps, ProbesProps, SecurityProps
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from guestbook.config import ARGOCD_FOLDER
+from guestbook.environments import ARGOCD_FOLDER
 
 Manifest = Mapping[str, Any]
 """One Kubernetes object as parsed from YAML."""
