@@ -274,8 +274,8 @@ def pin(
     """
     with user_errors():
         from guestbook.environments import load_environments
+        from guestbook.oci import RegistryClient
         from guestbook.pin import check_keys, images_in_use, pin_environment, report
-        from guestbook.registry import RegistryClient
 
         requested = check_keys(image_key or ())
         [environment] = load_environments(environments_dir, [env])
