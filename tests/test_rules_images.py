@@ -1,10 +1,10 @@
-"""Image references (guestbook.validate.rules.images)."""
+"""Image references as the rules see them (guestbook.images.image_ref)."""
 
 from __future__ import annotations
 
 import pytest
 
-from guestbook.validate.rules.images import ImageRef, parse_image
+from guestbook.images import ImageRef, image_ref
 
 
 @pytest.mark.parametrize(
@@ -22,4 +22,4 @@ from guestbook.validate.rules.images import ImageRef, parse_image
     ],
 )
 def test_parse_image(image: str, ref: ImageRef) -> None:
-    assert parse_image(image) == ref
+    assert image_ref(image) == ref

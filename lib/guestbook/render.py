@@ -23,6 +23,7 @@ from guestbook.constructs.argocd import EnvironmentTarget, GuestbookArgoCd
 from guestbook.constructs.guestbook import Guestbook
 from guestbook.environments import ARGOCD_FOLDER, Environment
 from guestbook.errors import GuestbookError
+from guestbook.manifests.api_groups import group_of
 from guestbook.settings import ArgoCdSettings
 from guestbook.yamlio import to_yaml
 
@@ -66,8 +67,7 @@ class ArgoCdChart(cdk8s.Chart):
 
 def _group_kind(manifest: Manifest) -> tuple[str, str]:
     api_version = str(manifest["apiVersion"])
-    group = api_version.rpartition("/")[0]
-    return group, str(manifest["kind"])
+    return group_of(api_version), str(manifest["kind"])
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,11 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from guestbook.images import split_image
-from guestbook.validate.model import Document, FieldPath, Finding
-from guestbook.validate.rules.images import parse_image
-from guestbook.validate.rules.inventory import Check, Inventory, PodTemplate
-from guestbook.validate.rules.kube import as_int, maps
-from guestbook.validate.rules.podspec import Container, app_containers, resolve_port
-from guestbook.validate.rules.reachability import (
+from guestbook.images import image_ref, split_image
+from guestbook.manifests.fields import as_int, maps
+from guestbook.manifests.inventory import Check, Inventory, PodTemplate
+from guestbook.manifests.podspec import Container, app_containers, resolve_port
+from guestbook.manifests.reachability import (
     DNS_PORT,
     OTHER_NAMESPACE,
     OUTSIDE,
@@ -42,6 +40,7 @@ from guestbook.validate.rules.reachability import (
     policies,
     policy_to_extend,
 )
+from guestbook.validate.model import Document, FieldPath, Finding
 from guestbook.validate.rules.registry import Layer, error, unresolved, warning
 from guestbook.validate.rules.selection import selected, service_selector
 
@@ -152,7 +151,7 @@ def _roles(service: str) -> str:
 
 def _plays(image: str, role: str) -> bool:
     if role == LEADER:
-        return parse_image(image).repository == REDIS_REPOSITORY
+        return image_ref(image).repository == REDIS_REPOSITORY
     name, tag, _ = split_image(image)
     return any(c.role == role and split_image(c.image)[:2] == (name, tag) for c in CONTRACTS)
 
