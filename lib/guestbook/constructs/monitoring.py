@@ -15,11 +15,12 @@ from constructs import Construct
 
 from guestbook.constructs.custom import custom_object
 from guestbook.constructs.labels import DASHBOARD_LABEL, Identity
-from guestbook.constructs.redis import REDIS_PORT, RedisFollowers, RedisLeader
+from guestbook.constructs.redis import RedisFollowers, RedisLeader
 from guestbook.constructs.values import int_or_string, quantity
 from guestbook.constructs.workload import metadata
 from guestbook.kubernetes import k8s
 from guestbook.props.monitoring import MonitoringProps
+from guestbook.tutorial import REDIS_PORT
 
 METRICS_PORT = 9121
 METRICS_PORT_NAME = "metrics"

@@ -27,10 +27,8 @@ from guestbook.constructs.workload import (
 )
 from guestbook.kubernetes import k8s
 from guestbook.props.redis import RedisFollowersProps, RedisLeaderProps
+from guestbook.tutorial import FOLLOWER_SERVICE, LEADER_SERVICE, REDIS_PORT
 
-REDIS_PORT = 6379
-LEADER_SERVICE = "redis-leader"
-FOLLOWER_SERVICE = "redis-follower"
 DATA_PATH = "/data"
 
 

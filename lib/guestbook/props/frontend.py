@@ -5,8 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from guestbook.props.values import Annotations, Image, Model, Port, Replicas, Resources, ServiceType
-
-FRONTEND_IMAGE = "us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v5"
+from guestbook.tutorial import FRONTEND_IMAGE
 
 
 class FrontendServiceProps(Model):

@@ -13,9 +13,7 @@ from guestbook.props.values import (
     Resources,
     StorageQuantity,
 )
-
-REDIS_IMAGE = "docker.io/redis:6.0.5"
-FOLLOWER_IMAGE = "us-docker.pkg.dev/google-samples/containers/gke/gb-redis-follower:v2"
+from guestbook.tutorial import FOLLOWER_IMAGE, REDIS_IMAGE
 
 
 class Persistence(Model):

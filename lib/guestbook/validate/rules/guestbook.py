@@ -40,6 +40,14 @@ from guestbook.manifests.reachability import (
     policies,
     policy_to_extend,
 )
+from guestbook.tutorial import (
+    FOLLOWER_IMAGE,
+    FOLLOWER_SERVICE,
+    FRONTEND_IMAGE,
+    FRONTEND_PORT,
+    LEADER_SERVICE,
+    REDIS_PORT,
+)
 from guestbook.validate.model import Document, FieldPath, Finding
 from guestbook.validate.rules.registry import Layer, error, unresolved, warning
 from guestbook.validate.rules.selection import selected, service_selector
@@ -91,9 +99,6 @@ RULES = (
 
 FRONTEND, FOLLOWER, LEADER = "frontend", "follower", "leader"
 """The guestbook's roles."""
-REDIS_PORT = 6379
-FRONTEND_PORT = 80
-LEADER_SERVICE, FOLLOWER_SERVICE = "redis-leader", "redis-follower"
 
 
 @dataclass(frozen=True)
@@ -109,12 +114,12 @@ class Contract:
 
 CONTRACTS: tuple[Contract, ...] = (
     Contract(
-        "us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v5",
+        FRONTEND_IMAGE,
         FRONTEND,
         (LEADER_SERVICE, FOLLOWER_SERVICE),
     ),
     Contract(
-        "us-docker.pkg.dev/google-samples/containers/gke/gb-redis-follower:v2",
+        FOLLOWER_IMAGE,
         FOLLOWER,
         (LEADER_SERVICE,),
     ),
