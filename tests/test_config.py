@@ -20,8 +20,8 @@ from guestbook.environments import (
     overlay_json_schema,
 )
 from guestbook.errors import GuestbookError
+from guestbook.props.base import MAX_ENTRIES
 from guestbook.props.guestbook import GuestbookProps
-from guestbook.props.values import MAX_ENTRIES
 from guestbook.settings import load_argocd_settings
 from tests.conftest import FIXTURES, ROOT
 

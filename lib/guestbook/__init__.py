@@ -28,11 +28,11 @@ if TYPE_CHECKING:
     from guestbook.environments import Environment, load_environments
     from guestbook.errors import GuestbookError
     from guestbook.kubernetes import KUBERNETES_VERSION
+    from guestbook.props.base import ResourceList, Resources
     from guestbook.props.frontend import FrontendProps, FrontendServiceProps
     from guestbook.props.guestbook import GuestbookProps
     from guestbook.props.network import NetworkPolicyProps
     from guestbook.props.redis import Persistence, RedisFollowersProps, RedisLeaderProps, RedisProps
-    from guestbook.props.values import ResourceList, Resources
 
 __version__ = "0.1.0"
 
@@ -54,8 +54,8 @@ _HOMES = {
     "RedisLeader": "guestbook.constructs",
     "RedisLeaderProps": "guestbook.props.redis",
     "RedisProps": "guestbook.props.redis",
-    "ResourceList": "guestbook.props.values",
-    "Resources": "guestbook.props.values",
+    "ResourceList": "guestbook.props.base",
+    "Resources": "guestbook.props.base",
     "load_environments": "guestbook.environments",
 }
 

@@ -24,8 +24,8 @@ from guestbook.constructs.labels import SYNC_WAVE
 from guestbook.errors import GuestbookError
 from guestbook.files import read_limited_text
 from guestbook.props.argocd import ArgoCdProps
+from guestbook.props.base import ANNOTATIONS_MAX_BYTES, DnsLabel, Resources, annotations_size
 from guestbook.props.guestbook import GuestbookProps
-from guestbook.props.values import ANNOTATIONS_MAX_BYTES, DnsLabel, Resources, annotations_size
 from guestbook.validation_messages import (
     describe_found,
     describe_type,

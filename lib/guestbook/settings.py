@@ -11,7 +11,7 @@ from pydantic import Field, ValidationError
 
 from guestbook.errors import GuestbookError
 from guestbook.files import read_limited_text
-from guestbook.props.values import DnsLabel, Model
+from guestbook.props.base import DnsLabel, Model
 from guestbook.validation_messages import describe_error, describe_found
 
 PROJECT_FILE_MAX_BYTES = 1 << 20

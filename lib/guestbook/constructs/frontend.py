@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from guestbook.constructs import hardening
+from guestbook.constructs import security
 from guestbook.constructs.labels import Identity
 from guestbook.constructs.values import int_or_string
 from guestbook.constructs.workload import (
@@ -83,7 +83,7 @@ class Frontend(Construct):
                     resources=resource_requirements(props.resources),
                     ports=[k8s.ContainerPort(container_port=FRONTEND_PORT)],
                 ),
-                contract=hardening.FRONTEND,
+                contract=security.FRONTEND,
                 probes=frontend_probes(),
             ),
         )

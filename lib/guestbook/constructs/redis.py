@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from constructs import Construct
 
-from guestbook.constructs import hardening
+from guestbook.constructs import security
 from guestbook.constructs.labels import Identity
 from guestbook.constructs.values import int_or_string, quantity
 from guestbook.constructs.workload import (
@@ -90,7 +90,7 @@ class _RedisRole(Construct):
                 replicas=replicas,
                 max_replicas=replicas,
                 container=container,
-                contract=hardening.REDIS,
+                contract=security.REDIS,
                 probes=redis_probes(),
                 volumes=volumes,
                 sidecars=sidecars,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from guestbook.props.values import Annotations, Image, Model, Port, Replicas, Resources, ServiceType
+from guestbook.props.base import Annotations, Image, Model, Port, Replicas, Resources, ServiceType
 from guestbook.tutorial import FRONTEND_IMAGE
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from guestbook.props.base import Annotations, Labels, Model
 from guestbook.props.frontend import FrontendProps
 from guestbook.props.monitoring import MonitoringProps
 from guestbook.props.network import NetworkPolicyProps
 from guestbook.props.redis import RedisProps
-from guestbook.props.values import Annotations, Labels, Model
 from guestbook.props.workload import AvailabilityProps, ProbesProps, SecurityProps
 
 

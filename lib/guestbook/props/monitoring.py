@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from guestbook.props.values import INT32_MAX, DnsLabel, Image, Labels, Model
+from guestbook.props.base import INT32_MAX, DnsLabel, Image, Labels, Model
 
 EXPORTER_IMAGE = "docker.io/oliver006/redis_exporter:v1.87.0"
 # v1.87.0: the release the prometheus-community chart prometheus-redis-exporter-6.27.0 ships.

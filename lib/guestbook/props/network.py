@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from guestbook.props.values import Cidr, DnsLabel, Model
+from guestbook.props.base import Cidr, DnsLabel, Model
 
 
 class NetworkPolicyProps(Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from guestbook.props.values import (
+from guestbook.props.base import (
     AccessMode,
     DnsSubdomain,
     Image,

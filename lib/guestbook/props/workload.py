@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import model_validator
 
-from guestbook.props.values import LabelKey, Model
+from guestbook.props.base import LabelKey, Model
 
 
 class SecurityProps(Model):

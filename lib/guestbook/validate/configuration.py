@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, ValidationError
 
 from guestbook.errors import GuestbookError
-from guestbook.props.values import Model
+from guestbook.props.base import Model
 from guestbook.validate.model import Severity
 from guestbook.validate.rules.registry import unknown_rule
 from guestbook.validate.settings import ValidateSettings
