@@ -7,6 +7,7 @@ import pytest
 from guestbook.errors import GuestbookError
 from guestbook.images import (
     DOCKER_HUB_API,
+    ImageRef,
     ImageReference,
     image_ref,
     parse_image,
@@ -157,3 +158,21 @@ def test_the_rules_split_a_valid_reference_as_pinning_parses_it(text: str) -> No
     strict, lenient = parse_image(text), image_ref(text)
     assert (lenient.tag, lenient.digest) == (strict.tag, strict.digest)
     assert lenient.repository == strict.name.rpartition("/")[2]
+
+
+@pytest.mark.parametrize(
+    ("image", "ref"),
+    [
+        ("redis", ImageRef("redis", None, None)),
+        ("docker.io/redis:6.0.5", ImageRef("redis", "6.0.5", None)),
+        (
+            "us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v5",
+            ImageRef("gb-frontend", "v5", None),
+        ),
+        ("localhost:5000/redis", ImageRef("redis", None, None)),
+        ("localhost:5000/redis:7@sha256:abc", ImageRef("redis", "7", "sha256:abc")),
+        ("ghcr.io/acme/redis-exporter:latest", ImageRef("redis-exporter", "latest", None)),
+    ],
+)
+def test_image_ref_is_the_rules_view(image: str, ref: ImageRef) -> None:
+    assert image_ref(image) == ref
