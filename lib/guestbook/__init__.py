@@ -17,20 +17,6 @@ from typing import TYPE_CHECKING, Any
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 if TYPE_CHECKING:
-    from guestbook.config import (
-        Environment,
-        FrontendProps,
-        FrontendServiceProps,
-        GuestbookProps,
-        NetworkPolicyProps,
-        Persistence,
-        RedisFollowersProps,
-        RedisLeaderProps,
-        RedisProps,
-        ResourceList,
-        Resources,
-        load_environments,
-    )
     from guestbook.constructs import (
         Frontend,
         Guestbook,
@@ -39,32 +25,38 @@ if TYPE_CHECKING:
         RedisFollowers,
         RedisLeader,
     )
+    from guestbook.environments import Environment, load_environments
     from guestbook.errors import GuestbookError
     from guestbook.kubernetes import KUBERNETES_VERSION
+    from guestbook.props.base import ResourceList, Resources
+    from guestbook.props.frontend import FrontendProps, FrontendServiceProps
+    from guestbook.props.guestbook import GuestbookProps
+    from guestbook.props.network import NetworkPolicyProps
+    from guestbook.props.redis import Persistence, RedisFollowersProps, RedisLeaderProps, RedisProps
 
 __version__ = "0.1.0"
 
 _HOMES = {
     "KUBERNETES_VERSION": "guestbook.kubernetes",
-    "Environment": "guestbook.config",
+    "Environment": "guestbook.environments",
     "Frontend": "guestbook.constructs",
-    "FrontendProps": "guestbook.config",
-    "FrontendServiceProps": "guestbook.config",
+    "FrontendProps": "guestbook.props.frontend",
+    "FrontendServiceProps": "guestbook.props.frontend",
     "Guestbook": "guestbook.constructs",
     "GuestbookError": "guestbook.errors",
     "GuestbookNetworkPolicies": "guestbook.constructs",
-    "GuestbookProps": "guestbook.config",
+    "GuestbookProps": "guestbook.props.guestbook",
     "Identity": "guestbook.constructs",
-    "NetworkPolicyProps": "guestbook.config",
-    "Persistence": "guestbook.config",
+    "NetworkPolicyProps": "guestbook.props.network",
+    "Persistence": "guestbook.props.redis",
     "RedisFollowers": "guestbook.constructs",
-    "RedisFollowersProps": "guestbook.config",
+    "RedisFollowersProps": "guestbook.props.redis",
     "RedisLeader": "guestbook.constructs",
-    "RedisLeaderProps": "guestbook.config",
-    "RedisProps": "guestbook.config",
-    "ResourceList": "guestbook.config",
-    "Resources": "guestbook.config",
-    "load_environments": "guestbook.config",
+    "RedisLeaderProps": "guestbook.props.redis",
+    "RedisProps": "guestbook.props.redis",
+    "ResourceList": "guestbook.props.base",
+    "Resources": "guestbook.props.base",
+    "load_environments": "guestbook.environments",
 }
 
 

@@ -109,8 +109,9 @@ def synth(
     GUESTBOOK_REPO_URL and GUESTBOOK_REVISION override them.
     """
     with user_errors():
-        from guestbook.config import load_argocd_settings, load_environments
+        from guestbook.environments import load_environments
         from guestbook.render import synth as render
+        from guestbook.settings import load_argocd_settings
 
         environments = load_environments(environments_dir, env or ())
         settings = load_argocd_settings()
@@ -130,7 +131,7 @@ def schema(
     ] = None,
 ) -> None:
     """Print the JSON Schema of an environment overlay file (for editors)."""
-    from guestbook.config import overlay_json_schema
+    from guestbook.environments import overlay_json_schema
 
     text = overlay_json_schema()
     if output is None:
@@ -287,9 +288,9 @@ def pin(
     Never pins :latest or an untagged image. Public images only (anonymous pulls).
     """
     with user_errors():
-        from guestbook.config import load_environments
+        from guestbook.environments import load_environments
+        from guestbook.oci import RegistryClient
         from guestbook.pin import check_keys, images_in_use, pin_environment, report
-        from guestbook.registry import RegistryClient
 
         requested = check_keys(image_key or ())
         [environment] = load_environments(environments_dir, [env])

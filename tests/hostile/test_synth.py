@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from guestbook.config import load_environments
+from guestbook.environments import load_environments
 from guestbook.errors import GuestbookError
 from guestbook.output import MARKER, RenderedFile, write_output
 from guestbook.render import render_files
@@ -394,7 +394,7 @@ def test_sigkill_leftovers_are_removed_by_the_next_run(fleet_clone: Path) -> Non
 WRITE_LOOP = """
 import sys
 from pathlib import Path
-from guestbook.config import load_environments
+from guestbook.environments import load_environments
 from guestbook.output import write_output
 from guestbook.render import render_files
 files = render_files(load_environments(Path("environments"), ["dev"]))

@@ -25,6 +25,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from guestbook.manifests.api_groups import group_of
 from guestbook.validate.kubeconform import Result, SchemaError
 from guestbook.validate.model import Document, Finding, ObjectRef, Severity
 from guestbook.validate.schemas import SchemaIndex
@@ -208,7 +209,7 @@ def _missing_schema(result: Result, doc: Document | None, index: SchemaIndex) ->
     served = index.kinds.get(kind)
     if served:
         hint = f"use apiVersion {' or '.join(served)}, and check the fields that changed with it"
-        if _group(api_version) not in {_group(v) for vs in index.kinds.values() for v in vs}:
+        if group_of(api_version) not in {group_of(v) for vs in index.kinds.values() for v in vs}:
             hint += f"; or, {CRD_HINT}"
         return _finding(
             result,
@@ -355,10 +356,6 @@ def _resolve(node: Any, definitions: Mapping[str, Any]) -> Mapping[str, Any]:
             continue
         return node
     return {}
-
-
-def _group(api_version: str) -> str:
-    return api_version.rpartition("/")[0]
 
 
 def _quoted(text: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Resource quantities (guestbook.validate.rules.quantity)."""
+"""Resource quantities (guestbook.manifests.quantity)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from guestbook.validate.rules.quantity import parse_quantity
+from guestbook.manifests.quantity import parse_quantity
 
 
 @pytest.mark.parametrize(

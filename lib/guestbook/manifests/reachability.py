@@ -25,11 +25,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from guestbook.manifests.fields import as_int, as_list, as_str, get, maps
+from guestbook.manifests.inventory import Inventory, PodTemplate
+from guestbook.manifests.label_selectors import Selector, parse_label_selector
+from guestbook.manifests.podspec import ContainerPort, declared_ports
 from guestbook.validate.model import Document, FieldPath
-from guestbook.validate.rules.inventory import Inventory, PodTemplate
-from guestbook.validate.rules.kube import as_int, as_list, as_str, get, maps
-from guestbook.validate.rules.podspec import ContainerPort, declared_ports
-from guestbook.validate.rules.selectors import Selector, parse_label_selector
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 DNS_NAMESPACE = "kube-system"

@@ -1,8 +1,8 @@
-"""Label selector parsing and matching (guestbook.validate.rules.selectors)."""
+"""Label selector parsing and matching (guestbook.manifests.label_selectors)."""
 
 from __future__ import annotations
 
-from guestbook.validate.rules.selectors import parse_label_selector, parse_map_selector
+from guestbook.manifests.label_selectors import parse_label_selector, parse_map_selector
 
 
 def test_match_labels_and_expressions_all_apply() -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from guestbook.manifests.fields import as_list, as_map, as_str
 from guestbook.names import label_value_error, qualified_name_error
 from guestbook.validate.model import FieldPath
-from guestbook.validate.rules.kube import as_list, as_map, as_str
 
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 

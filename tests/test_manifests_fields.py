@@ -1,8 +1,9 @@
-"""Safe object access (guestbook.validate.rules.kube)."""
+"""Safe object access (guestbook.manifests.fields)."""
 
 from __future__ import annotations
 
-from guestbook.validate.rules.kube import as_int, dotted, get, group_of
+from guestbook.manifests.api_groups import group_of
+from guestbook.manifests.fields import as_int, dotted, get
 
 
 def test_get_tolerates_missing_fields_and_wrong_types() -> None:

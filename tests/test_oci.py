@@ -11,7 +11,7 @@ import pytest
 
 from guestbook.errors import GuestbookError
 from guestbook.images import parse_image
-from guestbook.registry import RegistryClient, is_loopback, parse_challenge
+from guestbook.oci import RegistryClient, is_loopback, parse_challenge
 from tests.oci_registry import LoopbackRegistry, running_registry
 
 

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from guestbook.manifests.fields import as_int, as_list, as_str, maps
+from guestbook.manifests.inventory import PodTemplate
 from guestbook.validate.model import FieldPath
-from guestbook.validate.rules.inventory import PodTemplate
-from guestbook.validate.rules.kube import as_int, as_list, as_str, maps
 
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 

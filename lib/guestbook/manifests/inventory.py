@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from guestbook.manifests.api_groups import group_of
+from guestbook.manifests.fields import as_int, get, is_kind, str_map
 from guestbook.validate.model import Document, FieldPath, Finding, ObjectRef
-from guestbook.validate.rules.kube import as_int, get, group_of, is_kind, str_map
 
 WORKLOAD_KINDS: Mapping[str, tuple[FieldPath, tuple[str, ...]]] = {
     "Pod": ((), ("",)),

@@ -1,11 +1,11 @@
-"""NetworkPolicy semantics (guestbook.validate.rules.reachability)."""
+"""NetworkPolicy semantics (guestbook.manifests.reachability)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from guestbook.validate.rules.inventory import Inventory
-from guestbook.validate.rules.reachability import (
+from guestbook.manifests.inventory import Inventory
+from guestbook.manifests.reachability import (
     OTHER_NAMESPACE,
     OUTSIDE,
     connection,

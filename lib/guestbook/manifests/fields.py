@@ -10,12 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from guestbook.manifests.api_groups import group_of
 from guestbook.validate.model import Document, FieldPath
-
-
-def group_of(api_version: str) -> str:
-    """The API group of an apiVersion (``apps/v1`` → ``apps``; ``v1`` → the core group ``""``)."""
-    return api_version.rpartition("/")[0]
 
 
 def is_kind(doc: Document, kind: str, *groups: str) -> bool:
