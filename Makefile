@@ -139,6 +139,7 @@ synth: $(RUNTIME) ## render every environment into dist/, then validate it (a co
 	$(BIN)/guestbook schema --output environments/overlay.schema.json
 	$(BIN)/guestbook synth
 	$(BIN)/guestbook graph prod --readme docs/tutorial.md
+	$(BIN)/python -m guestbook.overlay_table
 	$(BIN)/guestbook validate --quiet --complete dist
 
 validate: $(RUNTIME) ## validate dist/ against the target Kubernetes version
