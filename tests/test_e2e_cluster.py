@@ -21,8 +21,8 @@ def test_kwokctl_config_names_our_binaries_and_nothing_remote(tmp_path: Path) ->
     binaries = {k: v for k, v in options.items() if k.endswith("Binary")}
     assert len(binaries) == 8
     assert all(v.startswith(str(tmp_path)) for v in binaries.values())
-    assert options["kubeApiserverBinary"].endswith("/kubernetes-v1.34.12/bin/kube-apiserver")
-    assert options["kubeVersion"] == "v1.34.12"
+    assert options["kubeApiserverBinary"].endswith("/kubernetes-v1.37.2/bin/kube-apiserver")
+    assert options["kubeVersion"] == "v1.37.2"
     assert options["kubeApiserverPort"] == 443
     assert options["metricsServerManifests"] == ["/mod/manifests/base"]
     assert "http" not in text.replace("https://kubernetes.default.svc", "")

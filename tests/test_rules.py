@@ -38,10 +38,11 @@ BUILT_IN_TESTS = {
 
 
 def test_run_has_the_signature_the_pipeline_calls() -> None:
-    # Given the pipeline's contract: run(documents, *, complete=...) -> list[Finding]
+    # Given the pipeline's contract: run(documents, *, complete=..., kubernetes_version=...)
     signature = inspect.signature(run)
     # Then the entry point matches it exactly
-    assert list(signature.parameters) == ["documents", "complete"]
+    assert list(signature.parameters) == ["documents", "complete", "kubernetes_version"]
+    assert signature.parameters["kubernetes_version"].kind is inspect.Parameter.KEYWORD_ONLY
     assert signature.parameters["complete"].kind is inspect.Parameter.KEYWORD_ONLY
     assert signature.parameters["complete"].default is False
     assert signature.parameters["documents"].annotation in (

@@ -22,15 +22,26 @@ def test_broken_manifest_triggers_only_its_rule(fixture: str) -> None:
 
 
 def test_finding_points_at_the_offending_field_with_message_and_hint() -> None:
-    # Given a Service whose name starts with a digit (line 6 of the fixture)
-    documents = load("service_name_starting_with_digit")
+    # Given a Service whose name holds a dot (line 6 of the fixture)
+    documents = load("service_name_with_a_dot")
     # When the rules run
     [finding] = [f for f in run(documents) if f.rule == "object-name"]
     # Then the finding names the field's line, what is wrong, and a fix
     assert finding.line == 6
-    assert "'1-web'" in finding.message and "DNS-1035" in finding.message
+    assert "'web.v1'" in finding.message and "DNS-1123 label" in finding.message
     assert finding.hint
-    assert str(finding.ref) == "Service/shop/1-web"
+    assert str(finding.ref) == "Service/shop/web.v1"
+
+
+@pytest.mark.parametrize(("version", "valid"), [("1.34.3", False), ("1.35.4", False),
+                                                ("1.36.3", True), ("1.37.2", True)])  # fmt: skip
+def test_a_service_name_may_start_with_a_digit_from_1_36(version: str, valid: bool) -> None:
+    # Given a Service named 1-web (a DNS-1123 label, not a DNS-1035 one)
+    doc = document({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "1-web"}})
+    # When the rules judge it by each release
+    # Then it is an error until RelaxedServiceNameValidation is on by default (1.36)
+    fired_here = fired(run([doc], kubernetes_version=version))
+    assert ("object-name" in fired_here) is not valid
 
 
 @pytest.mark.parametrize(

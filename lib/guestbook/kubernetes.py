@@ -39,6 +39,12 @@ SELECTABLE_KUBERNETES_VERSIONS = OLDER_KUBERNETES_VERSIONS + SUPPORTED_KUBERNETE
 """Every version ``guestbook validate`` has schemas for (``make schemas`` builds them all)."""
 
 
+def minor_of(version: str) -> tuple[int, int]:
+    """``(1, 37)`` for ``"1.37.2"``."""
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
 def __getattr__(name: str) -> Any:
     if name == "k8s":
         return importlib.import_module("cdk8s_plus_37").k8s
@@ -52,4 +58,5 @@ __all__ = [
     "SELECTABLE_KUBERNETES_VERSIONS",
     "SUPPORTED_KUBERNETES_VERSIONS",
     "k8s",
+    "minor_of",
 ]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from guestbook.kubernetes import KUBERNETES_VERSION
 from guestbook.manifests.api_groups import group_of
 from guestbook.manifests.fields import as_int, get, is_kind, str_map
 from guestbook.validate.model import Document, FieldPath, Finding, ObjectRef
@@ -143,6 +144,8 @@ class Inventory:
     documents: tuple[Document, ...]
     complete: Callable[[Path], bool] = field(default=lambda _: False)
     """Whether a file belongs to a set declared complete (its references must all resolve)."""
+    kubernetes_version: str = KUBERNETES_VERSION
+    """The Kubernetes version the API-server rules judge by (some rules changed between minors)."""
     pods: tuple[PodTemplate, ...] = field(init=False)
     _by_key: Mapping[ObjectKey, Document] = field(init=False, repr=False)
     _by_kind: Mapping[str, list[Document]] = field(init=False, repr=False)

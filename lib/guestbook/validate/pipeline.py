@@ -111,7 +111,7 @@ def validate(
         if rules:
             tell(f"rules: {len(everything)} objects")
             complete = settings.completeness(files, _folder_files)
-            findings.extend(_run_rules(everything, complete))
+            findings.extend(_run_rules(everything, complete, kubernetes_version))
 
         if server is not None:
             tell(f"API server: {len(everything)} objects")
@@ -175,10 +175,12 @@ def _folder_files(folder: Path) -> list[Path]:
     return find_files([folder]) if folder.is_dir() else []
 
 
-def _run_rules(documents: Sequence[Document], complete: Callable[[Path], bool]) -> list[Finding]:
+def _run_rules(
+    documents: Sequence[Document], complete: Callable[[Path], bool], kubernetes_version: str
+) -> list[Finding]:
     from guestbook.validate import rules
 
-    return rules.run(documents, complete=complete)
+    return rules.run(documents, complete=complete, kubernetes_version=kubernetes_version)
 
 
 def _ask_server(documents: Sequence[Document], kubeconfig: Path) -> list[Finding]:

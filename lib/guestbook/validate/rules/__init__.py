@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from guestbook.kubernetes import KUBERNETES_VERSION
 from guestbook.manifests.inventory import Check, Inventory
 from guestbook.validate.model import Document, Finding
 from guestbook.validate.rules import (
@@ -60,17 +61,23 @@ CHECKS: tuple[Check, ...] = tuple(check for module in _MODULES for check in modu
 
 
 def run(
-    documents: Sequence[Document], *, complete: bool | Callable[[Path], bool] = False
+    documents: Sequence[Document],
+    *,
+    complete: bool | Callable[[Path], bool] = False,
+    kubernetes_version: str = KUBERNETES_VERSION,
 ) -> list[Finding]:
     """Every finding of layers 2-6 over ``documents`` (all files of one run), sorted.
 
     ``complete`` says which files are in a set declared complete (True: all of
     them): there, a reference the documents cannot resolve is an error; elsewhere
-    it is a warning that it cannot be verified. Objects' exceptions (see
-    :mod:`.exceptions`) are applied last.
+    it is a warning that it cannot be verified. ``kubernetes_version`` is the release
+    the API-server rules judge by. Objects' exceptions (see :mod:`.exceptions`) are
+    applied last.
     """
     predicate = complete if callable(complete) else (lambda _: complete)
-    inventory = Inventory(tuple(documents), complete=predicate)
+    inventory = Inventory(
+        tuple(documents), complete=predicate, kubernetes_version=kubernetes_version
+    )
     findings = [finding for check in CHECKS for finding in check(inventory)]
     findings = exceptions.apply(documents, findings, RULES)
     return sorted(set(findings), key=lambda f: (*f.sort_key(), str(f.ref)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from guestbook.kubernetes import minor_of
 from guestbook.manifests.api_groups import group_of
 from guestbook.manifests.fields import as_map, as_str, get, items
 from guestbook.manifests.inventory import Check, Inventory, object_key, pod_template
@@ -22,7 +23,8 @@ OBJECT_NAME = error(
     "object-name",
     Layer.API_SERVER,
     "metadata.name missing or not valid for the kind (DNS-1123 subdomain; "
-    "DNS-1035 label for Services, DNS-1123 label for Namespaces; length limits of Jobs, CronJobs)",
+    "DNS-1035 label for Services before 1.36, DNS-1123 label for Namespaces and later Services; "
+    "length limits of Jobs, CronJobs)",
 )
 NAMESPACE_NAME = error(
     "namespace-name", Layer.API_SERVER, "metadata.namespace is not a DNS-1123 label"
@@ -71,9 +73,16 @@ def _path_segment_error(name: str) -> str | None:
     return None
 
 
-def _name_rule(doc: Document) -> tuple[Callable[[str], str | None], str]:
+RELAXED_SERVICE_NAMES = (1, 36)
+"""From 1.36 (RelaxedServiceNameValidation, on by default; GA in 1.37) a Service name is a
+DNS-1123 label, so it may start with a digit; before, a DNS-1035 label."""
+
+
+def _name_rule(doc: Document, version: str) -> tuple[Callable[[str], str | None], str]:
     kind, group = doc.ref.kind, group_of(doc.api_version)
     if kind == "Service" and group == "":
+        if minor_of(version) >= RELAXED_SERVICE_NAMES:
+            return dns1123_label_error, "a DNS-1123 label"
         return dns1035_label_error, "a DNS-1035 label"
     if kind == "Namespace" and group == "":
         return dns1123_label_error, "a DNS-1123 label"
@@ -82,8 +91,8 @@ def _name_rule(doc: Document) -> tuple[Callable[[str], str | None], str]:
     return dns1123_subdomain_error, "a DNS-1123 subdomain"
 
 
-def _name_problem(doc: Document, name: str) -> str | None:
-    check, what = _name_rule(doc)
+def _name_problem(doc: Document, name: str, version: str) -> str | None:
+    check, what = _name_rule(doc, version)
     problem = check(name)
     if problem:
         return f"is not {what}: {problem}"
@@ -107,7 +116,7 @@ def check_names(inventory: Inventory) -> Iterator[Finding]:
                     hint="give every object a name; GitOps tools cannot apply generateName",
                 )
         elif isinstance(name, str):
-            problem = _name_problem(doc, name)
+            problem = _name_problem(doc, name, inventory.kubernetes_version)
             if problem:
                 yield OBJECT_NAME.at(
                     doc,
