@@ -111,3 +111,11 @@ def test_every_rendered_environment_is_recognised_as_the_guestbook() -> None:
         # Then its frontend and followers are known by their contracts (the checks apply)
         needed = {service for _, service in guestbook.needs(Inventory(tuple(documents)))}
         assert needed == {"redis-leader", "redis-follower"}, folder.name
+
+
+def test_redis_leader_served_by_haproxy_is_the_failover_shape() -> None:
+    # Given redis-leader selecting HAProxy pods (automatic failover) instead of the leader
+    # When the rules run
+    got, want = only("guestbook_leader_behind_haproxy")
+    # Then HAProxy counts as a backend of redis-leader and nothing fires
+    assert got == want == frozenset()

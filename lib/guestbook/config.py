@@ -33,6 +33,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from guestbook import names
+from guestbook.constructs.failover import RedisHighAvailabilityProps
 from guestbook.constructs.labels import RESERVED_LABEL_KEYS, SYNC_WAVE
 from guestbook.errors import GuestbookError
 from guestbook.yamlio import (
@@ -251,6 +252,8 @@ class RedisProps(Model):
     """The leader. Default: the tutorial's."""
     followers: RedisFollowersProps = RedisFollowersProps()
     """The followers. Default: the tutorial's two."""
+    high_availability: RedisHighAvailabilityProps = RedisHighAvailabilityProps()
+    """Sentinel and HAProxy: automatic failover behind ``redis-leader``. Default: off."""
 
 
 class FrontendServiceProps(Model):

@@ -6,6 +6,8 @@ role: leader|follower``) *and* runs an image whose contract is documented in
 :data:`CONTRACTS`: registry, repository and tag, because other builds of a
 ``gb-frontend`` (other tags, other registries, other example repositories) look
 up other Service names. The Redis leader is any ``redis`` image: it only serves.
+With automatic failover ``redis-leader`` may select HAProxy instead (any ``haproxy``
+image, pods ``app: redis-proxy``), which forwards to whichever Redis is master.
 
 The documented frontend resolves ``redis-leader`` and ``redis-follower`` through
 DNS in its own namespace and talks to them on 6379; the documented follower
@@ -90,7 +92,7 @@ RULES = (
     REDIS_EXPOSED,
 )
 
-FRONTEND, FOLLOWER, LEADER = "frontend", "follower", "leader"
+FRONTEND, FOLLOWER, LEADER, PROXY = "frontend", "follower", "leader", "proxy"
 """The guestbook's roles."""
 REDIS_PORT = 6379
 FRONTEND_PORT = 80
@@ -129,13 +131,16 @@ ROLE_LABELS: Mapping[str, Mapping[str, str]] = {
     FRONTEND: {"app": "guestbook", "tier": "frontend"},
     FOLLOWER: {"app": "redis", "role": "follower"},
     LEADER: {"app": "redis", "role": "leader"},
+    PROXY: {"app": "redis-proxy"},
 }
 """The pod labels of each role, as the tutorial and our constructs write them."""
 REDIS_REPOSITORY = "redis"
 """The leader runs Redis itself: any registry and tag (it only serves, on 6379)."""
+PROXY_REPOSITORY = "haproxy"
+"""The failover proxy in front of the leader: any registry and tag of HAProxy."""
 
 BACKENDS: dict[str, tuple[str, ...]] = {
-    LEADER_SERVICE: (LEADER,),
+    LEADER_SERVICE: (LEADER, PROXY),
     FOLLOWER_SERVICE: (FOLLOWER, LEADER),
 }
 """Which roles may serve each Service (followers are read-only, so never the leader's)."""
@@ -143,6 +148,7 @@ ROLE_NAMES: Mapping[str, str] = {
     FRONTEND: "the guestbook frontend",
     FOLLOWER: "a guestbook Redis follower",
     LEADER: "the guestbook Redis leader",
+    PROXY: "the guestbook's HAProxy in front of the Redis master",
 }
 
 
@@ -153,6 +159,8 @@ def _roles(service: str) -> str:
 def _plays(image: str, role: str) -> bool:
     if role == LEADER:
         return parse_image(image).repository == REDIS_REPOSITORY
+    if role == PROXY:
+        return parse_image(image).repository == PROXY_REPOSITORY
     name, tag, _ = split_image(image)
     return any(c.role == role and split_image(c.image)[:2] == (name, tag) for c in CONTRACTS)
 
