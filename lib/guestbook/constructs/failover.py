@@ -89,7 +89,7 @@ def sentinel_conf(props: RedisHighAvailabilityProps, redis_port: int) -> str:
             "sentinel resolve-hostnames yes",
             f"sentinel monitor {MASTER_NAME} {LEADER_NODE_SERVICE} {redis_port} {props.quorum}",
             f"sentinel down-after-milliseconds {MASTER_NAME} {props.down_after_milliseconds}",
-            f"sentinel failover-timeout {MASTER_NAME} 30000",
+            f"sentinel failover-timeout {MASTER_NAME} 10000",
             f"sentinel parallel-syncs {MASTER_NAME} 1",
             "",
         ]
@@ -129,7 +129,8 @@ def haproxy_cfg(
             "  tcp-check expect string role:master",
             "  tcp-check send QUIT\\r\\n",
             "  tcp-check expect string +OK",
-            "  default-server check inter 1s fall 1 rise 1 on-marked-down shutdown-sessions",
+            "  default-server check inter 1s fall 1 rise 1 on-marked-down shutdown-sessions"
+            " resolve-prefer ipv4",
             f"  server-template node {nodes} {fqdn}:{redis_port} resolvers cluster init-addr none",
             "",
         ]
