@@ -18,7 +18,8 @@ start script and the followers' arguments), read from ``dist/`` when an environm
 Bound: the leader is lost after ``down-after-milliseconds`` (5 s); Sentinel elects and
 promotes within about 2 s more, and HAProxy admits the new master at its next check (1 s):
 6-7 s measured. A split vote among the Sentinels retries after twice ``failover-timeout``
-(2 x 10 s), so the test allows 30 s (:data:`FAILOVER_BOUND`); it prints the time it measured.
+(2 x 10 s; 27 s measured once in seven runs), so the test allows 35 s
+(:data:`FAILOVER_BOUND`); it prints the time it measured.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from guestbook.render import render_manifests
 from tests.conftest import FIXTURES, ROOT, by_kind_name
 
 TOOLS = ("redis-server", "redis-sentinel", "redis-cli", "haproxy", "dnsmasq")
-FAILOVER_BOUND = 30.0
+FAILOVER_BOUND = 35.0
 """Seconds from killing the leader until writes through redis-leader succeed again."""
 SETTLE_BOUND = 30.0
 """Seconds for replication, Sentinel discovery and HAProxy checks to settle at start."""
@@ -374,11 +375,14 @@ def _failover(pods: Loopback) -> None:
     until("writes through redis-leader after the failover", FAILOVER_BOUND, write)
     failover = time.monotonic() - killed
     print(f"\nfailover: writes through redis-leader work again {failover:.1f} s after the kill")
-    # (each Sentinel learns the new master from the one that led the failover)
-    [master] = until(
-        "the Sentinels agree", SETTLE_BOUND, lambda: len(m := pods.masters()) == 1 and m
-    )
-    assert master in FOLLOWERS
+
+    # (HAProxy admits the follower once it is promoted, a moment before the Sentinels
+    # announce the switch; each Sentinel learns it from the one that led the failover)
+    def agreed() -> set[str] | None:
+        masters = pods.masters()
+        return masters if len(masters) == 1 and masters <= set(FOLLOWERS) else None
+
+    [master] = until("the Sentinels agree on a follower as master", SETTLE_BOUND, agreed)
     assert pods.redis(master, "ROLE")[0] == "master"
     # And no acknowledged write was lost
     values = [pods.redis(PROXY, "GET", f"entry:{n}") for n in range(100)]

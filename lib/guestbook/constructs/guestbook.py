@@ -107,4 +107,5 @@ class Guestbook(Construct):
                 metrics=(monitoring.prometheus_namespace, METRICS_PORT)
                 if monitoring.enabled
                 else None,
+                failover=self.failover,
             )

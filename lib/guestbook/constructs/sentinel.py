@@ -136,6 +136,8 @@ class RedisFailover(Construct):
             name="failover-config", config_map=k8s.ConfigMapVolumeSource(name=CONFIG_MAP)
         )
         sentinel_pods = {"app": "redis-sentinel", "tier": "backend"}
+        self.sentinel_pods = sentinel_pods
+        """Labels of the Sentinel pods."""
         sentinel_labels = identity.labels(
             name="redis", component="sentinel", selector=sentinel_pods
         )
@@ -185,6 +187,8 @@ class RedisFailover(Construct):
         )
         """Where people and tools ask Sentinel (``SENTINEL get-master-addr-by-name``)."""
         proxy_pods = {"app": "redis-proxy", "tier": "backend"}
+        self.proxy_pods = proxy_pods
+        """Labels of the HAProxy pods (``redis-leader`` selects them)."""
         self.proxy = Workload(
             self,
             "Proxy",

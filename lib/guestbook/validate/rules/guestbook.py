@@ -7,7 +7,10 @@ role: leader|follower``) *and* runs an image whose contract is documented in
 ``gb-frontend`` (other tags, other registries, other example repositories) look
 up other Service names. The Redis leader is any ``redis`` image: it only serves.
 With automatic failover ``redis-leader`` may select HAProxy instead (any ``haproxy``
-image, pods ``app: redis-proxy``), which forwards to whichever Redis is master.
+image, pods ``app: redis-proxy``), which forwards to whichever Redis is master; Sentinel
+(any ``redis`` image, pods ``app: redis-sentinel``) watches the Redis pods. Then HAProxy
+and Sentinel must reach every Redis pod, the Redis pods each other and HAProxy, and the
+Sentinels each other on 26379.
 
 The documented frontend resolves ``redis-leader`` and ``redis-follower`` through
 DNS in its own namespace and talks to them on 6379; the documented follower
@@ -92,9 +95,10 @@ RULES = (
     REDIS_EXPOSED,
 )
 
-FRONTEND, FOLLOWER, LEADER, PROXY = "frontend", "follower", "leader", "proxy"
+FRONTEND, FOLLOWER, LEADER, PROXY, SENTINEL = "frontend", "follower", "leader", "proxy", "sentinel"
 """The guestbook's roles."""
 REDIS_PORT = 6379
+SENTINEL_PORT = 26379
 FRONTEND_PORT = 80
 LEADER_SERVICE, FOLLOWER_SERVICE = "redis-leader", "redis-follower"
 
@@ -132,6 +136,7 @@ ROLE_LABELS: Mapping[str, Mapping[str, str]] = {
     FOLLOWER: {"app": "redis", "role": "follower"},
     LEADER: {"app": "redis", "role": "leader"},
     PROXY: {"app": "redis-proxy"},
+    SENTINEL: {"app": "redis-sentinel"},
 }
 """The pod labels of each role, as the tutorial and our constructs write them."""
 REDIS_REPOSITORY = "redis"
@@ -149,6 +154,7 @@ ROLE_NAMES: Mapping[str, str] = {
     FOLLOWER: "a guestbook Redis follower",
     LEADER: "the guestbook Redis leader",
     PROXY: "the guestbook's HAProxy in front of the Redis master",
+    SENTINEL: "a guestbook Redis Sentinel",
 }
 
 
@@ -157,7 +163,7 @@ def _roles(service: str) -> str:
 
 
 def _plays(image: str, role: str) -> bool:
-    if role == LEADER:
+    if role in (LEADER, SENTINEL):
         return parse_image(image).repository == REDIS_REPOSITORY
     if role == PROXY:
         return parse_image(image).repository == PROXY_REPOSITORY
@@ -318,6 +324,33 @@ def _needed_flows(inventory: Inventory, namespace: str) -> Iterator[Flow]:
                         f"{pod.name} → {service} ({backend.name}):{REDIS_PORT}",
                     )
             yield Flow(me, dns, DNS_PORT, "UDP", f"{pod.name} → DNS:{DNS_PORT}/UDP")
+    yield from _failover_flows(inventory, namespace)
+
+
+def _failover_flows(inventory: Inventory, namespace: str) -> Iterator[Flow]:
+    """With HAProxy or Sentinel in the namespace: the connections failover needs."""
+    pods = inventory.pods_in(namespace)
+    proxies = [p for p in pods if runs(p, PROXY)]
+    sentinels = [p for p in pods if runs(p, SENTINEL)]
+    if not (proxies or sentinels):
+        return
+    redis = [p for p in pods if runs(p, LEADER, FOLLOWER)]
+    needed = [(s, r, REDIS_PORT) for s in (*proxies, *sentinels) for r in redis]
+    needed += [(a, b, REDIS_PORT) for a in redis for b in (*redis, *proxies) if a is not b]
+    needed += [(a, b, SENTINEL_PORT) for a in sentinels for b in sentinels]
+    for source, destination, port in needed:
+        yield Flow(
+            pod_endpoint(inventory, source),
+            pod_endpoint(inventory, destination),
+            port,
+            "TCP",
+            f"{source.name} → {destination.name}:{port}",
+        )
+    dns = dns_endpoint(inventory)
+    for pod in (*proxies, *sentinels, *redis):
+        yield Flow(
+            pod_endpoint(inventory, pod), dns, DNS_PORT, "UDP", f"{pod.name} → DNS:{DNS_PORT}/UDP"
+        )
 
 
 def _client_verdict(all_policies: Policies, flow: Flow) -> Verdict:
@@ -371,12 +404,16 @@ def check_redis_exposure(inventory: Inventory) -> Iterator[Finding]:
     """``guestbook-redis-exposed``: only the frontend and followers may reach Redis."""
     all_policies = policies(inventory)
     for namespace in all_policies.namespaces:
+        pods = inventory.pods_in(namespace)
+        # With failover, HAProxy, Sentinel and a demoted leader reach Redis too.
+        failover = any(runs(p, PROXY, SENTINEL) for p in pods)
+        allowed = (
+            (FRONTEND, FOLLOWER, LEADER, PROXY, SENTINEL) if failover else (FRONTEND, FOLLOWER)
+        )
         for redis in _redis_pods(inventory, namespace):
             target = pod_endpoint(inventory, redis)
             others = [
-                pod_endpoint(inventory, p)
-                for p in inventory.pods_in(namespace)
-                if p is not redis and not runs(p, FRONTEND, FOLLOWER)
+                pod_endpoint(inventory, p) for p in pods if p is not redis and not runs(p, *allowed)
             ]
             by_rule: dict[tuple[int, FieldPath], tuple[Policy, FieldPath, list[str]]] = {}
             for source in (*others, OTHER_NAMESPACE, OUTSIDE):
