@@ -76,14 +76,16 @@ FLOW_BLOCKED = unresolved(
     "guestbook-flow-blocked",
     Layer.GUESTBOOK,
     "NetworkPolicies block a flow the guestbook needs (clients to frontend:80, frontend to "
-    "both Redis Services, follower to leader, DNS)",
+    "both Redis Services, follower to leader, DNS; with failover also HAProxy and Sentinel "
+    "to the Redis pods, the Redis pods to each other and HAProxy, Sentinels to each other)",
     reason="the guestbook cannot work; a policy allowing the flow may be in files not validated",
     fix="add a NetworkPolicy rule allowing the flow the finding names",
 )
 REDIS_EXPOSED = warning(
     "guestbook-redis-exposed",
     Layer.GUESTBOOK,
-    "NetworkPolicies let something other than the frontend and followers reach Redis on 6379",
+    "NetworkPolicies let something other than the frontend and followers (with failover also "
+    "HAProxy, Sentinel and the leader) reach Redis on 6379",
     reason="it works, but exceeds least privilege",
     fix="allow ingress to Redis only from the frontend and follower pods",
 )
