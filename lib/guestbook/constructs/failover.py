@@ -43,6 +43,7 @@ HAPROXY_IMAGE = "docker.io/haproxy:2.6"
 class RedisHighAvailabilityProps(BaseModel):
     """Redis Sentinel and an HAProxy in front of the Redis pods (``redis.highAvailability``)."""
 
+    # guestbook.config.Model's settings; config imports this module, so it cannot be the base.
     model_config = ConfigDict(
         frozen=True,
         extra="forbid",
