@@ -13,7 +13,7 @@ import pytest
 from guestbook import Guestbook, GuestbookProps
 from guestbook.config import load_environments
 from guestbook.errors import GuestbookError
-from tests.conftest import FIXTURES, by_kind_name
+from tests.conftest import FIXTURES, ROOT, by_kind_name
 
 
 def _synth(props: GuestbookProps, namespace: str = "shop") -> dict[tuple[str, str], dict[str, Any]]:
@@ -105,10 +105,9 @@ def test_quorum_above_the_sentinels_is_refused_at_its_line(tmp_path: Path) -> No
         load_environments(envs)
 
 
-def test_overlay_turns_it_on_with_the_defaults(tmp_path: Path) -> None:
-    envs = tmp_path / "environments"
-    envs.mkdir()
-    shutil.copy(FIXTURES / "failover" / "high_availability.yaml", envs / "dev.yaml")
-    [env] = load_environments(envs)
+def test_staging_turns_it_on_with_the_defaults() -> None:
+    # Given the committed environments, When staging is loaded
+    [env] = load_environments(ROOT / "environments", ["staging"])
+    # Then failover is on with 3 Sentinels, quorum 2 and 2 HAProxy pods
     ha = env.props.redis.high_availability
     assert (ha.enabled, ha.sentinels, ha.quorum, ha.proxy_replicas) == (True, 3, 2, 2)

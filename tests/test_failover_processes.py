@@ -2,9 +2,8 @@
 ``redis-sentinel`` and ``haproxy``, with ``dnsmasq`` as the cluster DNS, on loopback.
 
 They run the files the option renders (the ``redis-failover`` ConfigMap, the leader's
-start script and the followers' arguments), read from ``dist/`` when an environment has
-``redis.highAvailability`` on, else rendered from the overlay fixture
-``high_availability.yaml``. Only addresses are substituted, as a pod would see them:
+start script and the followers' arguments), read from ``dist/staging/``, the environment
+with ``redis.highAvailability`` on. Only addresses are substituted, as a pod would see them:
 
 - each Redis pod gets its own loopback address (127.0.0.2 for the leader, then the
   followers), all on one free port that stands for 6379 (``POD_IP``, ``--bind``, ``--port``);
@@ -40,10 +39,8 @@ from typing import Any, TypeVar
 import pytest
 import yaml
 
-from guestbook.config import load_environments
 from guestbook.constructs.failover import CONFIG_MAP, HAPROXY_CFG, MASTER_NAME, SENTINEL_CONF
-from guestbook.render import render_manifests
-from tests.conftest import FIXTURES, ROOT, by_kind_name
+from tests.conftest import ROOT, by_kind_name
 
 TOOLS = ("redis-server", "redis-sentinel", "redis-cli", "haproxy", "dnsmasq")
 FAILOVER_BOUND = 35.0
@@ -68,19 +65,13 @@ class Rendered:
     follower_args: list[str]
 
 
-def _rendered(scratch: Path) -> Rendered:
-    for folder in sorted((ROOT / "dist").iterdir()):
-        config = folder / f"configmap-{CONFIG_MAP}.yaml"
-        if config.exists():
-            manifests = [
-                yaml.safe_load(p.read_text(encoding="utf-8")) for p in folder.glob("*.yaml")
-            ]
-            return _from(manifests)
-    envs = scratch / "environments"
-    envs.mkdir()
-    shutil.copy(FIXTURES / "failover" / "high_availability.yaml", envs / "ha.yaml")
-    [env] = load_environments(envs)
-    return _from(render_manifests([env])[env.name])
+DIST = ROOT / "dist" / "staging"
+"""The committed environment with failover on."""
+
+
+def _rendered() -> Rendered:
+    manifests = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in DIST.glob("*.yaml")]
+    return _from(manifests)
 
 
 def _from(manifests: list[dict[str, Any]]) -> Rendered:
@@ -252,7 +243,7 @@ class Loopback:
 
     def __init__(self, processes: Processes, folder: Path) -> None:
         self.processes, self.folder = processes, folder
-        self.rendered = _rendered(folder)
+        self.rendered = _rendered()
         self.port = free_port(PROXY, LEADER, *FOLLOWERS)
         """The one port that stands for 6379."""
         self.sentinel_ports: list[int] = []
