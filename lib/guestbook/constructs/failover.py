@@ -1,6 +1,6 @@
 """Automatic Redis failover: the option's props and the files Sentinel and HAProxy read.
 
-Pure text, no cdk8s: the construct that ships these files (``failover_objects``)
+Pure text, no cdk8s: the construct that ships these files (``sentinel``)
 and the process test that runs them with Debian's ``redis-server``,
 ``redis-sentinel`` and ``haproxy`` read the same functions.
 

@@ -2,7 +2,7 @@
 pods need for it (see :mod:`guestbook.constructs.failover` for the design).
 
 The images stay as they are. The leader's pod starts Redis through ``start-node.sh``
-(inline, the leader image's own ``sh`` and ``redis-cli``); the followers keep
+(inline in its command; the leader image's own ``sh`` and ``redis-cli``); the followers keep
 ``redis-server --replicaof redis-leader 6379`` and announce their own address.
 """
 
@@ -69,8 +69,8 @@ def _small() -> k8s.ResourceRequirements:
 class RedisFailover(Construct):
     """Sentinel and HAProxy for a leader and its followers; ``redis-leader`` then selects HAProxy.
 
-    Objects: ConfigMap ``redis-failover`` (``sentinel.conf``, ``haproxy.cfg``,
-    ``start-node.sh``), Services ``redis-nodes`` (headless, every Redis pod),
+    Objects: ConfigMap ``redis-failover`` (``sentinel.conf``, ``haproxy.cfg``), Services
+    ``redis-nodes`` (headless, every Redis pod),
     ``redis-leader-node`` (the leader pod) and ``redis-sentinel``, Deployments
     ``redis-sentinel`` and ``redis-leader-proxy``. The leader's and followers'
     Deployments and the ``redis-leader`` Service are changed in place.
