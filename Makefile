@@ -16,7 +16,7 @@ KUBECONFORM := $(TOOLS)/bin/kubeconform
 # silences exactly that banner for Node 20 (see CONTRIBUTING.md "Node and jsii").
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup runtime kubeconform reader cel schemas synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools e2e
+.PHONY: setup runtime kubeconform reader cel schemas synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools failover-tools e2e
 
 CHECKOV_VERSION := 3.3.30
 CHECKOV := .tools/checkov/bin/checkov
@@ -126,7 +126,7 @@ e2e_version = $(shell sed -nE 's#^(require)?[[:space:]]*$(e2e_module_$(1)) (v[^[
 E2E_BIN_DIRS := $(foreach c,$(E2E_COMPONENTS),$(E2E_TOOLS)/$(c)-$(call e2e_version,$(c))/bin)
 
 e2e-tools: $(E2E_BIN_DIRS) ## build the end-to-end binaries (cached by version); install redis-server if missing
-	@command -v redis-server >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server; }
+	@$(MAKE) --no-print-directory failover-tools
 	@command -v git >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y git; }
 
 $(E2E_TOOLS)/%/bin:
@@ -154,7 +154,15 @@ validate-all-minors: $(RUNTIME) ## validate dist/ against every supported Kubern
 cdk8s-synth: $(RUNTIME) ## the same render through the pinned cdk8s CLI
 	npx --no-install cdk8s synth
 
-test: setup ## run the test suite (and guestbook-reader's Go tests, a second or two)
+# The failover test runs Debian's Redis, Sentinel, HAProxy and dnsmasq on loopback
+# (tests/test_failover_processes.py, about 30 s); installed only when missing.
+FAILOVER_TOOLS := redis-server redis-sentinel haproxy dnsmasq
+failover-tools: ## Debian's redis-server, redis-sentinel, haproxy and dnsmasq-base, if missing
+	@for tool in $(FAILOVER_TOOLS); do command -v $$tool >/dev/null || test -x /usr/sbin/$$tool || missing=1; done; \
+	if [ -n "$${missing:-}" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y redis-server redis-sentinel haproxy dnsmasq-base; fi
+
+test: setup failover-tools ## run the test suite (and guestbook-reader's Go tests, a second or two)
 	cd $(GO_READER) && GOFLAGS=-mod=readonly $(GO) test ./...
 	$(BIN)/pytest -q
 

@@ -200,6 +200,23 @@ def test_manual_drift_is_reverted_by_self_heal(harness: Harness) -> None:
     assert_workloads_match_dist(harness, "dev")
 
 
+def test_staging_redis_leader_is_haproxy_in_front_of_every_redis_pod(harness: Harness) -> None:
+    # Given staging synced with redis.highAvailability on (Synced and Healthy: the first test)
+    ns = namespace("staging")
+    assert_workloads_match_dist(harness, "staging")
+    slices = harness.kubectl.items("endpointslices.discovery.k8s.io", ns)
+    # Then redis-leader, which the frontend and followers use, is served by HAProxy only
+    leader = ready_endpoint_pods(slices, "redis-leader")
+    assert len(leader) == 2 and all(p.startswith("redis-leader-proxy-") for p in leader), leader
+    # And HAProxy's server list (the headless redis-nodes) holds the leader and both followers
+    nodes = ready_endpoint_pods(slices, "redis-nodes")
+    assert sorted(p.rsplit("-", 2)[0] for p in nodes) == [
+        "redis-follower", "redis-follower", "redis-leader",
+    ], nodes  # fmt: skip
+    # And Sentinel runs its three pods, reachable by its Service
+    assert len(ready_endpoint_pods(slices, "redis-sentinel")) == 3
+
+
 def test_resource_removed_from_dist_is_pruned(harness: Harness) -> None:
     ns = namespace("staging")
     assert harness.kubectl.items("poddisruptionbudgets", ns)
@@ -213,6 +230,8 @@ def test_resource_removed_from_dist_is_pruned(harness: Harness) -> None:
     assert removed == [
         "D", "dist/staging/poddisruptionbudget-frontend.yaml",
         "D", "dist/staging/poddisruptionbudget-redis-follower.yaml",
+        "D", "dist/staging/poddisruptionbudget-redis-leader-proxy.yaml",
+        "D", "dist/staging/poddisruptionbudget-redis-sentinel.yaml",
     ]  # fmt: skip
     harness.head = harness.repo.commit_and_push("staging: no PodDisruptionBudgets")
     harness.refresh()

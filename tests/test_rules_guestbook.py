@@ -111,3 +111,33 @@ def test_every_rendered_environment_is_recognised_as_the_guestbook() -> None:
         # Then its frontend and followers are known by their contracts (the checks apply)
         needed = {service for _, service in guestbook.needs(Inventory(tuple(documents)))}
         assert needed == {"redis-leader", "redis-follower"}, folder.name
+
+
+def test_redis_leader_served_by_haproxy_is_the_failover_shape() -> None:
+    # Given redis-leader selecting HAProxy pods (automatic failover) instead of the leader
+    # When the rules run
+    got, want = only("guestbook_leader_behind_haproxy")
+    # Then HAProxy counts as a backend of redis-leader and nothing fires
+    assert got == want == frozenset()
+
+
+def _staging() -> list[Document]:
+    """dist/staging: the environment with automatic failover and NetworkPolicies on."""
+    folder = Path(__file__).parents[1] / "dist" / "staging"
+    return [d for _, docs, _ in reader.load([folder]) for d in docs]
+
+
+def test_failover_pods_may_reach_redis_and_their_flows_are_checked() -> None:
+    # Given staging (Sentinel and HAProxy beside Redis, behind NetworkPolicies)
+    documents = _staging()
+    # When the Sentinels' egress to each other is taken away
+    for doc in documents:
+        if doc.obj["kind"] == "NetworkPolicy" and doc.obj["metadata"]["name"] == "redis-sentinel":
+            doc.obj["spec"]["egress"] = [
+                rule for rule in doc.obj["spec"]["egress"] if rule["ports"][0]["port"] != 26379
+            ]
+    findings = [f for f in run(documents) if f.rule.startswith("guestbook-")]
+    # Then exactly that flow is reported blocked, and HAProxy and Sentinel reaching Redis
+    # is not an exposure
+    assert [f.rule for f in findings] == ["guestbook-flow-blocked"]
+    assert "Deployment/redis-sentinel → Deployment/redis-sentinel:26379" in findings[0].message

@@ -27,3 +27,5 @@ REDIS_PORT = 6379
 """The only port the images connect to Redis on."""
 FRONTEND_PORT = 80
 """The port Apache binds in the frontend image."""
+SENTINEL_PORT = 26379
+"""Redis Sentinel's port (the failover option, beside the tutorial's images)."""

@@ -11,6 +11,7 @@ from guestbook.constructs.labels import Identity
 from guestbook.constructs.monitoring import METRICS_PORT, RedisMonitoring, redis_exporter
 from guestbook.constructs.network import GuestbookNetworkPolicies
 from guestbook.constructs.redis import RedisFollowers, RedisLeader
+from guestbook.constructs.sentinel import RedisFailover
 from guestbook.constructs.workload import WorkloadPolicy
 from guestbook.props.guestbook import GuestbookProps
 
@@ -67,6 +68,18 @@ class Guestbook(Construct):
             policy=policy,
             sidecars=sidecars,
         )
+        self.failover: RedisFailover | None = None
+        if props.redis.high_availability.enabled:
+            self.failover = RedisFailover(
+                self,
+                "Failover",
+                leader=self.leader,
+                followers=self.followers,
+                followers_count=props.redis.followers.replicas,
+                props=props.redis.high_availability,
+                identity=leader_identity,
+                policy=policy,
+            )
         self.frontend = Frontend(
             self, "Frontend", props=props.frontend, identity=frontend_identity, policy=policy
         )
@@ -94,4 +107,5 @@ class Guestbook(Construct):
                 metrics=(monitoring.prometheus_namespace, METRICS_PORT)
                 if monitoring.enabled
                 else None,
+                failover=self.failover,
             )

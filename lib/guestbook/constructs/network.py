@@ -6,7 +6,10 @@ Allowed flows:
 - redis-follower → redis-leader on 6379;
 - frontend and followers → the cluster DNS on 53 (UDP and TCP);
 - with monitoring, the Prometheus namespace → the Redis exporters on 9121.
-The leader needs no egress at all.
+The leader needs no egress at all, except with automatic failover, which adds:
+- frontend and Redis pods → HAProxy (``redis-leader``) on 6379, and HAProxy → the Redis pods;
+- Redis pods → each other on 6379 (a replica of a promoted follower), and → DNS;
+- Sentinel → the Redis pods on 6379 and → the other Sentinels on 26379, and → DNS.
 """
 
 from __future__ import annotations
@@ -15,13 +18,16 @@ from collections.abc import Mapping
 
 from constructs import Construct
 
+from guestbook.constructs.failover import PROXY_NAME, SENTINEL_SERVICE
 from guestbook.constructs.frontend import Frontend
 from guestbook.constructs.labels import Identity
 from guestbook.constructs.redis import RedisFollowers, RedisLeader
+from guestbook.constructs.sentinel import RedisFailover
 from guestbook.constructs.values import int_or_string
 from guestbook.constructs.workload import metadata
 from guestbook.kubernetes import k8s
 from guestbook.props.network import NetworkPolicyProps
+from guestbook.tutorial import SENTINEL_PORT
 
 DNS_PORT = 53
 
@@ -54,6 +60,7 @@ class GuestbookNetworkPolicies(Construct):
         props: NetworkPolicyProps | None = None,
         identity: Identity | None = None,
         metrics: tuple[str, int] | None = None,
+        failover: RedisFailover | None = None,
     ) -> None:
         super().__init__(scope, id)
         props = props or NetworkPolicyProps()
@@ -74,6 +81,15 @@ class GuestbookNetworkPolicies(Construct):
                 )
             ]
             if metrics
+            else []
+        )
+        # With failover: HAProxy and Sentinel, and Redis pods that replicate from each other.
+        proxy = [_pods(failover.proxy_pods)] if failover else []
+        sentinel = [_pods(failover.sentinel_pods)] if failover else []
+        redis_pods = [_pods(leader.pod_labels), _pods(followers.pod_labels)] if failover else []
+        redis_egress = (
+            [k8s.NetworkPolicyEgressRule(to=[*redis_pods, *proxy], ports=[_tcp(leader.port)]), dns]
+            if failover
             else []
         )
         clients = [
@@ -115,7 +131,7 @@ class GuestbookNetworkPolicies(Construct):
             ],
             [
                 k8s.NetworkPolicyEgressRule(
-                    to=[_pods(leader.pod_labels), _pods(followers.pod_labels)],
+                    to=[_pods(leader.pod_labels), _pods(followers.pod_labels), *proxy],
                     ports=[_tcp(leader.port)],
                 ),
                 dns,
@@ -129,14 +145,19 @@ class GuestbookNetworkPolicies(Construct):
             leader.pod_labels,
             [
                 k8s.NetworkPolicyIngressRule(
-                    from_=[_pods(frontend.pod_labels), _pods(followers.pod_labels)],
+                    from_=[
+                        _pods(frontend.pod_labels),
+                        _pods(followers.pod_labels),
+                        *proxy,
+                        *sentinel,
+                    ],
                     ports=[_tcp(leader.port)],
                 ),
                 *scrape,
             ],
-            [],
+            redis_egress,
         )
-        """Frontend and followers in; nothing out."""
+        """Frontend and followers in; nothing out (with failover: see the module)."""
         self.followers = policy(
             "Followers",
             followers.service_name,
@@ -144,11 +165,13 @@ class GuestbookNetworkPolicies(Construct):
             followers.pod_labels,
             [
                 k8s.NetworkPolicyIngressRule(
-                    from_=[_pods(frontend.pod_labels)], ports=[_tcp(followers.port)]
+                    from_=[_pods(frontend.pod_labels), *redis_pods, *proxy, *sentinel],
+                    ports=[_tcp(followers.port)],
                 ),
                 *scrape,
             ],
-            [
+            redis_egress
+            or [
                 k8s.NetworkPolicyEgressRule(
                     to=[_pods(leader.pod_labels)], ports=[_tcp(leader.port)]
                 ),
@@ -156,3 +179,33 @@ class GuestbookNetworkPolicies(Construct):
             ],
         )
         """Frontend in; leader and DNS out."""
+        self.proxy: k8s.KubeNetworkPolicy | None = None
+        """With failover: frontend and Redis pods in; Redis pods and DNS out."""
+        self.sentinel: k8s.KubeNetworkPolicy | None = None
+        """With failover: the other Sentinels in; Redis pods, Sentinels and DNS out."""
+        if failover:
+            self.proxy = policy(
+                "Proxy",
+                PROXY_NAME,
+                "proxy",
+                failover.proxy_pods,
+                [
+                    k8s.NetworkPolicyIngressRule(
+                        from_=[_pods(frontend.pod_labels), *redis_pods],
+                        ports=[_tcp(leader.port)],
+                    )
+                ],
+                [k8s.NetworkPolicyEgressRule(to=redis_pods, ports=[_tcp(leader.port)]), dns],
+            )
+            self.sentinel = policy(
+                "Sentinel",
+                SENTINEL_SERVICE,
+                "sentinel",
+                failover.sentinel_pods,
+                [k8s.NetworkPolicyIngressRule(from_=sentinel, ports=[_tcp(SENTINEL_PORT)])],
+                [
+                    k8s.NetworkPolicyEgressRule(to=redis_pods, ports=[_tcp(leader.port)]),
+                    k8s.NetworkPolicyEgressRule(to=sentinel, ports=[_tcp(SENTINEL_PORT)]),
+                    dns,
+                ],
+            )

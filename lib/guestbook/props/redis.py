@@ -13,6 +13,7 @@ from guestbook.props.base import (
     Resources,
     StorageQuantity,
 )
+from guestbook.props.failover import RedisHighAvailabilityProps
 from guestbook.tutorial import FOLLOWER_IMAGE, REDIS_IMAGE
 
 
@@ -60,3 +61,5 @@ class RedisProps(Model):
     """The leader. Default: the tutorial's."""
     followers: RedisFollowersProps = RedisFollowersProps()
     """The followers. Default: the tutorial's two."""
+    high_availability: RedisHighAvailabilityProps = RedisHighAvailabilityProps()
+    """Sentinel and HAProxy: automatic failover behind ``redis-leader``. Default: off."""

@@ -6,6 +6,11 @@ role: leader|follower``) *and* runs an image whose contract is documented in
 :data:`CONTRACTS`: registry, repository and tag, because other builds of a
 ``gb-frontend`` (other tags, other registries, other example repositories) look
 up other Service names. The Redis leader is any ``redis`` image: it only serves.
+With automatic failover ``redis-leader`` may select HAProxy instead (any ``haproxy``
+image, pods ``app: redis-proxy``), which forwards to whichever Redis is master; Sentinel
+(any ``redis`` image, pods ``app: redis-sentinel``) watches the Redis pods. Then HAProxy
+and Sentinel must reach every Redis pod, the Redis pods each other and HAProxy, and the
+Sentinels each other on 26379.
 
 The documented frontend resolves ``redis-leader`` and ``redis-follower`` through
 DNS in its own namespace and talks to them on 6379; the documented follower
@@ -47,6 +52,7 @@ from guestbook.tutorial import (
     FRONTEND_PORT,
     LEADER_SERVICE,
     REDIS_PORT,
+    SENTINEL_PORT,
 )
 from guestbook.validate.model import Document, FieldPath, Finding
 from guestbook.validate.rules.registry import Layer, error, unresolved, warning
@@ -78,14 +84,16 @@ FLOW_BLOCKED = unresolved(
     "guestbook-flow-blocked",
     Layer.GUESTBOOK,
     "NetworkPolicies block a flow the guestbook needs (clients to frontend:80, frontend to "
-    "both Redis Services, follower to leader, DNS)",
+    "both Redis Services, follower to leader, DNS; with failover also HAProxy and Sentinel "
+    "to the Redis pods, the Redis pods to each other and HAProxy, Sentinels to each other)",
     reason="the guestbook cannot work; a policy allowing the flow may be in files not validated",
     fix="add a NetworkPolicy rule allowing the flow the finding names",
 )
 REDIS_EXPOSED = warning(
     "guestbook-redis-exposed",
     Layer.GUESTBOOK,
-    "NetworkPolicies let something other than the frontend and followers reach Redis on 6379",
+    "NetworkPolicies let something other than the frontend and followers (with failover also "
+    "HAProxy, Sentinel and the leader) reach Redis on 6379",
     reason="it works, but exceeds least privilege",
     fix="allow ingress to Redis only from the frontend and follower pods",
 )
@@ -97,7 +105,7 @@ RULES = (
     REDIS_EXPOSED,
 )
 
-FRONTEND, FOLLOWER, LEADER = "frontend", "follower", "leader"
+FRONTEND, FOLLOWER, LEADER, PROXY, SENTINEL = "frontend", "follower", "leader", "proxy", "sentinel"
 """The guestbook's roles."""
 
 
@@ -133,13 +141,17 @@ ROLE_LABELS: Mapping[str, Mapping[str, str]] = {
     FRONTEND: {"app": "guestbook", "tier": "frontend"},
     FOLLOWER: {"app": "redis", "role": "follower"},
     LEADER: {"app": "redis", "role": "leader"},
+    PROXY: {"app": "redis-proxy"},
+    SENTINEL: {"app": "redis-sentinel"},
 }
 """The pod labels of each role, as the tutorial and our constructs write them."""
 REDIS_REPOSITORY = "redis"
 """The leader runs Redis itself: any registry and tag (it only serves, on 6379)."""
+PROXY_REPOSITORY = "haproxy"
+"""The failover proxy in front of the leader: any registry and tag of HAProxy."""
 
 BACKENDS: dict[str, tuple[str, ...]] = {
-    LEADER_SERVICE: (LEADER,),
+    LEADER_SERVICE: (LEADER, PROXY),
     FOLLOWER_SERVICE: (FOLLOWER, LEADER),
 }
 """Which roles may serve each Service (followers are read-only, so never the leader's)."""
@@ -147,6 +159,8 @@ ROLE_NAMES: Mapping[str, str] = {
     FRONTEND: "the guestbook frontend",
     FOLLOWER: "a guestbook Redis follower",
     LEADER: "the guestbook Redis leader",
+    PROXY: "the guestbook's HAProxy in front of the Redis master",
+    SENTINEL: "a guestbook Redis Sentinel",
 }
 
 
@@ -155,8 +169,10 @@ def _roles(service: str) -> str:
 
 
 def _plays(image: str, role: str) -> bool:
-    if role == LEADER:
+    if role in (LEADER, SENTINEL):
         return image_ref(image).repository == REDIS_REPOSITORY
+    if role == PROXY:
+        return image_ref(image).repository == PROXY_REPOSITORY
     name, tag, _ = split_image(image)
     return any(c.role == role and split_image(c.image)[:2] == (name, tag) for c in CONTRACTS)
 
@@ -314,6 +330,33 @@ def _needed_flows(inventory: Inventory, namespace: str) -> Iterator[Flow]:
                         f"{pod.name} → {service} ({backend.name}):{REDIS_PORT}",
                     )
             yield Flow(me, dns, DNS_PORT, "UDP", f"{pod.name} → DNS:{DNS_PORT}/UDP")
+    yield from _failover_flows(inventory, namespace)
+
+
+def _failover_flows(inventory: Inventory, namespace: str) -> Iterator[Flow]:
+    """With HAProxy or Sentinel in the namespace: the connections failover needs."""
+    pods = inventory.pods_in(namespace)
+    proxies = [p for p in pods if runs(p, PROXY)]
+    sentinels = [p for p in pods if runs(p, SENTINEL)]
+    if not (proxies or sentinels):
+        return
+    redis = [p for p in pods if runs(p, LEADER, FOLLOWER)]
+    needed = [(s, r, REDIS_PORT) for s in (*proxies, *sentinels) for r in redis]
+    needed += [(a, b, REDIS_PORT) for a in redis for b in (*redis, *proxies) if a is not b]
+    needed += [(a, b, SENTINEL_PORT) for a in sentinels for b in sentinels]
+    for source, destination, port in needed:
+        yield Flow(
+            pod_endpoint(inventory, source),
+            pod_endpoint(inventory, destination),
+            port,
+            "TCP",
+            f"{source.name} → {destination.name}:{port}",
+        )
+    dns = dns_endpoint(inventory)
+    for pod in (*proxies, *sentinels, *redis):
+        yield Flow(
+            pod_endpoint(inventory, pod), dns, DNS_PORT, "UDP", f"{pod.name} → DNS:{DNS_PORT}/UDP"
+        )
 
 
 def _client_verdict(all_policies: Policies, flow: Flow) -> Verdict:
@@ -367,12 +410,16 @@ def check_redis_exposure(inventory: Inventory) -> Iterator[Finding]:
     """``guestbook-redis-exposed``: only the frontend and followers may reach Redis."""
     all_policies = policies(inventory)
     for namespace in all_policies.namespaces:
+        pods = inventory.pods_in(namespace)
+        # With failover, HAProxy, Sentinel and a demoted leader reach Redis too.
+        failover = any(runs(p, PROXY, SENTINEL) for p in pods)
+        allowed = (
+            (FRONTEND, FOLLOWER, LEADER, PROXY, SENTINEL) if failover else (FRONTEND, FOLLOWER)
+        )
         for redis in _redis_pods(inventory, namespace):
             target = pod_endpoint(inventory, redis)
             others = [
-                pod_endpoint(inventory, p)
-                for p in inventory.pods_in(namespace)
-                if p is not redis and not runs(p, FRONTEND, FOLLOWER)
+                pod_endpoint(inventory, p) for p in pods if p is not redis and not runs(p, *allowed)
             ]
             by_rule: dict[tuple[int, FieldPath], tuple[Policy, FieldPath, list[str]]] = {}
             for source in (*others, OTHER_NAMESPACE, OUTSIDE):
