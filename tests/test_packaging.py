@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -44,3 +45,28 @@ def test_wheel_holds_every_module_the_typing_marker_and_the_console_script(
     assert {n for n in names if n.endswith(".py")} == modules
     assert "guestbook/py.typed" in names
     assert "guestbook = guestbook.entry:main" in scripts
+
+
+def test_importing_the_library_leaves_the_environment_and_the_collector_alone() -> None:
+    # Given a program without jsii's Node switch set, that imports the library and its
+    # validation pipeline (the CLI sets the switch and pauses the collector itself)
+    program = (
+        "import gc, os\n"
+        "import guestbook, guestbook.constructs, guestbook.validate.pipeline\n"
+        "from guestbook import Guestbook\n"
+        "print(sorted(k for k in os.environ if k.startswith('JSII')), gc.isenabled())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JSII")}
+    # When it runs
+    done = subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True
+    )
+    # Then the library set no environment variable and left the collector on
+    assert done.stdout == "[] True\n"
+    # And no library module but the console script's entry touches the collector
+    touching = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "lib" / "guestbook").rglob("*.py"))
+        if path.name != "entry.py" and "import gc" in path.read_text(encoding="utf-8")
+    ]
+    assert touching == []

@@ -9,12 +9,7 @@ The names are imported on first use, so that tools which need none of them
 """
 
 import importlib
-import os
 from typing import TYPE_CHECKING, Any
-
-# jsii prints a large end-of-life banner on every start under Node 20. Silence
-# exactly that banner (the switch names the Node major), unless the user set it.
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 if TYPE_CHECKING:
     from guestbook.config import (

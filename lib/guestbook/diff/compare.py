@@ -28,7 +28,8 @@ def compare(cwd: Path, base: str | None = None, environments: Sequence[str] = ()
     """
     repo = find_repository(cwd)
     revision = resolve(repo, base) if base is not None else default_base(repo)
-    assert revision.commit is not None
+    if revision.commit is None:  # resolve() and default_base() always name a commit
+        raise GuestbookError(f"cannot diff against {revision}: it names no commit")
     with ThreadPoolExecutor(max_workers=1) as pool:
         head_job = pool.submit(render_tree, repo.root, "the working tree", write_bytecode=False)
         with checkout(repo, revision.commit) as tree:
