@@ -81,7 +81,7 @@ $(READER): $(GO_READER)/go.mod $(GO_READER)/go.sum $(filter-out %_test.go,$(wild
 # Offline schemas for every supported Kubernetes version (guestbook/kubernetes.py),
 # generated from pinned Go modules; up-to-date versions are skipped.
 schemas: $(VENV)/.runtime ## kubeconform schemas into .tools/schemas
-	@$(BIN)/python -m guestbook.validate.schemas
+	@GUESTBOOK_TOOLS_DIR=$(CURDIR)/$(TOOLS) $(BIN)/python -m guestbook.validate.schemas
 
 # A real OCI registry on loopback for the `guestbook pin` tests, and crane to push to it:
 # go-containerregistry at the version pinned in e2e/tools/registry/go.mod (see docs/pinning.md,

@@ -9,15 +9,16 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_wheel_holds_every_module_the_typing_marker_and_the_console_script(
-    tmp_path: Path,
-) -> None:
-    # When a copy of the project's packaging inputs is built as a wheel (a copy, since the
-    # build writes build/ and *.egg-info beside its sources; offline: the build tools are in
-    # the dev extra)
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built from a copy of its packaging inputs (the build writes
+    build/ and *.egg-info beside its sources; offline: the build tools are in the dev extra)."""
+    tmp_path = tmp_path_factory.mktemp("wheel")
     source = tmp_path / "source"
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
@@ -32,7 +33,12 @@ def test_wheel_holds_every_module_the_typing_marker_and_the_console_script(
         capture_output=True,
         cwd=tmp_path,
     )  # fmt: skip
-    [wheel] = tmp_path.glob("guestbook_gitops-*.whl")
+    [built] = tmp_path.glob("guestbook_gitops-*.whl")
+    return built
+
+
+def test_wheel_holds_every_module_the_typing_marker_and_the_console_script(wheel: Path) -> None:
+    # When the wheel is opened
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         [entry_points] = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
@@ -40,7 +46,7 @@ def test_wheel_holds_every_module_the_typing_marker_and_the_console_script(
     # Then it holds exactly the package's modules (a `packages.find` that leaves out a
     # subpackage, e.g. `include = ["guestbook"]` without "guestbook.*", fails here) and
     # py.typed, and installs the `guestbook` command
-    package = source / "lib"
+    package = ROOT / "lib"
     modules = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}
     assert {n for n in names if n.endswith(".py")} == modules
     assert "guestbook/py.typed" in names
@@ -70,3 +76,44 @@ def test_importing_the_library_leaves_the_environment_and_the_collector_alone() 
         if path.name != "entry.py" and "import gc" in path.read_text(encoding="utf-8")
     ]
     assert touching == []
+
+
+TOOLS_DIR = "from guestbook.validate.tools import tools_dir; print(tools_dir())"
+
+
+def test_an_installed_wheel_finds_the_tools_of_the_project_it_runs_in(
+    wheel: Path, tmp_path: Path
+) -> None:
+    # Given the wheel installed alone into a fresh virtual environment
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps",
+         "--no-index", "--disable-pip-version-check", str(wheel)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GUESTBOOK_TOOLS_DIR")}
+    # And a project where `make setup` ran, and a folder in no project
+    project = tmp_path / "project"
+    (project / ".tools" / "bin").mkdir(parents=True)
+    (project / "pyproject.toml").touch()
+    (project / "environments").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+
+    def tools(cwd: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [python, "-c", TOOLS_DIR], cwd=cwd, env={**env, **extra}, capture_output=True,
+            text=True, check=False,
+        )  # fmt: skip
+
+    # When the installed package looks for its tools inside the project, Then it finds them
+    found = tools(project / "environments")
+    assert found.stdout == f"{project / '.tools'}\n", found.stderr
+    # And outside any project, the setting is used; without it, the error names the setting
+    assert tools(tmp_path / "elsewhere", GUESTBOOK_TOOLS_DIR="/opt/t").stdout == "/opt/t\n"
+    missing = tools(tmp_path / "elsewhere")
+    assert missing.returncode == 1
+    assert "set GUESTBOOK_TOOLS_DIR" in missing.stderr
+    assert "run `make setup`" in missing.stderr
