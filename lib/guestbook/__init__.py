@@ -8,70 +8,26 @@ The names are imported on first use, so that tools which need none of them
 (``guestbook validate``) do not start the jsii runtime.
 """
 
+# ruff: noqa: F405  (the names in __all__ come from the star imports that mypy reads)
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from guestbook.config import (
-        Environment,
-        FrontendProps,
-        FrontendServiceProps,
-        GuestbookProps,
-        NetworkPolicyProps,
-        Persistence,
-        RedisFollowersProps,
-        RedisLeaderProps,
-        RedisProps,
-        ResourceList,
-        Resources,
-        load_environments,
-    )
-    from guestbook.constructs import (
-        Frontend,
-        Guestbook,
-        GuestbookNetworkPolicies,
-        Identity,
-        RedisFollowers,
-        RedisLeader,
-    )
-    from guestbook.errors import GuestbookError
-    from guestbook.kubernetes import KUBERNETES_VERSION
+if TYPE_CHECKING:  # what type checkers see; __all__ below says which names are public
+    from guestbook.config import *  # noqa: F403
+    from guestbook.constructs import *  # noqa: F403
+    from guestbook.errors import *  # noqa: F403
+    from guestbook.kubernetes import *  # noqa: F403
 
 __version__ = "0.1.0"
 
-_HOMES = {
-    "KUBERNETES_VERSION": "guestbook.kubernetes",
-    "Environment": "guestbook.config",
-    "Frontend": "guestbook.constructs",
-    "FrontendProps": "guestbook.config",
-    "FrontendServiceProps": "guestbook.config",
-    "Guestbook": "guestbook.constructs",
-    "GuestbookError": "guestbook.errors",
-    "GuestbookNetworkPolicies": "guestbook.constructs",
-    "GuestbookProps": "guestbook.config",
-    "Identity": "guestbook.constructs",
-    "NetworkPolicyProps": "guestbook.config",
-    "Persistence": "guestbook.config",
-    "RedisFollowers": "guestbook.constructs",
-    "RedisFollowersProps": "guestbook.config",
-    "RedisLeader": "guestbook.constructs",
-    "RedisLeaderProps": "guestbook.config",
-    "RedisProps": "guestbook.config",
-    "ResourceList": "guestbook.config",
-    "Resources": "guestbook.config",
-    "load_environments": "guestbook.config",
-}
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
-
-
+# The public names, each written once. A name is found in the first of _HOMES that has it:
+# the cheap modules come first, so a props model does not start jsii.
 __all__ = [
     "KUBERNETES_VERSION",
+    "ArgoCdProps",
+    "AutoscalingProps",
+    "AvailabilityProps",
+    "DestinationProps",
     "Environment",
     "Frontend",
     "FrontendProps",
@@ -81,14 +37,34 @@ __all__ = [
     "GuestbookNetworkPolicies",
     "GuestbookProps",
     "Identity",
+    "MonitoringProps",
     "NetworkPolicyProps",
+    "OverlayProps",
     "Persistence",
+    "ProbesProps",
     "RedisFollowers",
     "RedisFollowersProps",
     "RedisLeader",
     "RedisLeaderProps",
+    "RedisMonitoring",
     "RedisProps",
     "ResourceList",
     "Resources",
+    "SecurityProps",
+    "WorkloadPolicy",
     "load_environments",
 ]
+_HOMES = ("guestbook.errors", "guestbook.kubernetes", "guestbook.config", "guestbook.constructs")
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        for home in _HOMES:
+            module = importlib.import_module(home)
+            if name in vars(module):
+                return vars(module)[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

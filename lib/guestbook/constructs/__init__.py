@@ -3,8 +3,10 @@
 from guestbook.constructs.frontend import Frontend
 from guestbook.constructs.guestbook import Guestbook
 from guestbook.constructs.labels import Identity
+from guestbook.constructs.monitoring import RedisMonitoring
 from guestbook.constructs.network import GuestbookNetworkPolicies
 from guestbook.constructs.redis import RedisFollowers, RedisLeader
+from guestbook.constructs.workload import WorkloadPolicy
 
 __all__ = [
     "Frontend",
@@ -13,4 +15,6 @@ __all__ = [
     "Identity",
     "RedisFollowers",
     "RedisLeader",
+    "RedisMonitoring",
+    "WorkloadPolicy",
 ]
