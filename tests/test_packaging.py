@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -78,6 +80,20 @@ def test_importing_the_library_leaves_the_environment_and_the_collector_alone() 
     assert touching == []
 
 
+def _fresh_venv(venv: Path, *install: str) -> str:
+    """A new virtual environment with ``pip install *install`` done (by this pip); its python."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", python, "install", "--quiet",
+         "--disable-pip-version-check", *install],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )  # fmt: skip
+    return python
+
+
 TOOLS_DIR = "from guestbook.validate.tools import tools_dir; print(tools_dir())"
 
 
@@ -85,15 +101,7 @@ def test_an_installed_wheel_finds_the_tools_of_the_project_it_runs_in(
     wheel: Path, tmp_path: Path
 ) -> None:
     # Given the wheel installed alone into a fresh virtual environment
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = str(venv / "bin" / "python")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps",
-         "--no-index", "--disable-pip-version-check", str(wheel)],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
+    python = _fresh_venv(tmp_path / "venv", "--no-deps", "--no-index", str(wheel))
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GUESTBOOK_TOOLS_DIR")}
     # And a project where `make setup` ran, and a folder in no project
     project = tmp_path / "project"
@@ -117,3 +125,56 @@ def test_an_installed_wheel_finds_the_tools_of_the_project_it_runs_in(
     assert missing.returncode == 1
     assert "set GUESTBOOK_TOOLS_DIR" in missing.stderr
     assert "run `make setup`" in missing.stderr
+
+
+def test_the_lowest_constraints_pin_every_dependency_to_its_lower_bound() -> None:
+    # Given pyproject.toml's dependency ranges and the lowest versions `make test-lowest` runs
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    lower_bounds = {}
+    for line in project["dependencies"]:
+        requirement = Requirement(line)
+        [bound] = [s.version for s in requirement.specifier if s.operator == ">="]
+        lower_bounds[canonicalize_name(requirement.name)] = bound
+    lines = (ROOT / ".ci" / "lowest.txt").read_text(encoding="utf-8").splitlines()
+    pins = {}
+    for line in lines:
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[canonicalize_name(name)] = version
+    # Then each dependency has a lower bound, and the lowest run installs exactly that
+    assert pins == lower_bounds
+
+
+BESIDE_CDK8S_PLUS_37 = """\
+import json
+import cdk8s, cdk8s_plus_37 as kplus
+from guestbook import Guestbook, GuestbookProps
+app = cdk8s.App()
+chart = cdk8s.Chart(app, "shop", namespace="shop")
+Guestbook(chart, "guestbook", props=GuestbookProps())
+kplus.Deployment(chart, "cart", containers=[kplus.ContainerProps(image="nginx:1.27.0")])
+print(json.dumps(sorted(f"{o['kind']}/{o['metadata']['name']}" for o in chart.to_json())))
+"""
+
+
+@pytest.mark.network
+def test_the_wheel_installs_beside_the_newest_cdk8s_and_cdk8s_plus_37(
+    wheel: Path, tmp_path: Path
+) -> None:
+    # Given a fresh virtual environment with our wheel and the newest cdk8s and cdk8s-plus-37
+    # from the package index (the network; pip's cache makes a second run quick)
+    python = _fresh_venv(tmp_path / "venv", str(wheel), "cdk8s", "cdk8s-plus-37")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # When a chart holds our constructs and a cdk8s-plus-37 Deployment
+    done = subprocess.run(
+        [python, "-c", BESIDE_CDK8S_PLUS_37], env=env, capture_output=True, text=True,
+        check=False, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    # Then both render into the same chart
+    assert done.returncode == 0, done.stderr
+    kinds = json.loads(done.stdout)
+    assert "Deployment/redis-leader" in kinds
+    assert any(k.startswith("Deployment/shop-cart") for k in kinds), kinds
