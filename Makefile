@@ -151,19 +151,19 @@ $(E2E_TOOLS)/%/bin:
 e2e: setup e2e-tools ## the end-to-end test: Argo CD syncs dist/ from git into a local cluster
 	$(BIN)/pytest e2e
 
-synth: $(RUNTIME) ## render every environment into dist/, then validate it
+synth: $(RUNTIME) ## render every environment into dist/, then validate it (a complete set)
 	$(BIN)/guestbook schema --output environments/overlay.schema.json
 	$(BIN)/guestbook synth
 	$(BIN)/guestbook graph prod --readme docs/tutorial.md
-	$(BIN)/guestbook validate --quiet dist
+	$(BIN)/guestbook validate --quiet --complete dist
 
 validate: $(RUNTIME) ## validate dist/ against the target Kubernetes version
-	$(BIN)/guestbook validate dist
+	$(BIN)/guestbook validate --complete dist
 
 validate-all-minors: $(RUNTIME) ## validate dist/ against every supported Kubernetes version (CI)
 	@for version in $$($(BIN)/python -c 'from guestbook.kubernetes import SUPPORTED_KUBERNETES_VERSIONS as v; print(*v)'); do \
 	  echo "== Kubernetes $$version"; \
-	  $(BIN)/guestbook validate --quiet --kubernetes-version $$version dist || exit $$?; \
+	  $(BIN)/guestbook validate --quiet --complete --kubernetes-version $$version dist || exit $$?; \
 	done
 
 cdk8s-synth: $(RUNTIME) ## the same render through the pinned cdk8s CLI

@@ -25,17 +25,7 @@ LAYERS = rule_layers()
 GUESTBOOK = Path(sys.executable).parent / "guestbook"
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
-KNOWN_DIFFERENCES: dict[str, str] = {
-    "rules/duplicate_configmap": (
-        "duplicate-object: a dry run sees one object at a time, and applying both for real "
-        "succeeds too (the second apply overwrites the first), so only the validator, which "
-        "sees the whole render, can catch it"
-    ),
-    "rules/duplicate_container_port": (
-        "duplicate-container-port: the API server accepts the pod and only returns a warning "
-        "('duplicate port definition'); the validator makes it an error"
-    ),
-}
+KNOWN_DIFFERENCES: dict[str, str] = {}
 """Cases of layers 1-2 where the offline verdict differs from the server's, with the reason.
 
 Each entry must still differ (a stale entry fails), and only in the direction "offline

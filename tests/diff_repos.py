@@ -54,6 +54,11 @@ class Repo:
         self.git("commit", "--quiet", "--allow-empty", "-m", message)
         return self.git("rev-parse", "HEAD")
 
+    def clone(self, dest: Path, *args: str) -> Repo:
+        """A clone of this repository over file:// (so that ``--depth`` is honoured)."""
+        Repo(dest.parent).git("clone", "--quiet", *args, self.root.as_uri(), str(dest))
+        return Repo(dest)
+
     def worktrees(self) -> list[str]:
         return [
             line
@@ -67,23 +72,30 @@ class Repo:
         return files, (self.root / ".git" / "index").read_bytes(), self.worktrees()
 
 
-def project_repo(root: Path) -> Repo:
-    """A repository holding a copy of this project: its code, overlays and dist/, committed."""
+def project_repo(root: Path, subfolder: str = ".") -> Repo:
+    """A repository holding a copy of this project: its code, overlays and dist/, committed.
+
+    The project lies in ``subfolder`` of the repository (a monorepo), by default at its root.
+    """
     repo = Repo.init(root)
+    project = root / subfolder
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(ROOT / "lib" / "guestbook", root / "lib" / "guestbook", ignore=ignore)
+    shutil.copytree(ROOT / "lib" / "guestbook", project / "lib" / "guestbook", ignore=ignore)
     for folder in ("environments", "dist"):
-        shutil.copytree(ROOT / folder, root / folder)
+        shutil.copytree(ROOT / folder, project / folder)
     for file in ("main.py", "pyproject.toml"):
-        shutil.copy(ROOT / file, root / file)
+        shutil.copy(ROOT / file, project / file)
     repo.commit("the project")
     return repo
 
 
-def static_repo(root: Path, manifests: dict[str, str]) -> Repo:
-    """A small repository whose main.py publishes ``manifests`` (path under manifests/ → YAML)."""
+def static_repo(root: Path, manifests: dict[str, str], main: str = "static_main.py") -> Repo:
+    """A small repository whose main.py publishes ``manifests`` (path under manifests/ → YAML).
+
+    ``main`` is the stand-in main.py from tests/fixtures/diff/.
+    """
     repo = Repo.init(root)
-    shutil.copy(FIXTURES / "diff" / "static_main.py", root / "main.py")
+    shutil.copy(FIXTURES / "diff" / main, root / "main.py")
     for path, text in manifests.items():
         repo.write(f"manifests/{path}", text)
     repo.commit("static manifests")

@@ -38,19 +38,22 @@ class LoopbackRegistry:
     host: str
     workdir: Path
 
-    def _crane(self, *args: str) -> str:
+    def _crane_bytes(self, *args: str) -> bytes:
         env = {**os.environ, "DOCKER_CONFIG": str(self.workdir / "docker-config")}
         result = subprocess.run(
             [str(CRANE), *args],
             capture_output=True,
-            text=True,
             timeout=COMMAND_TIMEOUT,
             check=False,
             env=env,
         )
         if result.returncode != 0:
-            raise AssertionError(f"crane {' '.join(args)} failed:\n{result.stderr}")
-        return result.stdout.strip()
+            stderr = result.stderr.decode(errors="replace")
+            raise AssertionError(f"crane {' '.join(args)} failed:\n{stderr}")
+        return result.stdout
+
+    def _crane(self, *args: str) -> str:
+        return self._crane_bytes(*args).decode().strip()
 
     def push_image(self, repository: str, tag: str, content: str) -> str:
         """Push a one-layer image whose single file holds ``content``; return its digest."""
@@ -68,6 +71,10 @@ class LoopbackRegistry:
         manifests = [arg for t in image_tags for arg in ("--manifest", self.ref(repository, t))]
         self._crane("index", "append", *manifests, "--tag", self.ref(repository, tag))
         return self.digest(repository, tag)
+
+    def manifest(self, repository: str, tag: str) -> bytes:
+        """The manifest (or index) the registry serves for the tag, byte for byte."""
+        return self._crane_bytes("manifest", self.ref(repository, tag))
 
     def digest(self, repository: str, tag: str) -> str:
         """What ``crane digest`` says the registry serves for the tag."""

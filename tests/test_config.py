@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from guestbook.config import (
+    MAX_ENTRIES,
     GuestbookProps,
     OverlayProps,
     deep_merge,
+    load_argocd_settings,
     load_environments,
     overlay_json_schema,
 )
+from guestbook.constructs.labels import RESERVED_LABEL_KEYS
 from guestbook.errors import GuestbookError
 from tests.conftest import FIXTURES, ROOT
 
@@ -104,6 +109,76 @@ def test_empty_overlay_gives_the_defaults(tmp_path: Path) -> None:
             "bad_namespace.yaml",
             "dev.yaml:1: namespace: found 'Guestbook_Prod' (string): must be lower-case letters",
         ),
+        # Values the API server would reject (or store changed) are refused before rendering.
+        (
+            "replicas_beyond_int32.yaml",
+            "dev.yaml:2: frontend.replicas: found 2147483648 (number), expected at most 2147483647",
+        ),
+        (
+            "replicas_beyond_float_precision.yaml",
+            "dev.yaml:3: redis.followers.replicas: found 9007199254740993 (number), "
+            "expected at most 2147483647",
+        ),
+        (
+            "max_replicas_beyond_int32.yaml",
+            "dev.yaml:4: frontend.autoscaling.maxReplicas: found 99999999999 (number), "
+            "expected at most 2147483647",
+        ),
+        (
+            "quantity_written_as_huge_float.yaml",
+            "dev.yaml:4: frontend.resources.limits.memory: found 1e+29 (number): "
+            "write a large quantity as a string",
+        ),
+        (
+            "quantity_beyond_int64.yaml",
+            "dev.yaml:4: frontend.resources.limits.memory: found '9000Ei' (string): "
+            "is beyond the largest quantity the API server stores (2^63-1)",
+        ),
+        (
+            "storage_class_not_dns.yaml",
+            "dev.yaml:5: redis.leader.persistence.storageClass: found 'Fast_SSD' (string): "
+            "must be lower-case letters, digits, '-' and '.'",
+        ),
+        (
+            "negative_cpu.yaml",
+            "dev.yaml:5: redis.leader.resources.requests.cpu: found '-100m' (string): "
+            "must not be negative",
+        ),
+        (
+            "pvc_size_zero.yaml",
+            "dev.yaml:5: redis.leader.persistence.size: found 0 (number): "
+            "must be greater than zero",
+        ),
+        (
+            "pvc_size_negative.yaml",
+            "dev.yaml:5: redis.leader.persistence.size: found '-1Gi' (string): "
+            "must be greater than zero",
+        ),
+        (
+            "requests_above_limits.yaml",
+            "dev.yaml:4: frontend.resources.requests.cpu: found '500m' (string): "
+            "must not exceed the limit '250m' (frontend.resources.limits.cpu)",
+        ),
+        (
+            "bad_cidr.yaml",
+            "dev.yaml:5: networkPolicy.clientCidrs.1: found '10.0.0.0/33' (string): "
+            "must be a CIDR such as 10.0.0.0/8",
+        ),
+        # Labels and annotations guestbook sets itself are refused, not silently replaced.
+        (
+            "reserved_label.yaml",
+            "dev.yaml:3: labels.app: found 'app' (string): is set by guestbook itself",
+        ),
+        (
+            "reserved_service_monitor_label.yaml",
+            "dev.yaml:4: monitoring.serviceMonitorLabels.app.kubernetes.io/instance: "
+            "found 'app.kubernetes.io/instance' (string): is set by guestbook itself",
+        ),
+        (
+            "sync_wave_annotation.yaml",
+            "dev.yaml:2: annotations.argocd.argoproj.io/sync-wave: found '5' (string): "
+            "guestbook sets this annotation on every object while argocd.syncWaves is true",
+        ),
     ],
 )
 def test_bad_overlay_names_file_line_key_found_and_expected(
@@ -182,3 +257,173 @@ def test_schema_rejects_unknown_keys_and_documents_defaults() -> None:
     frontend = schema["$defs"]["FrontendProps"]["properties"]["replicas"]
     assert frontend["default"] == 3
     assert "Default: 3" in frontend["description"]
+
+
+def _write(envs: Path, overlays: dict[str, str]) -> Path:
+    envs.mkdir(exist_ok=True)
+    for name, text in overlays.items():
+        (envs / f"{name}.yaml").write_text(text)
+    return envs
+
+
+def test_own_sync_waves_are_honoured_when_guestbook_sets_none(
+    render_overlay: Callable[..., dict[tuple[str, str], dict[str, Any]]],
+) -> None:
+    # Given an overlay that turns guestbook's sync waves off and sets its own
+    objects = render_overlay(
+        'annotations:\n  argocd.argoproj.io/sync-wave: "5"\nargocd:\n  syncWaves: false\n'
+    )
+    # Then every object carries the overlay's wave
+    waves = {o["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] for o in objects.values()}
+    assert waves == {"5"}
+
+
+def test_reserved_label_keys_are_every_key_the_constructs_set(
+    render_overlay: Callable[..., dict[tuple[str, str], dict[str, Any]]],
+) -> None:
+    # Given an environment with every optional part on and no labels of its own
+    objects = render_overlay(
+        "monitoring:\n  enabled: true\nnetworkPolicy:\n  enabled: true\n"
+        "availability:\n  disruptionBudgets: true\n"
+        "redis:\n  leader:\n    persistence:\n      enabled: true\n"
+    )
+    # Then every label key guestbook writes (on objects and pod templates) is reserved
+    written: set[str] = set()
+    for obj in objects.values():
+        written |= set(obj["metadata"].get("labels", {}))
+        template = obj.get("spec", {}).get("template", {})
+        written |= set(template.get("metadata", {}).get("labels", {}))
+    assert written <= RESERVED_LABEL_KEYS
+    assert written >= {"app", "tier", "app.kubernetes.io/instance"}
+
+
+def test_namespace_collision_is_found_when_rendering_one_environment(tmp_path: Path) -> None:
+    # Given prod in its default namespace and dev writing the same namespace on line 2
+    envs = _write(
+        tmp_path / "environments",
+        {"dev": "labels:\n  team: x\nnamespace: guestbook-prod\n", "prod": "{}\n"},
+    )
+    # When only prod is loaded (as `synth --env prod` does)
+    with pytest.raises(GuestbookError) as caught:
+        load_environments(envs, ["prod"])
+    # Then the error names dev.yaml at the line that sets the namespace, and prod as the owner
+    assert str(caught.value).startswith(
+        f"{envs / 'dev.yaml'}:3: namespace 'guestbook-prod' is already used by environment "
+        f"'prod' ({envs / 'prod.yaml'})"
+    )
+
+
+def test_namespace_collision_names_the_later_file_when_both_set_it(tmp_path: Path) -> None:
+    envs = _write(
+        tmp_path / "environments", {"a": "namespace: shared\n", "b": "namespace: shared\n"}
+    )
+    with pytest.raises(GuestbookError) as caught:
+        load_environments(envs, ["a"])
+    assert str(caught.value).startswith(
+        f"{envs / 'b.yaml'}:1: namespace 'shared' is already used by environment 'a' "
+        f"({envs / 'a.yaml'}:1)"
+    )
+
+
+def test_environment_name_too_long_for_its_namespace(tmp_path: Path) -> None:
+    # Given a 60-character file name: a valid label, but guestbook-<name> has 70 characters
+    name = "e" * 60
+    envs = _write(tmp_path / "environments", {name: "{}\n"})
+    with pytest.raises(
+        GuestbookError, match=r"gives the namespace 'guestbook-e+' \(70 characters\)"
+    ):
+        load_environments(envs)
+    # And setting a namespace is the way out
+    (envs / f"{name}.yaml").write_text("namespace: short\n")
+    [env] = load_environments(envs)
+    assert env.namespace == "short"
+
+
+def test_annotations_beyond_the_api_servers_total_are_refused(tmp_path: Path) -> None:
+    # Given 300 KB of annotation values (each fine alone)
+    values = "".join(f"  note-{i}: {'x' * 3000}\n" for i in range(100))
+    envs = _write(tmp_path / "environments", {"dev": "annotations:\n" + values})
+    # Then the total is refused at the annotations key, with the API server's limit
+    with pytest.raises(GuestbookError) as caught:
+        load_environments(envs)
+    message = str(caught.value)
+    assert f"{envs / 'dev.yaml'}:1: annotations: found a mapping: keys and values total" in message
+    assert "at most 262144 (256 KiB)" in message
+
+
+def test_common_and_service_annotations_together_beyond_the_limit(tmp_path: Path) -> None:
+    # Given 135 KB of common annotations and 135 KB on the Service: each fits, together not
+    def notes(prefix: str, indent: str) -> str:
+        return "".join(f"{indent}{prefix}-{i}: {'x' * 3000}\n" for i in range(45))
+
+    text = (
+        "annotations:\n"
+        + notes("a", "  ")
+        + "frontend:\n  service:\n    annotations:\n"
+        + notes("b", "      ")
+    )
+    envs = _write(tmp_path / "environments", {"dev": text})
+    # Then the Service's annotations are refused, at their line (49)
+    with pytest.raises(
+        GuestbookError, match=r"dev.yaml:49: frontend.service.annotations: .*256 KiB"
+    ):
+        load_environments(envs)
+
+
+def test_thousands_of_labels_are_refused_with_the_limit(tmp_path: Path) -> None:
+    # Given 8,000 labels (rendering time grows with their square)
+    labels = "".join(f"  l{i}: v\n" for i in range(8000))
+    envs = _write(tmp_path / "environments", {"dev": "labels:\n" + labels})
+    # Then the overlay is refused before rendering, with the limit
+    with pytest.raises(
+        GuestbookError, match=r"dev.yaml:1: labels: found 8000 entries, expected at most 256"
+    ):
+        load_environments(envs)
+
+
+def test_the_label_limit_is_reachable(tmp_path: Path) -> None:
+    labels = "".join(f"  l{i}: v\n" for i in range(MAX_ENTRIES))
+    envs = _write(tmp_path / "environments", {"dev": "labels:\n" + labels})
+    [env] = load_environments(envs)
+    assert len(env.props.labels) == MAX_ENTRIES
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("0.5", "0.5"), ("1", "1"), ("2.5e+3", "2500.0"), ("1.0e-3", "0.001")],
+)
+def test_numeric_quantities_keep_their_value(tmp_path: Path, value: str, expected: str) -> None:
+    envs = _write(
+        tmp_path / "environments",
+        {"dev": f"frontend:\n  resources:\n    requests:\n      cpu: {value}\n"},
+    )
+    [env] = load_environments(envs)
+    assert env.props.frontend.resources.requests.cpu == expected
+
+
+def test_pyproject_that_cannot_be_read_is_an_error_not_the_defaults(tmp_path: Path) -> None:
+    # Given a pyproject.toml that is a dangling symbolic link
+    project = tmp_path / "pyproject.toml"
+    project.symlink_to(tmp_path / "nowhere.toml")
+    # Then reading the Argo CD settings fails instead of falling back to the example repository
+    with pytest.raises(GuestbookError, match=r"pyproject.toml: cannot read \(a symbolic link to"):
+        load_argocd_settings(project)
+
+
+def test_pyproject_setting_error_names_its_line(tmp_path: Path) -> None:
+    project = tmp_path / "pyproject.toml"
+    project.write_text('[project]\nname = "x"\n\n[tool.guestbook.argocd]\nnamespace = "Argo_CD"\n')
+    with pytest.raises(
+        GuestbookError,
+        match=r"pyproject.toml:5: \[tool.guestbook.argocd\]: namespace: found 'Argo_CD'",
+    ):
+        load_argocd_settings(project)
+
+
+def test_pyproject_table_that_is_not_a_table(tmp_path: Path) -> None:
+    project = tmp_path / "pyproject.toml"
+    project.write_text("[tool]\nguestbook = 3\n")
+    with pytest.raises(
+        GuestbookError, match=r"\[tool.guestbook\]: found 3 \(number\), expected a table"
+    ):
+        load_argocd_settings(project)

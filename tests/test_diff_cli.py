@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner, Result
 
 from guestbook.cli import app
+from tests.conftest import ROOT
 from tests.diff_repos import Repo, project_repo, static_repo
 
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
@@ -184,6 +192,52 @@ def test_a_broken_overlay_is_a_render_error_with_exit_2(tmp_path: Path, run: Any
     assert "Traceback" not in result.output
 
 
+# --- a monorepo: the project in a subfolder of the git repository -------------------
+
+
+def test_a_project_in_a_subfolder_of_a_monorepo_is_diffed_from_inside_it(
+    tmp_path: Path, run: Any
+) -> None:
+    # Given a monorepo with the project in deploy/guestbook/ and another app beside it
+    repo = project_repo(tmp_path / "repo", "deploy/guestbook")
+    repo.write("services/api/main.py", "raise SystemExit('not the project')\n")
+    repo.commit("another app")
+    # And prod's replicas raised, not committed
+    prod = "deploy/guestbook/environments/prod.yaml"
+    repo.write(prod, repo.read(prod).replace("replicas: 5", "replicas: 12"))
+    # When diffing from the project's environments/ folder
+    result = run(repo.root / "deploy" / "guestbook" / "environments", "--format", "json")
+    # Then the project (in the working tree and in the base) is what is compared
+    data = as_json(result)
+    assert data["totals"] == {"added": 0, "changed": 1, "removed": 0}
+    assert objects(data)["prod"] == [("changed", "Deployment/frontend")]
+
+
+def test_outside_the_project_in_a_monorepo_says_where_to_run(tmp_path: Path, run: Any) -> None:
+    # Given a monorepo with the project in deploy/guestbook/
+    repo = project_repo(tmp_path / "repo", "deploy/guestbook")
+    # When diffing from the repository's root / Then it says where the diff must run
+    result = run(repo.root)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: no guestbook project at or above {repo.root}: run guestbook diff in the "
+        "project's folder (the one with main.py and environments/ or a pyproject.toml "
+        "with [tool.guestbook])\n"
+    )
+
+
+def test_a_project_that_the_base_does_not_have_is_named(tmp_path: Path, run: Any) -> None:
+    # Given a monorepo whose project was moved to deploy/guestbook/, not committed yet
+    repo = project_repo(tmp_path / "repo", "guestbook")
+    (repo.root / "deploy").mkdir()
+    (repo.root / "guestbook").rename(repo.root / "deploy" / "guestbook")
+    # When diffing from the moved project / Then it says the base has no such folder
+    result = run(repo.root / "deploy" / "guestbook")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: cannot render base ")
+    assert result.stderr.endswith(": it has no deploy/guestbook/main.py\n")
+
+
 # --- small repositories (a stand-in main.py that publishes fixed manifests) --------
 
 CONFIG_MAP = (
@@ -293,3 +347,177 @@ def test_a_base_that_fails_to_render_leaves_no_worktree(tmp_path: Path, run: Any
     assert result.exit_code == 2
     assert "error: cannot render base HEAD (" in result.stderr and "boom" in result.stderr
     assert len(Repo(repo.root).worktrees()) == 1
+
+
+DEPLOYMENT = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: %d}\n"
+
+
+def test_a_shallow_ci_checkout_exits_2_instead_of_reporting_no_changes(tmp_path: Path) -> None:
+    # Given a feature branch that changes prod's replicas, one commit ahead of main
+    origin = static_repo(tmp_path / "origin", {"prod/web.yaml": DEPLOYMENT % 5})
+    origin.git("switch", "--quiet", "-c", "feature")
+    origin.write("manifests/prod/web.yaml", DEPLOYMENT % 12)
+    origin.commit("prod: 12 replicas")
+    origin.git("switch", "--quiet", "main")
+    # And CI's shallow checkout of it, with main's tip fetched one commit deep
+    clone = origin.clone(tmp_path / "clone", "--depth", "1", "--branch", "feature")
+    clone.git("fetch", "--quiet", "--depth", "1", "origin", "main:refs/remotes/origin/main")
+
+    def diff(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [GUESTBOOK, "diff", "--exit-code", *args],
+            cwd=clone.root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    # When diffing against the default base
+    done = diff()
+    # Then it exits 2 with one message that says how to fetch enough history, and no report
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("error: cannot find where HEAD forked from origin/main: ")
+    assert "fetch-depth: 0" in done.stderr and len(done.stderr.splitlines()) == 1
+    # And an explicit base that the clone has shows the change
+    done = diff("--base", "origin/main")
+    assert done.returncode == 1, done.stderr
+    assert "~ spec.replicas: 5 → 12" in done.stdout
+
+
+# --- signals: real processes, stopped while both sides render ----------------------
+
+
+class BlockedDiff:
+    """`guestbook diff` in ``repo`` whose renders wait for a signal; temp files go to scratch/."""
+
+    def __init__(self, repo: Repo, tmp_path: Path, name: str) -> None:
+        self.ready = tmp_path / f"{name}-renders"
+        self.ready.mkdir()
+        self.process = subprocess.Popen(
+            [GUESTBOOK, "diff"],
+            cwd=repo.root,
+            env={
+                **os.environ,
+                "TMPDIR": str(tmp_path / "scratch"),
+                "GUESTBOOK_TEST_BLOCK": str(self.ready),
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def render_pids(self) -> list[int]:
+        return sorted(int(path.name) for path in self.ready.iterdir())
+
+    def wait_until_both_sides_render(self) -> None:
+        deadline = time.monotonic() + 120
+        while len(self.render_pids()) < 2:
+            assert self.process.poll() is None, self.process.communicate()
+            assert time.monotonic() < deadline, "the renders did not start"
+            time.sleep(0.05)
+
+    def stop(self, signum: int) -> tuple[int, str]:
+        self.process.send_signal(signum)
+        _, err = self.process.communicate(timeout=60)
+        return self.process.returncode, err
+
+    def kill_renders(self) -> None:
+        for pid in self.render_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def blocking_repo(tmp_path: Path) -> Iterator[Repo]:
+    repo = static_repo(tmp_path / "repo", {"dev/a.yaml": CONFIG_MAP % "a"}, "blocking_main.py")
+    (tmp_path / "scratch").mkdir()
+    yield repo
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] != "Z"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_during_the_renders_stops_them_and_removes_the_worktree(
+    tmp_path: Path, blocking_repo: Repo, signum: signal.Signals
+) -> None:
+    # Given a diff caught while both sides render, the base in its temporary worktree
+    diff = BlockedDiff(blocking_repo, tmp_path, "run")
+    try:
+        diff.wait_until_both_sides_render()
+        assert len(blocking_repo.worktrees()) == 2
+        # When it gets the signal
+        code, err = diff.stop(signum)
+    finally:
+        diff.process.kill()
+        diff.kill_renders()
+    # Then it exits 128 + signal with one line, no traceback
+    assert code == 128 + signum
+    assert err == f"guestbook: interrupted by {signum.name}; nothing half-written was kept\n"
+    # And both renders are stopped, the worktree is unregistered and no temp folder is left
+    assert [pid for pid in diff.render_pids() if _alive(pid)] == []
+    assert len(blocking_repo.worktrees()) == 1
+    assert list((tmp_path / "scratch").iterdir()) == []
+
+
+def test_the_next_run_cleans_up_after_a_killed_one_and_nothing_else(
+    tmp_path: Path, blocking_repo: Repo
+) -> None:
+    # Given the user's own worktrees: one in use, one locked whose folder is gone
+    blocking_repo.git("worktree", "add", "--quiet", str(tmp_path / "mine"))
+    blocking_repo.git("worktree", "add", "--quiet", "--lock", str(tmp_path / "usb"), "HEAD")
+    shutil.rmtree(tmp_path / "usb")
+    users = blocking_repo.worktrees()
+    # And a diff killed with SIGKILL while both sides rendered, its worktree left behind
+    killed = BlockedDiff(blocking_repo, tmp_path, "killed")
+    try:
+        killed.wait_until_both_sides_render()
+        killed.stop(signal.SIGKILL)
+    finally:
+        killed.process.kill()
+        killed.kill_renders()
+    assert len(blocking_repo.worktrees()) == len(users) + 1
+    assert list((tmp_path / "scratch").iterdir()) != []
+    # And another diff running at the same time
+    running = BlockedDiff(blocking_repo, tmp_path, "running")
+    try:
+        running.wait_until_both_sides_render()
+        # When a diff runs to the end
+        done = subprocess.run(
+            [GUESTBOOK, "diff"],
+            cwd=blocking_repo.root,
+            env={**os.environ, "TMPDIR": str(tmp_path / "scratch")},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        # Then the killed run's worktree is gone, the running one's and the user's are kept
+        assert len(blocking_repo.worktrees()) == len(users) + 1
+        assert set(users) < set(blocking_repo.worktrees())
+        assert len(list((tmp_path / "scratch").iterdir())) == 1  # the running diff's
+        code, _ = running.stop(signal.SIGTERM)
+    finally:
+        running.process.kill()
+        running.kill_renders()
+    assert code == 143
+    # And once the running one stopped, only the user's worktrees and no temp folder are left
+    assert blocking_repo.worktrees() == users
+    assert list((tmp_path / "scratch").iterdir()) == []
+
+
+def test_the_pull_request_workflow_fetches_the_history_the_diff_needs() -> None:
+    # Given the workflow that comments each PR's manifest diff
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pr-diff.yml").read_text())
+    steps = workflow["jobs"]["diff"]["steps"]
+    # Then its checkout fetches the whole history (a shallow one has no origin/<base>)
+    [checkout] = [s for s in steps if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkout["with"]["fetch-depth"] == 0
+    # And the diff names the PR's base branch rather than guessing it
+    [run] = [s["run"] for s in steps if "guestbook diff" in s.get("run", "")]
+    assert '--base "origin/$BASE_REF"' in run

@@ -11,6 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from guestbook.diff import differ
 from guestbook.diff.differ import (
     REDACTED,
     REDACTED_CHANGED,
@@ -149,6 +150,46 @@ def test_lists_without_a_usable_key_are_compared_by_position() -> None:
         "changed env[1].value: '2' -> '3'",
         "changed args: ['a'] -> ['b']",
     ]
+
+
+def test_an_item_inserted_into_a_list_without_a_key_is_one_addition() -> None:
+    # Given an AppProject that gained a destination in the middle of its list
+    base, head = base_and_head("destination_added")
+    # When diffing
+    changes = diff_values(base, head)
+    # Then that is one added item at its place, not a shift of the ones after it
+    assert lines(changes) == [
+        "added spec.destinations[2]: None -> "
+        "{'server': 'https://kubernetes.default.svc', 'namespace': 'guestbook-qa'}"
+    ]
+    assert apply_changes(base, changes) == head
+    # And taking it out again is one removal
+    assert lines(diff_values(head, base)) == [
+        "removed spec.destinations[2]: "
+        "{'server': 'https://kubernetes.default.svc', 'namespace': 'guestbook-qa'} -> None"
+    ]
+
+
+def test_items_between_unchanged_ones_are_compared_field_by_field() -> None:
+    # Given a list without a key whose middle item changed one field, and one added at the end
+    base = {"rules": [{"verbs": ["get"]}, {"kind": "A", "x": 1}, {"kind": "B"}]}
+    head = {"rules": [{"verbs": ["get"]}, {"kind": "A", "x": 2}, {"kind": "B"}, {"kind": "C"}]}
+    # When diffing / Then the changed item shows its field, the new one is added
+    assert lines(diff_values(base, head)) == [
+        "changed rules[1].x: 1 -> 2",
+        "added rules[3]: None -> {'kind': 'C'}",
+    ]
+
+
+def test_a_list_too_long_to_align_is_compared_by_position(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a bound on the alignment work below the size of these lists
+    monkeypatch.setattr(differ, "MAX_ALIGNMENT_CELLS", 8)
+    base = {"l": [{"n": 1}, {"n": 2}, {"n": 3}]}
+    head = {"l": [{"n": 0}, {"n": 1}, {"n": 2}, {"n": 4}]}
+    # When diffing / Then items are paired by position instead (still replayable)
+    changes = diff_values(base, head)
+    assert [c.path_text for c in changes] == ["l[0].n", "l[1].n", "l[2].n", "l[3]"]
+    assert apply_changes(base, changes) == head
 
 
 # --- Secrets -------------------------------------------------------------------
@@ -360,3 +401,23 @@ def test_property_applying_the_changes_to_base_gives_head(pair: tuple[Any, Any])
     assert diff_values(result, head) == []
     # And the base itself is left alone
     assert same(base, pair[0])
+
+
+UNKEYED_ITEMS = st.lists(VALUES.filter(lambda v: isinstance(v, dict | list)), max_size=6)
+"""Lists of objects (or lists) under a field with no merge key."""
+
+
+@settings(max_examples=300, deadline=None)
+@given(UNKEYED_ITEMS, st.data())
+def test_property_one_inserted_or_removed_item_is_one_change(items: list[Any], data: Any) -> None:
+    # Given a list of objects, and one more object inserted anywhere
+    extra = data.draw(VALUES.filter(lambda v: isinstance(v, dict | list)))
+    at = data.draw(st.integers(0, len(items)))
+    longer = [*items[:at], extra, *items[at:]]
+    # When diffing either way / Then it is one addition, or one removal, of a whole item
+    for before, after, op in ((items, longer, Op.ADDED), (longer, items, Op.REMOVED)):
+        [change] = diff_values({"destinations": before}, {"destinations": after})
+        assert change.op is op
+        assert change.path[0] == "destinations"
+        assert same(change.after if op is Op.ADDED else change.before, extra)
+        assert same(apply_changes({"destinations": before}, [change]), {"destinations": after})

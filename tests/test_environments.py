@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from guestbook.config import discover_overlays
 from tests.conftest import ROOT, by_kind_name, load_file, load_folder
 
 EXPECTED = {
@@ -22,7 +23,8 @@ def _objects(env: str) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def test_dist_holds_exactly_the_environments_in_environments() -> None:
-    overlays = {p.stem for p in (ROOT / "environments").glob("*.yaml")}
+    # Overlays as synth finds them (.yml too), not a glob that could miss one
+    overlays = set(discover_overlays(ROOT / "environments"))
     rendered = {p.name for p in (ROOT / "dist").iterdir() if p.is_dir()} - {"argocd"}
     assert rendered == overlays == set(EXPECTED)
 

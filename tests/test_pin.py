@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -48,7 +48,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackRegis
 def _overlay(tmp_path: Path, fixture: str, registry: LoopbackRegistry, name: str = "test") -> Path:
     """Copy a fixture into an environments folder as ``<name>.yaml``, pointing at ``registry``."""
     environments = tmp_path / "environments"
-    environments.mkdir(exist_ok=True)
+    environments.mkdir(parents=True, exist_ok=True)
     path = environments / f"{name}.yaml"
     text = (PIN_FIXTURES / fixture).read_text().replace(PLACEHOLDER, registry.host)
     path.write_text(text)
@@ -225,6 +225,67 @@ def test_unreachable_registry_exits_2(tmp_path: Path, registry: LoopbackRegistry
     )
 
 
+def test_symlinked_overlay_is_pinned_at_its_target(
+    tmp_path: Path, registry: LoopbackRegistry
+) -> None:
+    # Given environments/test.yaml as a symlink to an overlay kept elsewhere
+    shared = _overlay(tmp_path / "shared", "loopback_images.yaml", registry)
+    link = tmp_path / "environments" / "test.yaml"
+    link.parent.mkdir()
+    link.symlink_to(os.path.relpath(shared, link.parent))
+    # When pin runs
+    result = _pin("test", "--image-key", "frontend.image", cwd=tmp_path)
+    # Then the target has the digest, and the link is still the same link
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink()
+    assert link.readlink() == Path("../shared/environments/test.yaml")
+    assert f"@{registry.digest('guestbook/gb-frontend', 'v5')}" in shared.read_text()
+    assert sorted(p.name for p in link.parent.iterdir()) == ["test.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("encode", "name"),
+    [
+        (lambda text: text.replace(b"\n", b"\r\n"), "CRLF line endings"),
+        (lambda text: b"\xef\xbb\xbf" + text, "a UTF-8 byte order mark"),
+        (lambda text: b"\xef\xbb\xbf" + text.replace(b"\n", b"\r\n"), "both"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_line_endings_and_byte_order_mark_are_kept(
+    tmp_path: Path, registry: LoopbackRegistry, encode: Callable[[bytes], bytes], name: str
+) -> None:
+    # Given the same overlay twice: as usual, and with CRLF line endings or a BOM
+    plain = _overlay(tmp_path / "plain", "loopback_images.yaml", registry)
+    odd = _overlay(tmp_path / "odd", "loopback_images.yaml", registry)
+    odd.write_bytes(encode(plain.read_bytes()))
+    # When both are pinned
+    for folder in ("plain", "odd"):
+        result = _pin("test", cwd=tmp_path / folder)
+        assert result.returncode == 0, result.stderr
+    # Then the odd one is the usual result with its own line endings and BOM, byte for byte
+    assert b"@sha256:" in plain.read_bytes()
+    assert odd.read_bytes() == encode(plain.read_bytes())
+
+
+def test_mixed_line_endings_are_refused_and_the_overlay_kept(
+    tmp_path: Path, registry: LoopbackRegistry
+) -> None:
+    # Given an overlay whose first line ends in CRLF and the others in LF
+    overlay = _overlay(tmp_path, "loopback_images.yaml", registry)
+    overlay.write_bytes(overlay.read_bytes().replace(b"\n", b"\r\n", 1))
+    before = overlay.read_bytes()
+    # When pin runs
+    result = _pin("test", cwd=tmp_path)
+    # Then it says why it will not rewrite the file, and leaves it as it was
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: environments/test.yaml: mixed line endings (CRLF and LF); "
+        "make them the same to pin\n"
+    )
+    assert overlay.read_bytes() == before
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -334,6 +395,15 @@ def test_rewrite_adds_images_taken_from_the_defaults_under_their_paths() -> None
     # Then the comments stay on top and the keys are added under frontend and redis
     expected = (PIN_FIXTURES / "images_from_defaults.pinned.yaml").read_text()
     assert rewrite_overlay(text, defaults) == expected
+
+
+def test_rewrite_keeps_document_markers_and_what_follows_the_end() -> None:
+    # Given an overlay that is an explicit document: '---' with a comment, '...', a note after
+    text = (PIN_FIXTURES / "document_markers.yaml").read_text()
+    # When every image is pinned
+    result = rewrite_overlay(text, PINNED)
+    # Then the markers and the note stay where they were, and the images go inside
+    assert result == (PIN_FIXTURES / "document_markers.pinned.yaml").read_text()
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "environments").glob("*.yaml")))

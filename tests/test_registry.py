@@ -220,3 +220,28 @@ def test_parses_basic_challenge_and_unquoted_values() -> None:
 )
 def test_is_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("https://auth.example/token", None),
+        ("http://127.0.0.1:5000/token", None),
+        ("http://localhost/token", None),
+        ("http://registry.lan:5000/token", None),  # named with --insecure-registry
+        ("http://auth.example/token", "plain HTTP is only for loopback"),
+        ("ftp://auth.example/token", "not an http(s) URL"),
+        ("/token", "not an http(s) URL"),
+        ("https:///token", "names no host"),
+        ("https://[::1/token", "not a valid URL"),
+        ("https://auth.example:70000/token", "not a valid URL"),
+        ("https://auth.example/a b", "spaces or control characters"),
+        ("https://auth.example/\x00", "spaces or control characters"),
+    ],
+)
+def test_url_problem_says_where_the_client_will_not_go(url: str, problem: str | None) -> None:
+    # Given a client that may speak plain HTTP to registry.lan:5000
+    client = RegistryClient(insecure_registries=["registry.lan:5000"])
+    # Then a token realm or redirect target is refused for the reason given, or allowed
+    found = client.url_problem(url)
+    assert found == problem if problem is None else problem in (found or "")

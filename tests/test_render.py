@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from guestbook.config import load_argocd_settings, load_environments
+from guestbook.errors import GuestbookError
+from guestbook.output import MARKER, MARKER_TEXT
 from guestbook.render import render_files, synth
+from guestbook.validate.documents import find_files
 from tests.conftest import ROOT, read_tree
 
 
@@ -37,6 +41,7 @@ def test_full_synth_removes_folders_of_deleted_environments(project: Path) -> No
     (project / "environments" / "dev.yaml").unlink()
     synth(load_environments(project / "environments"), project / "dist")
     assert sorted(p.name for p in (project / "dist").iterdir()) == [
+        MARKER,
         "argocd",
         "prod",
         "staging",
@@ -101,3 +106,55 @@ def test_output_does_not_depend_on_hash_randomization(project: Path, seed: str) 
     )
     # Then the bytes are the committed ones (set or dict ordering never leaks into output)
     assert read_tree(out) == read_tree(ROOT / "dist")
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_output_modes_follow_the_umask(project: Path, umask: int) -> None:
+    # Given a umask, When synth writes a new output folder and replaces dist/
+    envs = load_environments(project / "environments", ["dev"])
+    previous = os.umask(umask)
+    try:
+        synth(envs, project / "new")
+        synth(envs, project / "dist")
+    finally:
+        os.umask(previous)
+    # Then folders are 0777 and files 0666 less the umask, like mkdir and touch make them
+    for out in (project / "new", project / "dist"):
+        assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask
+        assert stat.S_IMODE((out / "dev").stat().st_mode) == 0o777 & ~umask
+        for path in (out / MARKER, out / "dev" / "deployment-frontend.yaml"):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_the_marker_is_beside_the_environments_not_a_manifest(tmp_path: Path) -> None:
+    # Given a full synth
+    out = tmp_path / "dist"
+    synth(load_environments(ROOT / "environments"), out)
+    # Then the marker is only at the top (Argo CD syncs dist/<env>/ and dist/argocd/)
+    assert [p.relative_to(out) for p in out.rglob(MARKER)] == [Path(MARKER)]
+    # And validate (and kubeconform, which takes the same suffixes) reads no manifest from it
+    assert out / MARKER not in find_files([out])
+    assert len(find_files([out])) == len(read_tree(out)) - 1
+
+
+def test_partial_synth_marks_the_output_folder(project: Path) -> None:
+    # Given a dist/ without the marker (as earlier versions wrote it) and a new folder
+    (project / "dist" / MARKER).unlink()
+    envs = load_environments(project / "environments", ["dev"])
+    # When only dev is rendered into each
+    synth(envs, project / "dist", partial=True)
+    synth(envs, project / "new", partial=True)
+    # Then both are marked as output, so later renders may replace them
+    assert (project / "dist" / MARKER).read_bytes() == MARKER_TEXT
+    assert sorted(p.name for p in (project / "new").iterdir()) == [MARKER, "dev"]
+
+
+def test_the_library_refuses_an_output_folder_that_is_not_ours(project: Path) -> None:
+    # Given an output folder holding the user's file
+    (project / "mine").mkdir()
+    (project / "mine" / "notes.md").write_text("mine\n")
+    # When the library (what main.py and `cdk8s synth` call) is pointed there
+    # Then it refuses, naming the folder and the file, and the file stays
+    with pytest.raises(GuestbookError, match=r"output folder .*mine: it holds notes\.md"):
+        synth(load_environments(project / "environments"), project / "mine")
+    assert sorted(p.name for p in (project / "mine").iterdir()) == ["notes.md"]

@@ -15,8 +15,17 @@ from hypothesis import strategies as st
 
 from guestbook.validate import documents as reader
 from guestbook.validate.model import Document, Finding, Severity
-from guestbook.validate.rules import RULES, Layer, rule, run
-from tests.rules_fixtures import CORRECTNESS, all_fixtures, expected, fired, load, only
+from guestbook.validate.rules import RULES, Layer, guestbook, rule, run, table
+from guestbook.validate.rules.registry import API_SERVER_REJECTS, UNVERIFIED
+from tests.rules_fixtures import (
+    CORRECTNESS,
+    all_fixtures,
+    expected,
+    fired,
+    load,
+    load_situation,
+    only,
+)
 
 ROOT = Path(__file__).parents[1]
 README = ROOT / "lib" / "guestbook" / "validate" / "rules" / "README.md"
@@ -29,10 +38,12 @@ BUILT_IN_TESTS = {
 
 
 def test_run_has_the_signature_the_pipeline_calls() -> None:
-    # Given the pipeline's contract: run(documents: Sequence[Document]) -> list[Finding]
+    # Given the pipeline's contract: run(documents, *, complete=...) -> list[Finding]
     signature = inspect.signature(run)
     # Then the entry point matches it exactly
-    assert list(signature.parameters) == ["documents"]
+    assert list(signature.parameters) == ["documents", "complete"]
+    assert signature.parameters["complete"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert signature.parameters["complete"].default is False
     assert signature.parameters["documents"].annotation in (
         "Sequence[Document]",
         Sequence[Document],
@@ -49,18 +60,46 @@ def test_rule_ids_are_unique_kebab_case_with_a_description() -> None:
     assert all(r.description and "\n" not in r.description for r in RULES)
 
 
-def test_layers_two_to_four_are_errors_except_the_overlap_warning() -> None:
-    # Given the severities the issue fixes per layer
-    # When the registry is read
-    warnings_below_policy = {
-        r.id for r in RULES if r.layer < Layer.POLICY and r.severity is Severity.WARNING
+def test_every_rule_gives_the_reason_for_its_severity() -> None:
+    # Given the principle: error = rejected by the API server, or broken in a complete set
+    for r in RULES:
+        # Then each rule says why it has its severity, in one line
+        assert r.reason and "\n" not in r.reason, r.id
+        # and a rule whose reason is the API server's rejection is an error of layer 2
+        if r.reason == API_SERVER_REJECTS:
+            assert (r.layer, r.severity) == (Layer.API_SERVER, Severity.ERROR), r.id
+
+
+def test_the_audited_severities_hold() -> None:
+    # Given the severities issue "an error means broken" settles
+    by_id = {r.id: r for r in RULES}
+    warnings = {r.id for r in RULES if r.severity is Severity.WARNING}
+    depends = {r.id for r in RULES if r.needs_complete}
+    # Then least privilege, undeclared numeric ports and API-server warnings only warn
+    assert {
+        "guestbook-redis-exposed",
+        "service-target-port-undeclared",
+        "duplicate-container-port",
+        "deployment-selector-overlap",
+    } <= warnings
+    # and what the validated files may not show is an error only in a complete set
+    assert depends == {
+        "duplicate-object",
+        "service-selects-nothing",
+        "hpa-target-missing",
+        "pdb-selects-nothing",
+        "network-policy-selects-nothing",
+        "volume-source-missing",
+        "env-source-missing",
+        "service-account-missing",
+        "guestbook-redis-service-missing",
+        "guestbook-redis-service-backend",
+        "guestbook-flow-blocked",
     }
-    policy_errors = {
-        r.id for r in RULES if r.layer is Layer.POLICY and r.severity is Severity.ERROR
-    }
-    # Then only the overlap rule is a warning before layer 5, and layer 5 only warns
-    assert warnings_below_policy == {"deployment-selector-overlap"}
-    assert policy_errors == set()
+    assert all(by_id[i].severity is Severity.ERROR for i in depends)
+    # and a named targetPort no pod declares stays an error; layer 5 only warns
+    assert by_id["service-target-port-unexposed"].severity is Severity.ERROR
+    assert all(r.severity is Severity.WARNING for r in RULES if r.layer is Layer.POLICY)
 
 
 def test_every_rule_has_a_fixture_where_only_it_fires() -> None:
@@ -80,8 +119,8 @@ def test_every_fixture_names_only_registered_rules() -> None:
 def test_findings_are_sorted_and_carry_the_registered_severity() -> None:
     # Given a manifest with several problems
     documents = load("duplicate_configmap", "quantity_malformed", "service_ports_without_names")
-    # When the rules run
-    findings = run(documents)
+    # When the rules run over a set declared complete
+    findings = run(documents, complete=True)
     # Then the findings come sorted, each with its rule's severity
     assert findings == sorted(findings, key=lambda f: (*f.sort_key(), str(f.ref)))
     assert all(f.severity is rule(f.rule).severity for f in findings)
@@ -92,16 +131,18 @@ def test_findings_are_sorted_and_carry_the_registered_severity() -> None:
     }
 
 
-def test_rules_readme_lists_every_rule_with_layer_and_severity() -> None:
+def test_rules_readme_table_is_generated_from_the_registry() -> None:
     # Given the rules table in the package README
-    rows = {
-        m.group(1): (int(m.group(2)), m.group(3))
-        for m in re.finditer(
-            r"^\| `([a-z0-9-]+)` \| (\d) \| (error|warning) \|", README.read_text(), re.M
-        )
-    }
-    # Then it lists exactly the registered rules, with their layer and severity
-    assert rows == {r.id: (int(r.layer), r.severity.value) for r in RULES}
+    text = README.read_text(encoding="utf-8")
+    # Then it is exactly what the registry generates (python -m guestbook.validate.rules.table)
+    assert table.with_table(text, table.markdown(RULES)) == text
+    assert "| `service-selects-nothing` | 3 | error if complete, else warning |" in text
+
+
+def test_rules_readme_documents_every_guestbook_image_contract() -> None:
+    text = README.read_text(encoding="utf-8")
+    for contract in guestbook.CONTRACTS:
+        assert f"`{contract.image}`" in text
 
 
 def test_unknown_and_malformed_objects_do_not_crash_the_rules() -> None:
@@ -167,8 +208,8 @@ def test_project_dist_is_clean_of_layers_two_to_four(environment: str) -> None:
     # Given one rendered environment of this project
     documents = [d for _, docs, _ in reader.load([ROOT / "dist" / environment]) for d in docs]
     assert documents
-    # When the rules run
-    findings = run(documents)
+    # When the rules run, the environment declared complete (as make synth validates it)
+    findings = run(documents, complete=True)
     # Then no error and no layer 2-4 finding comes back
     assert [f for f in findings if f.severity is Severity.ERROR] == []
     assert fired(findings, CORRECTNESS) == frozenset()
@@ -178,7 +219,7 @@ def test_all_of_dist_together_has_no_cross_environment_findings() -> None:
     # Given every environment at once (as `guestbook validate dist/` reads them)
     documents = [d for _, docs, _ in reader.load([ROOT / "dist"]) for d in docs]
     # Then, namespaces keeping them apart, layers 2-4 still report nothing
-    assert fired(run(documents), CORRECTNESS) == frozenset()
+    assert fired(run(documents, complete=True), CORRECTNESS) == frozenset()
 
 
 def _replace_somewhere(obj: Any, path_choice: int, value: Any) -> Any:
@@ -235,3 +276,68 @@ def test_rules_never_raise_on_damaged_manifests(edits: list[tuple[int, int, Any]
     documents = [Document(path=Path("damaged.yaml"), line=1, obj=obj) for obj in objects]
     # When the rules run, Then they return findings rather than raise
     assert isinstance(run(documents), list)
+
+
+PARTIAL_SET_SITUATIONS = [
+    "duplicate_configmap",
+    "service_selecting_no_pod",
+    "volume_missing_configmap",
+    "volume_missing_claim",
+    "env_from_missing_secret",
+    "hpa_targeting_missing_deployment",
+    "pdb_selecting_no_pod",
+    "network_policy_selecting_no_pod",
+    "service_account_not_rendered",
+    "frontend_without_redis_follower_service",
+    "frontend_policy_without_dns",
+]
+
+
+@pytest.mark.parametrize("fixture", PARTIAL_SET_SITUATIONS)
+def test_what_the_files_cannot_show_is_a_warning_unless_the_set_is_complete(fixture: str) -> None:
+    # Given a reference the fixture's files cannot resolve
+    documents = load_situation(fixture)
+    [rule_id] = expected(fixture)
+    # When the set is not declared complete
+    partial = [f for f in run(documents) if f.rule == rule_id]
+    # Then the finding is a warning that says it cannot be verified
+    assert partial
+    assert all(f.severity is Severity.WARNING and UNVERIFIED in f.message for f in partial)
+    # And when the set is declared complete, it is an error
+    whole = [f for f in run(documents, complete=True) if f.rule == rule_id]
+    assert whole and all(f.severity is Severity.ERROR for f in whole)
+    assert all(UNVERIFIED not in f.message for f in whole)
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "env_key_missing_in_configmap",
+        "service_target_port_unknown_name",
+        "redis_leader_scaled_to_zero",
+    ],
+)
+def test_what_the_files_do_show_stays_an_error_in_a_partial_set(fixture: str) -> None:
+    # Given a problem entirely inside the validated files (the object is there, but wrong)
+    [rule_id] = expected(fixture)
+    # When the set is not declared complete, Then it is still an error
+    found = [f for f in run(load_situation(fixture)) if f.rule == rule_id]
+    assert found and all(f.severity is Severity.ERROR for f in found)
+
+
+def test_completeness_is_decided_per_file() -> None:
+    # Given two unresolvable Services in two files, one of them in a complete folder
+    documents = load("service_selecting_no_pod", "pdb_selecting_no_pod")
+    complete_file = documents[0].path
+    # When only the first file is declared complete
+    findings = run(documents, complete=lambda path: path == complete_file)
+    severities = {
+        f.rule: f.severity
+        for f in findings
+        if f.rule in {"service-selects-nothing", "pdb-selects-nothing"}
+    }
+    # Then only its finding is an error
+    assert severities == {
+        "service-selects-nothing": Severity.ERROR,
+        "pdb-selects-nothing": Severity.WARNING,
+    }

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
 
 from guestbook.validate import documents as reader
+from guestbook.validate.model import Document
 from guestbook.validate.rules import guestbook, run
+from guestbook.validate.rules.inventory import Inventory
 from tests.rules_fixtures import fixtures_for, load_situation, only
 
 
@@ -73,3 +76,38 @@ def test_project_dist_keeps_its_guestbook_contracts() -> None:
     ]
     # When the rules run, Then no guestbook contract is broken
     assert not [f for f in run(documents) if f.rule.startswith("guestbook-")]
+
+
+@pytest.mark.parametrize(
+    "fixture", ["frontend_of_another_guestbook", "tutorial_frontend_image_in_another_application"]
+)
+def test_contracts_apply_only_to_this_guestbook(fixture: str) -> None:
+    # Given a gb-frontend that is not this guestbook's (another build, or other labels)
+    # When every rule runs, Then none of the guestbook's contracts is asked of it
+    got, want = only(fixture)
+    assert got == want == frozenset()
+
+
+def test_a_documented_image_pinned_by_digest_is_still_recognised() -> None:
+    # Given the tutorial's frontend as `guestbook pin` writes it: tag and digest
+    [frontend] = [d for d in load_situation("guestbook_workloads") if d.ref.name == "frontend"]
+    obj = copy.deepcopy(dict(frontend.obj))
+    container = obj["spec"]["template"]["spec"]["containers"][0]
+    container["image"] += "@sha256:" + "ab" * 32
+    pinned = Document(path=frontend.path, line=frontend.line, obj=obj)
+    # When its needs are listed, Then it still needs both Redis Services
+    assert sorted(service for _, service in guestbook.needs(Inventory((pinned,)))) == [
+        "redis-follower",
+        "redis-leader",
+    ]
+
+
+def test_every_rendered_environment_is_recognised_as_the_guestbook() -> None:
+    # Given each rendered environment of this project
+    for folder in sorted(p for p in (Path(__file__).parents[1] / "dist").iterdir()):
+        if folder.name == "argocd" or not folder.is_dir():
+            continue
+        documents = [d for _, docs, _ in reader.load([folder]) for d in docs]
+        # Then its frontend and followers are known by their contracts (the checks apply)
+        needed = {service for _, service in guestbook.needs(Inventory(tuple(documents)))}
+        assert needed == {"redis-leader", "redis-follower"}, folder.name

@@ -14,10 +14,12 @@ FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
 
 
-def guestbook(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def guestbook(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [GUESTBOOK, "validate", *args],
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         check=False,
@@ -91,3 +93,95 @@ def test_quiet_lists_only_failing_findings_but_counts_the_rest() -> None:
     [line] = run.stdout.splitlines()
     assert line.startswith("ok: 0 errors, ")
     assert "below --fail-on not listed" in line
+
+
+RULES_FIXTURES = Path(__file__).parent / "fixtures" / "rules"
+SERVICE_WITHOUT_PODS = str(RULES_FIXTURES / "service_selecting_no_pod.yaml")
+
+
+def test_a_reference_the_files_cannot_resolve_warns_unless_declared_complete() -> None:
+    # Given a Service whose pods are not among the validated files
+    # When it is validated alone, Then it cannot be verified: a warning, exit 0
+    partial = guestbook(SERVICE_WITHOUT_PODS)
+    assert partial.returncode == 0, partial.stdout
+    assert "warning [service-selects-nothing]" in partial.stdout
+    assert "cannot verify: not in the validated files" in partial.stdout
+    # When the files are declared complete, Then it is an error, exit 1
+    whole = guestbook("--complete", SERVICE_WITHOUT_PODS)
+    assert whole.returncode == 1, whole.stdout
+    assert "error [service-selects-nothing]" in whole.stdout
+
+
+def test_explain_prints_what_why_and_how_to_fix() -> None:
+    run = guestbook("--explain", "service-target-port-undeclared")
+    assert run.returncode == 0
+    lines = run.stdout.splitlines()
+    assert lines[0] == "service-target-port-undeclared: layer 3, warning"
+    assert [line.split(":")[0] for line in lines[1:4]] == ["checks", "severity", "fix"]
+
+
+def test_explain_offers_a_skip_except_for_the_exception_rules() -> None:
+    assert (
+        "guestbook.validate/skip: 'image-tag: <reason>'"
+        in guestbook("--explain", "image-tag").stdout
+    )
+    assert "skip it" not in guestbook("--explain", "exception-stale").stdout
+
+
+def test_explain_of_an_unknown_rule_exits_2_with_the_closest() -> None:
+    run = guestbook("--explain", "service-selects-nothin")
+    assert run.returncode == 2
+    assert "unknown rule 'service-selects-nothin'; did you mean 'service-selects-nothing'?" in (
+        run.stderr
+    )
+
+
+def test_the_configuration_file_applies_and_flags_override_it(tmp_path: Path) -> None:
+    # Given a folder declared complete in .guestbook-validate.yaml, failing on warnings
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "service.yaml").write_text(
+        Path(SERVICE_WITHOUT_PODS).read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (tmp_path / ".guestbook-validate.yaml").write_text(
+        "complete: [app]\nfail-on: warning\ndisable: [service-selects-nothing]\n",
+        encoding="utf-8",
+    )
+    # When validated from that folder, Then the disabled rule says nothing, and the
+    # configured fail-on fails on the remaining (layer 5) warnings
+    configured = guestbook("app", cwd=tmp_path)
+    assert configured.returncode == 1, configured.stdout + configured.stderr
+    assert "service-selects-nothing" not in configured.stdout
+    # When --fail-on is given, Then it overrides the file
+    overridden = guestbook("--fail-on", "error", "app", cwd=tmp_path)
+    assert overridden.returncode == 0, overridden.stdout
+
+
+def test_complete_from_the_configuration_makes_the_reference_an_error(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "service.yaml").write_text(
+        Path(SERVICE_WITHOUT_PODS).read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    config = tmp_path / "validate.yaml"
+    config.write_text("complete: [app]\n", encoding="utf-8")
+    run = guestbook("--config", str(config), str(tmp_path / "app"))
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "error [service-selects-nothing]" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("complet: [app]\n", "complet: unknown key 'complet' (did you mean 'complete'?)"),
+        (None, "no such configuration file"),
+    ],
+)
+def test_configuration_mistakes_exit_2_with_one_message(
+    tmp_path: Path, config: str | None, message: str
+) -> None:
+    path = tmp_path / ".guestbook-validate.yaml"
+    if config is not None:
+        path.write_text(config, encoding="utf-8")
+    run = guestbook("--config", str(path), "dist")
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr

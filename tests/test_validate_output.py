@@ -111,7 +111,7 @@ def test_github_annotations_escape_their_data() -> None:
 
 
 def test_every_format_is_registered() -> None:
-    assert list(FORMATS) == ["text", "json", "junit", "github"]
+    assert list(FORMATS) == ["text", "json", "junit", "github", "sarif"]
 
 
 def test_text_escapes_line_breaks_and_control_characters_in_names() -> None:

@@ -61,8 +61,8 @@ def __getattr__(name: str) -> Any:
     if name in __all__:
         for home in _HOMES:
             module = importlib.import_module(home)
-            if name in vars(module):
-                return vars(module)[name]
+            if name in vars(module) or name in getattr(module, "__all__", ()):
+                return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

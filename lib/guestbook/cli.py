@@ -7,15 +7,18 @@ configuration errors. User errors print one message and no traceback.
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from guestbook.diff.output import FORMATS as DIFF_FORMATS
 from guestbook.errors import GuestbookError, user_errors
 from guestbook.kubernetes import KUBERNETES_VERSION
-from guestbook.validate.command import OutputFormat
 from guestbook.validate.model import Severity
+from guestbook.validate.output import DEFAULT_FORMAT
+from guestbook.validate.output import FORMATS as VALIDATE_FORMATS
 
 app = typer.Typer(
     name="guestbook",
@@ -27,6 +30,16 @@ app = typer.Typer(
 )
 
 EXIT_FINDINGS = 1
+
+
+# The --format choices, made from each subsystem's registry of writers (the one list of
+# formats); a StrEnum for Typer, plain str for the type checker and the code it calls.
+if TYPE_CHECKING:
+    ValidateFormat = str
+    DiffFormat = str
+else:
+    ValidateFormat = StrEnum("ValidateFormat", [(name, name) for name in VALIDATE_FORMATS])
+    DiffFormat = StrEnum("DiffFormat", [(name, name) for name in DIFF_FORMATS])
 
 
 def _print_version(value: bool) -> None:
@@ -80,7 +93,11 @@ def synth(
     output: Annotated[
         Path,
         typer.Option(
-            "--output", "-o", help="Output folder.", envvar="CDK8S_OUTDIR", show_envvar=True
+            "--output",
+            "-o",
+            help="Output folder: new, empty, or one a render wrote (it holds .guestbook-output).",
+            envvar="CDK8S_OUTDIR",
+            show_envvar=True,
         ),
     ] = Path("dist"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
@@ -133,18 +150,23 @@ def validate(
         typer.Argument(help="Manifest files or folders (multi-document YAML). Default: dist/."),
     ] = None,
     kubernetes_version: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--kubernetes-version",
-            help="Validate against this Kubernetes version (one of the supported ones).",
+            help="Validate against this Kubernetes version (one of the supported ones). "
+            f"Default: the configuration's, else {KUBERNETES_VERSION}.",
         ),
-    ] = KUBERNETES_VERSION,
+    ] = None,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="Report format.")
-    ] = OutputFormat.TEXT,
+        ValidateFormat, typer.Option("--format", help="Report format.")
+    ] = DEFAULT_FORMAT,
     fail_on: Annotated[
-        Severity, typer.Option("--fail-on", help="Exit 1 on findings this bad or worse.")
-    ] = Severity.ERROR,
+        Severity | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 on findings this bad or worse. Default: the configuration's, else error.",
+        ),
+    ] = None,
     quiet: Annotated[
         bool,
         typer.Option(
@@ -160,21 +182,52 @@ def validate(
             "server-side apply (findings with rule id 'server'). Nothing is persisted.",
         ),
     ] = None,
+    complete: Annotated[
+        bool,
+        typer.Option(
+            "--complete",
+            help="The given files hold every object their references can name: a reference "
+            "they cannot resolve is an error (default: a warning, 'cannot verify').",
+        ),
+    ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            help="Configuration file: a .guestbook-validate.yaml or a pyproject.toml with "
+            "[tool.guestbook.validate]. Default: the one in the current folder, if any.",
+        ),
+    ] = None,
+    explain: Annotated[
+        str | None,
+        typer.Option(
+            "--explain",
+            metavar="RULE",
+            help="Print what rule RULE checks, why it has its severity and how to fix it; "
+            "validate nothing.",
+        ),
+    ] = None,
 ) -> None:
     """Check manifests the way the API server would, offline: kubeconform, then the rules.
 
     Exit 0 when nothing fails, 1 on findings at or above --fail-on, 2 on usage or setup problems.
     """
     with user_errors():
-        from guestbook.validate.command import run
+        from guestbook.validate import command
 
-        code = run(
+        if explain is not None:
+            sys.stdout.write(command.explain(explain))
+            raise SystemExit(0)
+        code = command.run(
             paths or [Path("dist")],
             kubernetes_version=kubernetes_version,
             output_format=output_format,
             fail_on=fail_on,
             quiet=quiet,
             server=server,
+            complete=complete,
+            config=config,
         )
     raise SystemExit(code)
 
@@ -208,7 +261,11 @@ def pin(
     timeout: Annotated[
         float,
         typer.Option(
-            "--timeout", min=0.1, metavar="SECONDS", help="Seconds to wait for each request."
+            "--timeout",
+            min=0.1,
+            max=3600.0,
+            metavar="SECONDS",
+            help="Deadline for each request to a registry, from connecting to its last byte.",
         ),
     ] = 10.0,
     environments_dir: EnvironmentsDir = Path("environments"),
@@ -265,7 +322,8 @@ def diff(
         typer.Option(
             "--base",
             help="Git revision to compare with. Default: the merge base with the default "
-            "branch (origin/HEAD, else main or master), or HEAD when there is none.",
+            "branch (origin/HEAD, else main or master); HEAD only in a repository without "
+            "remotes. A shallow clone needs enough history for the merge base.",
         ),
     ] = None,
     env: Annotated[
@@ -273,9 +331,10 @@ def diff(
         typer.Option("--env", help="Compare only this environment (repeatable). Default: all."),
     ] = None,
     output_format: Annotated[
-        Literal["text", "markdown", "json"],
+        DiffFormat,
         typer.Option(
-            "--format", help="text (colored on a terminal), markdown (a PR comment) or json."
+            "--format",
+            help="Report format: text is colored on a terminal, markdown suits a PR comment.",
         ),
     ] = "text",
     exit_code: Annotated[
@@ -291,7 +350,13 @@ def diff(
         from guestbook.diff.compare import compare
         from guestbook.diff.output import format_report, use_color
 
-        report = compare(Path.cwd(), base, env or ())
+        try:
+            cwd = Path.cwd()
+        except OSError as err:
+            raise GuestbookError(
+                f"cannot read the current folder ({err.strerror}): was it deleted or moved?"
+            ) from None
+        report = compare(cwd, base, env or ())
         text = format_report(report, output_format, color=use_color(sys.stdout))
     sys.stdout.write(text)
     if exit_code and report.has_changes:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
+import stat
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
@@ -31,8 +33,14 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from guestbook import names
+from guestbook.constructs.labels import RESERVED_LABEL_KEYS, SYNC_WAVE
 from guestbook.errors import GuestbookError
-from guestbook.yamlio import UniqueKeyLoader, field_lines
+from guestbook.yamlio import (
+    UniqueKeyLoader,
+    YamlLimits,
+    check_limits,
+    construct_with_lines,
+)
 
 OVERLAY_SUFFIXES = (".yaml", ".yml")
 SCHEMA_FILE = "overlay.schema.json"
@@ -41,6 +49,19 @@ ARGOCD_FOLDER = "argocd"
 RESERVED_NAMES = frozenset({ARGOCD_FOLDER})
 """Output folders that are not environments."""
 
+INT32_MAX = 2**31 - 1
+"""The largest replica count, port or number the API server stores (int32)."""
+MAX_ENTRIES = 256
+"""Most labels or annotations one mapping may hold: every object carries them, and
+rendering time grows with their square (in cdk8s), so the bound keeps synth fast."""
+ANNOTATIONS_MAX_BYTES = 256 * 1024
+"""The API server's limit on the total size of an object's annotation keys and values."""
+OVERLAY_LIMITS = YamlLimits()
+"""Size, nesting and alias-expansion bounds of an overlay file."""
+PROJECT_FILE_MAX_BYTES = 1 << 20
+"""Size bound of pyproject.toml, read for ``[tool.guestbook.argocd]``."""
+_FLOAT_EXACT_MAX = 2**53
+
 REDIS_IMAGE = "docker.io/redis:6.0.5"
 FOLLOWER_IMAGE = "us-docker.pkg.dev/google-samples/containers/gke/gb-redis-follower:v2"
 FRONTEND_IMAGE = "us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v5"
@@ -48,11 +69,13 @@ FRONTEND_IMAGE = "us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v5
 
 # --- value types -------------------------------------------------------------
 
+T = TypeVar("T")
 
-def _checked(problem_of: Callable[[str], str | None]) -> AfterValidator:
-    """A pydantic validator that rejects a string when ``problem_of`` names a problem."""
 
-    def check(value: str) -> str:
+def _checked(problem_of: Callable[[T], str | None]) -> AfterValidator:
+    """A pydantic validator that rejects a value when ``problem_of`` names a problem."""
+
+    def check(value: T) -> T:
         problem = problem_of(value)
         if problem:
             raise ValueError(problem)
@@ -62,10 +85,60 @@ def _checked(problem_of: Callable[[str], str | None]) -> AfterValidator:
 
 
 def _quantity_to_str(value: object) -> object:
-    # YAML reads `cpu: 1` as an int; Kubernetes accepts both forms.
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    # YAML reads `cpu: 1` as an int and `cpu: 0.5` as a float; Kubernetes accepts both forms.
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
         return str(value)
+    if isinstance(value, float):
+        # Integers are exact in a float only below 2**53: 1.0e+29 is 99999999999999991433150857216.
+        if not math.isfinite(value) or abs(value) >= _FLOAT_EXACT_MAX:
+            raise ValueError("write a large quantity as a string with a suffix, such as '100Gi'")
+        return repr(value)
     return value
+
+
+def _quantity_problem(value: str) -> str | None:
+    amount = names.quantity_value(value)
+    if amount is None:
+        return names.quantity_error(value)
+    if abs(amount) > names.QUANTITY_MAX:
+        return "is beyond the largest quantity the API server stores (2^63-1)"
+    return None
+
+
+def _negative_problem(value: str) -> str | None:
+    amount = names.quantity_value(value)
+    return "must not be negative" if amount is not None and amount < 0 else None
+
+
+def _not_positive_problem(value: str) -> str | None:
+    amount = names.quantity_value(value)
+    return "must be greater than zero" if amount is not None and amount <= 0 else None
+
+
+def _reserved_label_problem(key: str) -> str | None:
+    if key in RESERVED_LABEL_KEYS:
+        return (
+            "is set by guestbook itself (selectors and Argo CD tracking depend on it); "
+            f"the reserved label keys are: {', '.join(sorted(RESERVED_LABEL_KEYS))}"
+        )
+    return None
+
+
+def annotations_size(annotations: Mapping[str, str]) -> int:
+    """Bytes of keys and values, as the API server counts them against its 256 KiB limit."""
+    return sum(len(k.encode()) + len(v.encode()) for k, v in annotations.items())
+
+
+def _annotations_size_problem(value: dict[str, str]) -> str | None:
+    size = annotations_size(value)
+    if size > ANNOTATIONS_MAX_BYTES:
+        return (
+            f"keys and values total {size} bytes; the API server allows at most "
+            f"{ANNOTATIONS_MAX_BYTES} (256 KiB)"
+        )
+    return None
 
 
 def _image_problem(value: str) -> str | None:
@@ -74,13 +147,24 @@ def _image_problem(value: str) -> str | None:
     return None
 
 
-Quantity = Annotated[str, BeforeValidator(_quantity_to_str), _checked(names.quantity_error)]
+Quantity = Annotated[str, BeforeValidator(_quantity_to_str), _checked(_quantity_problem)]
+ResourceQuantity = Annotated[Quantity, _checked(_negative_problem)]
+StorageQuantity = Annotated[Quantity, _checked(_not_positive_problem)]
 DnsLabel = Annotated[str, _checked(names.dns1123_label_error)]
+DnsSubdomain = Annotated[str, _checked(names.dns1123_subdomain_error)]
+Cidr = Annotated[str, _checked(names.cidr_error)]
 Image = Annotated[str, _checked(_image_problem)]
 LabelKey = Annotated[str, _checked(names.qualified_name_error)]
-Labels = dict[LabelKey, Annotated[str, _checked(names.label_value_error)]]
-Annotations = dict[LabelKey, str]
+UserLabelKey = Annotated[LabelKey, _checked(_reserved_label_problem)]
+Labels = Annotated[
+    dict[UserLabelKey, Annotated[str, _checked(names.label_value_error)]],
+    Field(max_length=MAX_ENTRIES),
+]
+Annotations = Annotated[
+    dict[LabelKey, str], Field(max_length=MAX_ENTRIES), _checked(_annotations_size_problem)
+]
 Port = Annotated[int, Field(ge=1, le=65535)]
+Replicas = Annotated[int, Field(le=INT32_MAX)]
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
 AccessMode = Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"]
 
@@ -104,9 +188,9 @@ class Model(BaseModel):
 class ResourceList(Model):
     """Amounts of CPU and memory, as in a container's ``requests`` or ``limits``."""
 
-    cpu: Quantity | None = None
+    cpu: ResourceQuantity | None = None
     """CPU, e.g. ``100m``. Default: unset."""
-    memory: Quantity | None = None
+    memory: ResourceQuantity | None = None
     """Memory, e.g. ``100Mi``. Default: unset."""
 
     def to_k8s(self) -> dict[str, str]:
@@ -128,9 +212,9 @@ class Persistence(Model):
 
     enabled: bool = False
     """Keep the leader's data on a PVC, with append-only persistence. Default: false."""
-    size: Quantity = "1Gi"
+    size: StorageQuantity = "1Gi"
     """Requested storage. Default: 1Gi."""
-    storage_class: str | None = None
+    storage_class: DnsSubdomain | None = None
     """StorageClass name; unset uses the cluster's default class. Default: unset."""
     access_modes: list[AccessMode] = Field(
         default_factory=lambda: list[AccessMode](["ReadWriteOnce"]), min_length=1
@@ -152,7 +236,7 @@ class RedisLeaderProps(Model):
 class RedisFollowersProps(Model):
     """Redis followers (replicas) that replicate from ``redis-leader``."""
 
-    replicas: int = Field(default=2, ge=0)
+    replicas: Replicas = Field(default=2, ge=0)
     """Number of follower pods. Default: 2."""
     image: Image = FOLLOWER_IMAGE
     """Container image; it must run ``redis-server --replicaof redis-leader 6379``."""
@@ -197,9 +281,9 @@ class AutoscalingProps(Model):
 
     enabled: bool = False
     """Scale the frontend with an HPA instead of a fixed replica count. Default: false."""
-    min_replicas: int = Field(default=2, ge=1)
+    min_replicas: Replicas = Field(default=2, ge=1)
     """Fewest pods. Default: 2."""
-    max_replicas: int = Field(default=10, ge=1)
+    max_replicas: Replicas = Field(default=10, ge=1)
     """Most pods. Default: 10."""
     cpu_utilization: int = Field(default=70, ge=1, le=100)
     """Target average CPU use, in percent of the CPU request. Default: 70."""
@@ -215,7 +299,7 @@ class AutoscalingProps(Model):
 class FrontendProps(Model):
     """The PHP guestbook frontend."""
 
-    replicas: int = Field(default=3, ge=0)
+    replicas: Replicas = Field(default=3, ge=0)
     """Number of frontend pods (ignored while autoscaling is on). Default: 3."""
     autoscaling: AutoscalingProps = AutoscalingProps()
     """Horizontal autoscaling. Default: off."""
@@ -232,7 +316,7 @@ class NetworkPolicyProps(Model):
 
     enabled: bool = False
     """Render the NetworkPolicies. Default: false."""
-    client_cidrs: list[str] = Field(default_factory=list)
+    client_cidrs: list[Cidr] = Field(default_factory=list)
     """CIDRs allowed to reach the frontend on its port; empty allows every client. Default: []."""
     dns_namespace: DnsLabel = "kube-system"
     """Namespace of the cluster DNS that frontend and followers may query on port 53."""
@@ -290,7 +374,7 @@ class MonitoringProps(Model):
     """Labels your Prometheus selects ServiceMonitors and rules by (e.g. release: prometheus)."""
     prometheus_namespace: DnsLabel = "monitoring"
     """Namespace Prometheus scrapes from; NetworkPolicies let it reach the exporters."""
-    replication_lag_seconds: int = Field(default=30, ge=1)
+    replication_lag_seconds: int = Field(default=30, ge=1, le=INT32_MAX)
     """Alert when a follower lags the leader by more than this. Default: 30."""
     dashboard: bool = True
     """A ConfigMap with a Grafana dashboard, labelled for Grafana's sidecar. Default: true."""
@@ -302,9 +386,11 @@ class GuestbookProps(Model):
     namespace: DnsLabel | None = None
     """Namespace of every object. Default: ``guestbook-<environment>``."""
     labels: Labels = Field(default_factory=dict)
-    """Extra labels on every object and pod. Default: none."""
+    """Extra labels on every object and pod, at most 256; not the keys guestbook sets itself
+    (app, role, tier, app.kubernetes.io/*, grafana_dashboard). Default: none."""
     annotations: Annotations = Field(default_factory=dict)
-    """Extra annotations on every object. Default: none."""
+    """Extra annotations on every object, at most 256 and 256 KiB; not
+    argocd.argoproj.io/sync-wave while argocd.syncWaves is on. Default: none."""
     frontend: FrontendProps = FrontendProps()
     """The frontend. Default: the tutorial's."""
     redis: RedisProps = RedisProps()
@@ -381,6 +467,10 @@ class ArgoCdSettings(Model):
 # --- environments ------------------------------------------------------------
 
 
+Lines = Mapping[tuple[str | int, ...], int]
+"""1-based line of each key path an overlay sets (camelCase keys, list items by index)."""
+
+
 @dataclass(frozen=True)
 class Environment:
     """One deployable environment: its name (the overlay's file name) and its settings."""
@@ -388,37 +478,101 @@ class Environment:
     name: str
     source: Path
     props: OverlayProps
+    lines: Lines = field(default_factory=dict, compare=False, repr=False)
+    """Where the overlay sets each key; empty for an environment built in code."""
 
     @property
     def namespace(self) -> str:
         """The namespace objects render into."""
         return self.props.namespace or f"guestbook-{self.name}"
 
+    def where(self, *path: str | int) -> str:
+        """``file:line`` of ``path`` in the overlay (or of its nearest parent it sets)."""
+        line = _line_of(self.lines, path)
+        return f"{self.source}:{line}" if line else str(self.source)
 
-def load_yaml_mapping(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
-    """Read one YAML document that must be a mapping; also return its node tree for line lookup."""
+
+def read_limited_text(path: Path, max_bytes: int, expected: str) -> str:
+    """The UTF-8 text of a regular file of at most ``max_bytes``, or a GuestbookError.
+
+    Anything else (a dangling or looping symbolic link, a folder, a FIFO, a device)
+    is refused by name. The file is opened without blocking and checked before it
+    is read, so a FIFO never hangs the reader.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as err:
+        link = f" (a symbolic link to {os.readlink(path)})" if path.is_symlink() else ""
+        raise GuestbookError(
+            f"{path}: cannot read{link}: {err.strerror}; expected {expected}"
+        ) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = (
+                "is a folder"
+                if stat.S_ISDIR(mode)
+                else "is not a regular file (a FIFO, socket or device)"
+            )
+            raise GuestbookError(f"{path}: {kind}; expected {expected}")
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            data = file.read(max_bytes + 1)
     except OSError as err:
         raise GuestbookError(f"{path}: cannot read: {err.strerror}") from None
-    except UnicodeDecodeError:
-        raise GuestbookError(f"{path}: not UTF-8 text") from None
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:
+        line = data[:max_bytes].count(b"\n") + 1
+        raise GuestbookError(
+            f"{path}:{line}: file is larger than {max_bytes} bytes, the limit for {expected}"
+        )
     try:
-        node = yaml.compose(text, Loader=UniqueKeyLoader)
-        data = yaml.load(text, Loader=UniqueKeyLoader)
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise GuestbookError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[err.start]:02x}); "
+            f"expected {expected} in UTF-8"
+        ) from None
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def load_yaml_mapping(
+    path: Path, limits: YamlLimits = OVERLAY_LIMITS
+) -> tuple[dict[str, Any], Lines]:
+    """Read one YAML document that must be a mapping, within ``limits``; also its key lines."""
+    text = read_limited_text(path, limits.max_bytes, "an overlay file (one YAML mapping)")
+    try:
+        check_limits(text, limits, UniqueKeyLoader)
+        loader = UniqueKeyLoader(text)
+        try:
+            node = loader.get_single_node()
+            data, lines = construct_with_lines(loader, node) if node is not None else (None, {})
+        finally:
+            loader.dispose()
+    except yaml.reader.ReaderError as err:
+        line = text[: err.position].count("\n") + 1
+        raise GuestbookError(
+            f"{path}:{line}: invalid YAML: character {chr(err.character)!r} is not allowed in YAML"
+        ) from None
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark
+        mark = err.problem_mark or err.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise GuestbookError(f"{where}: invalid YAML: {err.problem or err}") from None
+        problem = err.problem or str(err)
+        if _MERGE_TAG in problem:
+            problem = "merge keys (<<) are not supported in overlays; write the keys out"
+        raise GuestbookError(f"{where}: invalid YAML: {problem}") from None
     except yaml.YAMLError as err:
         raise GuestbookError(f"{path}: invalid YAML: {err}") from None
     if data is None:
-        return {}, node
+        return {}, lines
     if not isinstance(data, dict):
         raise GuestbookError(
             f"{path}:1: found a {_describe_type(data)} at the top level, expected a mapping of keys"
         )
-    return data, node
+    return data, lines
 
 
 def deep_merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
@@ -439,24 +593,98 @@ def _defaults() -> dict[str, Any]:
 
 def parse_environment(path: Path) -> Environment:
     """Load, merge and validate one overlay file into an :class:`Environment`."""
-    overlay, node = load_yaml_mapping(path)
+    overlay, lines = load_yaml_mapping(path)
     try:
         props = OverlayProps.model_validate(deep_merge(_defaults(), overlay))
     except ValidationError as err:
-        raise GuestbookError(_format_validation_error(path, err, node)) from None
-    return Environment(name=path.stem, source=path, props=props)
+        raise GuestbookError(_format_validation_error(path, err, lines)) from None
+    environment = Environment(name=path.stem, source=path, props=props, lines=lines)
+    problems = [
+        f"{environment.where(*loc)}: {'.'.join(map(str, loc))}: found {_found(value)}: {message}"
+        for loc, value, message in _cross_field_problems(props)
+    ]
+    if names.dns1123_label_error(environment.namespace):
+        problems.append(
+            f"{path}: environment name {environment.name!r} gives the namespace "
+            f"{environment.namespace!r} ({len(environment.namespace)} characters), which "
+            f"{names.dns1123_label_error(environment.namespace)}; "
+            "shorten the file name or set namespace:"
+        )
+    if problems:
+        raise GuestbookError("\n".join(problems))
+    return environment
+
+
+_RESOURCES = (("frontend",), ("redis", "leader"), ("redis", "followers"))
+
+
+def _cross_field_problems(
+    props: OverlayProps,
+) -> Iterator[tuple[tuple[str, ...], object, str]]:
+    """What the API server (or guestbook itself) would reject across fields: (key, value, why)."""
+    for path in _RESOURCES:
+        part: Any = props
+        for name in path:
+            part = getattr(part, name)
+        resources: Resources = part.resources
+        requests, limits = resources.requests.to_k8s(), resources.limits.to_k8s()
+        for kind in sorted(requests.keys() & limits.keys()):
+            request, limit = requests[kind], limits[kind]
+            if (names.quantity_value(request) or 0) > (names.quantity_value(limit) or 0):
+                yield (
+                    (*path, "resources", "requests", kind),
+                    request,
+                    f"must not exceed the limit {limit!r} "
+                    f"({'.'.join(path)}.resources.limits.{kind})",
+                )
+    service = props.frontend.service
+    if props.argocd.sync_waves:
+        for where, annotations in (
+            (("annotations",), props.annotations),
+            (("frontend", "service", "annotations"), service.annotations),
+        ):
+            if SYNC_WAVE in annotations:
+                yield (
+                    (*where, SYNC_WAVE),
+                    annotations[SYNC_WAVE],
+                    "guestbook sets this annotation on every object while argocd.syncWaves is "
+                    "true; set argocd.syncWaves: false to set your own waves",
+                )
+    waves = {SYNC_WAVE: "0"} if props.argocd.sync_waves else {}
+    size = annotations_size({**props.annotations, **service.annotations, **waves})
+    if service.annotations and size > ANNOTATIONS_MAX_BYTES:
+        yield (
+            ("frontend", "service", "annotations"),
+            service.annotations,
+            f"with the common annotations the Service's total {size} bytes; the API server "
+            f"allows at most {ANNOTATIONS_MAX_BYTES} (256 KiB)",
+        )
 
 
 def discover_overlays(directory: Path) -> dict[str, Path]:
-    """Map environment name to overlay file, rejecting a name defined twice."""
+    """Map environment name to overlay file, rejecting a name defined twice.
+
+    Every entry named ``*.yaml`` or ``*.yml`` is an overlay, whatever it is (a
+    dangling link or a folder fails when read): none is skipped silently.
+    """
     if not directory.is_dir():
         raise GuestbookError(
             f"{directory}: environments folder not found; expected one <name>.yaml per environment"
         )
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError as err:
+        raise GuestbookError(
+            f"{directory}: cannot list the environments folder: {err.strerror}"
+        ) from None
     found: dict[str, Path] = {}
-    for path in sorted(directory.iterdir()):
-        if path.suffix not in OVERLAY_SUFFIXES or not path.is_file():
+    for path in entries:
+        if not path.name.lower().endswith(OVERLAY_SUFFIXES):
             continue
+        if path.suffix not in OVERLAY_SUFFIXES or not path.stem:
+            raise GuestbookError(
+                f"{path}: not an overlay name; expected <name>.yaml or <name>.yml (lower case)"
+            )
         if path.stem in found:
             raise GuestbookError(
                 f"{path}: duplicate environment name {path.stem!r}, "
@@ -479,7 +707,12 @@ def discover_overlays(directory: Path) -> dict[str, Path]:
 
 
 def load_environments(directory: Path, only: Iterable[str] = ()) -> list[Environment]:
-    """Load every overlay in ``directory`` (or just those named in ``only``), sorted by name."""
+    """Load the environments named in ``only`` (default: all) from ``directory``, sorted by name.
+
+    Every overlay is read and checked even when ``only`` names a few: a namespace
+    is known only from its overlay, and a file that cannot be read stops the render
+    instead of dropping its environment.
+    """
     overlays = discover_overlays(directory)
     wanted = list(dict.fromkeys(only)) or list(overlays)
     for name in wanted:
@@ -488,20 +721,25 @@ def load_environments(directory: Path, only: Iterable[str] = ()) -> list[Environ
                 f"{directory / (name + '.yaml')}: no overlay for environment {name!r}; "
                 f"expected one of: {', '.join(overlays)}"
             )
-    environments = [parse_environment(overlays[name]) for name in sorted(wanted)]
+    environments = [parse_environment(overlays[name]) for name in sorted(overlays)]
     _check_unique_namespaces(environments)
-    return environments
+    return [env for env in environments if env.name in wanted]
 
 
 def _check_unique_namespaces(environments: list[Environment]) -> None:
     owners: dict[str, Environment] = {}
     for env in environments:
         other = owners.setdefault(env.namespace, env)
-        if other is not env:
-            raise GuestbookError(
-                f"{env.source}: namespace {env.namespace!r} is already used by environment "
-                f"{other.name!r} ({other.source}); each environment needs its own namespace"
-            )
+        if other is env:
+            continue
+        # Blame the overlay that writes the namespace (the other one takes its default).
+        sets_it = ("namespace",) in other.lines and ("namespace",) not in env.lines
+        culprit, first = (other, env) if sets_it else (env, other)
+        raise GuestbookError(
+            f"{culprit.where('namespace')}: namespace {env.namespace!r} is already used by "
+            f"environment {first.name!r} ({first.where('namespace')}); "
+            "each environment needs its own namespace"
+        )
 
 
 def overlay_json_schema() -> str:
@@ -531,10 +769,17 @@ def _describe_type(value: object) -> str:
     return type(value).__name__
 
 
+_FOUND_MAX = 80
+"""Longest value an error message repeats in full."""
+
+
 def _found(value: object) -> str:
     if isinstance(value, dict | list):
         return f"a {_describe_type(value)}"
-    return f"{value!r} ({_describe_type(value)})"
+    shown = repr(value)
+    if len(shown) > _FOUND_MAX:
+        shown = f"{shown[: _FOUND_MAX - 5]}...{shown[-1]} ({len(str(value))} characters)"
+    return f"{shown} ({_describe_type(value)})"
 
 
 _EXPECTED = {
@@ -548,15 +793,12 @@ _EXPECTED = {
 }
 
 
-def _line_of(node: yaml.Node | None, path: tuple[str | int, ...]) -> int | None:
-    """The 1-based line of ``path`` in the overlay, or of its deepest existing parent."""
-    if node is None:
-        return None
-    lines = field_lines(node)
+def _line_of(lines: Lines, path: tuple[str | int, ...]) -> int | None:
+    """The 1-based line of ``path`` in the overlay, or of its deepest parent it sets."""
     for end in range(len(path), 0, -1):
         if path[:end] in lines:
             return lines[path[:end]]
-    return node.start_mark.line + 1
+    return min(lines.values(), default=None)
 
 
 def _known_keys(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str]:
@@ -564,10 +806,11 @@ def _known_keys(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str
     for part in path:
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return []
-        field = next((f for n, f in current.model_fields.items() if part in (f.alias, n)), None)
-        if field is None:
+        fields = current.model_fields.items()
+        model_field = next((f for n, f in fields if part in (f.alias, n)), None)
+        if model_field is None:
             return []
-        current = field.annotation
+        current = model_field.annotation
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return []
     if isinstance(current, type) and issubclass(current, BaseModel):
@@ -598,34 +841,60 @@ def _describe_error(error: Mapping[str, Any], model: type[BaseModel] | None = No
         return f"found {_found(value)}, expected {word} {bound}"
     if kind == "too_short":
         return f"found {_found(value)}, expected at least one item"
+    if kind == "too_long":
+        # pydantic stops counting at the limit: the input says how many there are.
+        count = len(value) if isinstance(value, dict | list) else "more"
+        return f"found {count} entries, expected at most {error.get('ctx', {}).get('max_length')}"
     message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
     return f"found {_found(value)}: {message}"
 
 
-def _format_validation_error(path: Path, err: ValidationError, node: yaml.Node | None) -> str:
-    lines = []
+def _format_validation_error(path: Path, err: ValidationError, lines: Lines) -> str:
+    messages = []
     for error in err.errors():
         # Literal unions report one error per choice; keep the first (they say the same).
         loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
         key = ".".join(str(p) for p in loc) or "(top level)"
-        line = _line_of(node, loc)
+        line = _line_of(lines, loc)
         where = f"{path}:{line}" if line else str(path)
-        lines.append(f"{where}: {key}: {_describe_error({**error, 'loc': loc})}")
-    return "\n".join(dict.fromkeys(lines))
+        messages.append(f"{where}: {key}: {_describe_error({**error, 'loc': loc})}")
+    return "\n".join(dict.fromkeys(messages))
+
+
+ARGOCD_TABLE = ("tool", "guestbook", "argocd")
 
 
 def load_argocd_settings(project_file: Path = Path("pyproject.toml")) -> ArgoCdSettings:
     """Read ``[tool.guestbook.argocd]``; ``GUESTBOOK_REPO_URL``/``GUESTBOOK_REVISION`` override.
 
-    A missing file or section means the defaults.
+    A missing file or section means the defaults; a file that is there but cannot be
+    read (a dangling link, a folder, too large, not TOML) is an error, never the defaults.
     """
     table: dict[str, Any] = {}
-    if project_file.is_file():
+    text = ""
+    if os.path.lexists(project_file):
+        text = read_limited_text(project_file, PROJECT_FILE_MAX_BYTES, "a TOML file")
         try:
-            data = tomllib.loads(project_file.read_text(encoding="utf-8"))
+            data: Any = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
             raise GuestbookError(f"{project_file}: invalid TOML: {err}") from None
-        table = dict(data.get("tool", {}).get("guestbook", {}).get("argocd", {}))
+        except RecursionError:
+            raise GuestbookError(
+                f"{project_file}: invalid TOML: arrays or tables nested too deeply"
+            ) from None
+        except ValueError:  # int() of more than 4,300 digits (TOMLDecodeError is caught above)
+            raise GuestbookError(
+                f"{project_file}: invalid TOML: a number too long to read (at most 4300 digits)"
+            ) from None
+        for depth, key in enumerate(ARGOCD_TABLE):
+            data = data.get(key, {})
+            if not isinstance(data, dict):
+                name = ".".join(ARGOCD_TABLE[: depth + 1])
+                raise GuestbookError(
+                    f"{project_file}:{_toml_line(text, name)}: [{name}]: "
+                    f"found {_found(data)}, expected a table"
+                )
+        table = dict(data)
     overrides = {"repoURL": "GUESTBOOK_REPO_URL", "revision": "GUESTBOOK_REVISION"}
     for key, variable in overrides.items():
         if os.environ.get(variable):
@@ -633,7 +902,30 @@ def load_argocd_settings(project_file: Path = Path("pyproject.toml")) -> ArgoCdS
     try:
         return ArgoCdSettings.model_validate(table)
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {_describe_error(e)}" for e in err.errors()
-        )
-        raise GuestbookError(f"{project_file}: [tool.guestbook.argocd]: {problems}") from None
+        section = ".".join(ARGOCD_TABLE)
+        problems = []
+        for error in err.errors():
+            key = ".".join(map(str, error["loc"]))
+            line = _toml_line(text, section, str(error["loc"][0]) if error["loc"] else "")
+            problem = _describe_error(error, ArgoCdSettings)
+            problems.append(f"{project_file}:{line}: [{section}]: {key}: {problem}")
+        raise GuestbookError("\n".join(problems)) from None
+
+
+def _toml_line(text: str, table: str, key: str = "") -> int:
+    """The line of ``key`` in ``[table]`` (or of the table's header) in TOML text; 1 if unknown.
+
+    tomllib keeps no positions; a plain scan finds the usual layout, one key a line.
+    """
+    header = f"[{table}]"
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == header), None)
+    if start is None:
+        return 1
+    for index in range(start + 1, len(lines)):
+        line = lines[index].strip()
+        if line.startswith("["):
+            break
+        if key and line.partition("=")[0].strip().strip("\"'") == key:
+            return index + 1
+    return start + 1

@@ -27,8 +27,8 @@ from pathlib import Path
 
 # Commands that render in this process (``diff`` renders in subprocesses, under -O too).
 RENDERING_COMMANDS = frozenset({"synth"})
-VALUE_OPTIONS = ("--kubernetes-version", "--format", "--fail-on")
-FLAG_OPTIONS = ("--quiet", "-q")
+VALUE_OPTIONS = ("--kubernetes-version", "--format", "--fail-on", "--config")
+FLAG_OPTIONS = ("--quiet", "-q", "--complete")
 
 
 @dataclass
@@ -38,6 +38,7 @@ class ValidateCall:
     paths: list[Path] = field(default_factory=list)
     values: dict[str, str] = field(default_factory=dict)
     quiet: bool = False
+    complete: bool = False
 
 
 def parse_validate(args: Sequence[str]) -> ValidateCall | None:
@@ -47,7 +48,9 @@ def parse_validate(args: Sequence[str]) -> ValidateCall | None:
     while rest:
         arg = rest.pop(0)
         name, equals, value = arg.partition("=")
-        if arg in FLAG_OPTIONS:
+        if arg == "--complete":
+            call.complete = True
+        elif arg in FLAG_OPTIONS:
             call.quiet = True
         elif name in VALUE_OPTIONS and equals:
             call.values[name] = value
@@ -63,23 +66,25 @@ def parse_validate(args: Sequence[str]) -> ValidateCall | None:
 def _run_validate(call: ValidateCall) -> int | None:
     """Run ``guestbook validate`` like the Typer command; None when a choice is invalid."""
     from guestbook.errors import user_errors
-    from guestbook.kubernetes import KUBERNETES_VERSION
-    from guestbook.validate.command import OutputFormat, run
+    from guestbook.validate.command import run
     from guestbook.validate.model import Severity
+    from guestbook.validate.output import DEFAULT_FORMAT, FORMATS
 
-    formats = {f.value: f for f in OutputFormat}
     severities = {s.value: s for s in Severity}
-    output_format = call.values.get("--format", OutputFormat.TEXT.value)
-    fail_on = call.values.get("--fail-on", Severity.ERROR.value)
-    if output_format not in formats or fail_on not in severities:
+    output_format = call.values.get("--format", DEFAULT_FORMAT)
+    fail_on = call.values.get("--fail-on")
+    if output_format not in FORMATS or (fail_on is not None and fail_on not in severities):
         return None
+    config = call.values.get("--config")
     with user_errors():
         return run(
             call.paths or [Path("dist")],
-            kubernetes_version=call.values.get("--kubernetes-version", KUBERNETES_VERSION),
-            output_format=formats[output_format],
-            fail_on=severities[fail_on],
+            kubernetes_version=call.values.get("--kubernetes-version"),
+            output_format=output_format,
+            fail_on=severities[fail_on] if fail_on is not None else None,
             quiet=call.quiet,
+            complete=call.complete,
+            config=Path(config) if config is not None else None,
         )
 
 

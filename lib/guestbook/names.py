@@ -6,7 +6,9 @@ rules (to catch the same mistakes in any manifest).
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 # Each check is a pure function of one string, and a fleet repeats the same few
@@ -123,4 +125,55 @@ def quantity_error(value: str) -> str | None:
     """Why ``value`` is not a Kubernetes resource quantity (``100m``, ``1Gi``), or None."""
     if not _QUANTITY.match(value):
         return "must be a Kubernetes quantity such as 100m, 0.5, 128Mi or 1Gi"
+    return None
+
+
+_QUANTITY_SUFFIXES: dict[str, Decimal] = {
+    "Ki": Decimal(2) ** 10,
+    "Mi": Decimal(2) ** 20,
+    "Gi": Decimal(2) ** 30,
+    "Ti": Decimal(2) ** 40,
+    "Pi": Decimal(2) ** 50,
+    "Ei": Decimal(2) ** 60,
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "k": Decimal("1e3"),
+    "M": Decimal("1e6"),
+    "G": Decimal("1e9"),
+    "T": Decimal("1e12"),
+    "P": Decimal("1e15"),
+    "E": Decimal("1e18"),
+}
+QUANTITY_MAX = Decimal(2**63 - 1)
+"""The largest quantity the API server stores exactly (int64); larger ones are capped."""
+
+
+@_cached
+def quantity_value(value: str) -> Decimal | None:
+    """The number a quantity stands for (``100m`` → 0.1, ``1Ki`` → 1024), or None if malformed."""
+    if quantity_error(value):
+        return None
+    # Two-letter suffixes first: "Mi" before "M" or "m".
+    for suffix in sorted(_QUANTITY_SUFFIXES, key=len, reverse=True):
+        if value.endswith(suffix):
+            number, scale = value[: -len(suffix)], _QUANTITY_SUFFIXES[suffix]
+            break
+    else:
+        number, scale = value, Decimal(1)
+    try:
+        return Decimal(number) * scale
+    except InvalidOperation:
+        return None
+
+
+@_cached
+def cidr_error(value: str) -> str | None:
+    """Why ``value`` is not a CIDR as the API server parses it (host bits allowed), or None."""
+    if "/" not in value:
+        return "must be a CIDR such as 10.0.0.0/8 or 2001:db8::/32"
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return "must be a CIDR such as 10.0.0.0/8 or 2001:db8::/32"
     return None

@@ -3,8 +3,9 @@
 The plan is pure: given an environment and a resolver (tag -> digest, the network
 edge in :mod:`guestbook.registry`), decide for each image key what changes. The
 rewrite is pure too, text in and text out: it edits the overlay with ruamel.yaml's
-round-trip mode, so comments, key order, quoting and flow style survive, and it
-checks that nothing but the pinned keys changed. :func:`pin_environment` and
+round-trip mode, so comments, key order, quoting and flow style survive (and sets
+aside what the round trip would drop: line endings, a byte order mark, document
+markers), and it checks that nothing but the pinned keys changed. :func:`pin_environment` and
 :func:`write_overlay` are the thin edge that reads and (atomically) writes the file.
 """
 
@@ -133,8 +134,62 @@ def rewrite_overlay(text: str, values: Mapping[str, str]) -> str:
     """Set each dotted key in ``values`` in the overlay ``text``, keeping everything else.
 
     Existing keys keep their place and comments; missing keys are added at the end
-    of their parent mapping, creating parents as needed. Indentation follows the file.
+    of their parent mapping, creating parents as needed. Indentation follows the file,
+    and so do its line endings (LF or CRLF), its byte order mark, and its document
+    markers (``---`` and ``...``, with what is around them).
     """
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    text = text.removeprefix(bom)
+    newline = _line_ending(text)
+    text = text.replace(newline, "\n")
+    head, body, tail = _split_document(text)
+    result = head + _rewrite_body(body, values) + tail
+    _check_only_keys_changed(text, result, values)
+    return bom + result.replace("\n", newline)
+
+
+def _line_ending(text: str) -> str:
+    """The file's line ending, ``\\n`` or ``\\r\\n``; a mix is refused (it could not be kept)."""
+    if "\r" not in text:
+        return "\n"
+    if text.count("\r\n") == text.count("\r") == text.count("\n"):
+        return "\r\n"
+    raise GuestbookError("mixed line endings (CRLF and LF); make them the same to pin")
+
+
+def _split_document(text: str) -> tuple[str, str, str]:
+    """``(head, body, tail)``: the lines up to an explicit ``---``, the document, and the
+    lines from an explicit ``...`` on. The round trip would drop the markers."""
+    head_end, tail_start = 0, len(text)
+    documents = 0
+    try:
+        for event in yaml.parse(text, Loader=UniqueKeyLoader):
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if event.explicit and event.end_mark:
+                    head_end = _line_end(text, event.end_mark.index, "---")
+            elif isinstance(event, yaml.DocumentEndEvent) and event.explicit and event.start_mark:
+                tail_start = min(tail_start, event.start_mark.index)
+    except yaml.YAMLError as err:
+        raise GuestbookError(f"invalid YAML: {err}") from None
+    if documents > 1:
+        raise GuestbookError("more than one YAML document; an overlay is one")
+    return text[:head_end], text[head_end:tail_start], text[tail_start:]
+
+
+def _line_end(text: str, index: int, marker: str) -> int:
+    """Where the line of a marker ending at ``index`` ends (after its newline)."""
+    newline = text.find("\n", index)
+    end = len(text) if newline < 0 else newline + 1
+    rest = text[index:end].strip()
+    if rest and not rest.startswith("#"):
+        raise GuestbookError(
+            f"content on the {marker!r} line ({rest!r}); move it to the next line to pin"
+        )
+    return end
+
+
+def _rewrite_body(text: str, values: Mapping[str, str]) -> str:
     reader = YAML()
     reader.preserve_quotes = True
     try:
@@ -168,9 +223,7 @@ def rewrite_overlay(text: str, values: Mapping[str, str]) -> str:
     writer.indent(mapping=mapping_indent, sequence=sequence_indent, offset=dash_offset)
     out = io.StringIO()
     writer.dump(data, out)
-    result = prefix + out.getvalue()
-    _check_only_keys_changed(text, result, values)
-    return result
+    return prefix + out.getvalue()
 
 
 def _mapping_indent(text: str) -> int:
@@ -208,16 +261,18 @@ def _check_only_keys_changed(before: str, after: str, values: Mapping[str, str])
 def write_overlay(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` atomically (a reader sees the old or the new file).
 
-    The file keeps its permissions.
+    The file keeps its permissions; a symlink stays a symlink, and its target is replaced.
+    The text is written as UTF-8 exactly, line endings included.
     """
     temp: str | None = None
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        target = Path(os.path.realpath(path))
+        mode = stat.S_IMODE(target.stat().st_mode)
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8"))
         os.chmod(temp, mode)
-        os.replace(temp, path)
+        os.replace(temp, target)
         temp = None
     except OSError as err:
         raise GuestbookError(f"{path}: cannot write: {err.strerror}") from None
@@ -237,10 +292,16 @@ def pin_environment(
     values = {change.key: change.new for change in changes if change.changed}
     if values and not dry_run:
         try:
-            text = env.source.read_text(encoding="utf-8")
+            text = env.source.read_bytes().decode("utf-8")  # as is: no newline translation
         except OSError as err:
             raise GuestbookError(f"{env.source}: cannot read: {err.strerror}") from None
-        write_overlay(env.source, rewrite_overlay(text, values))
+        except UnicodeDecodeError as err:
+            raise GuestbookError(f"{env.source}: not UTF-8 ({err.reason})") from None
+        try:
+            rewritten = rewrite_overlay(text, values)
+        except GuestbookError as err:
+            raise GuestbookError(f"{env.source}: {err}") from None
+        write_overlay(env.source, rewritten)
     return changes
 
 

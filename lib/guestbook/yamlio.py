@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -146,6 +147,94 @@ def _build(
         raise _UnusualNodeError
     finally:
         active.discard(id(node))
+
+
+# --- bounds ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class YamlLimits:
+    """How much one hand-written YAML file may hold before it is refused unread."""
+
+    max_bytes: int = 1 << 20
+    """File size. Default: 1 MiB."""
+    max_depth: int = 64
+    """Nesting of mappings and sequences. Default: 64."""
+    max_nodes: int = 100_000
+    """Values once every alias is expanded (an alias bomb expands to billions). Default: 100000."""
+    max_number_length: int = 100
+    """Characters of a plain scalar that YAML reads as an integer (Python refuses to convert
+    more than 4,300 digits, with a ValueError). Default: 100."""
+
+
+class YamlLimitError(yaml.MarkedYAMLError):
+    """A document beyond :class:`YamlLimits`, marked where the limit was crossed."""
+
+
+def _mark(event: yaml.Event) -> yaml.Mark | None:
+    """The event's start as a PyYAML mark (libyaml's marks carry the same fields)."""
+    mark = event.start_mark
+    if mark is None:
+        return None
+    return yaml.Mark("<document>", mark.index, mark.line, mark.column, "", 0)
+
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def _is_integer(event: yaml.ScalarEvent) -> bool:
+    """Whether a scalar with no tag of its own reads as an integer (``0x...`` and ``1:30`` too)."""
+    tag = event.tag if event.tag not in (None, "!") else None
+    if tag is None and event.implicit[0]:
+        tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+    return tag == _INT_TAG
+
+
+def check_limits(text: str, limits: YamlLimits, loader: type[Any] = _SafeLoader) -> None:
+    """Raise :class:`YamlLimitError` if ``text`` nests or expands beyond ``limits``.
+
+    One pass over the parser's events, before anything is built: an alias counts
+    as the size of what it names, so expansion is measured without expanding.
+    Syntax errors are left to the caller's own parse.
+    """
+    count = 0
+    depth = 0
+    sizes: dict[str, int] = {}
+    open_collections: list[tuple[str | None, int]] = []
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.AliasEvent):
+            count += sizes.get(event.anchor or "", 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            count += 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+            if len(event.value) > limits.max_number_length and _is_integer(event):
+                raise YamlLimitError(
+                    problem=f"a number of {len(event.value)} characters; "
+                    f"at most {limits.max_number_length} are read",
+                    problem_mark=_mark(event),
+                )
+        elif isinstance(event, yaml.CollectionStartEvent):
+            count += 1
+            depth += 1
+            if depth > limits.max_depth:
+                raise YamlLimitError(
+                    problem=f"nested deeper than {limits.max_depth} levels",
+                    problem_mark=_mark(event),
+                )
+            open_collections.append((event.anchor, count))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+            anchor, start = open_collections.pop()
+            if anchor:
+                sizes[anchor] = count - start + 1
+        if count > limits.max_nodes:
+            raise YamlLimitError(
+                problem=f"expands to more than {limits.max_nodes} values "
+                "(aliases included); write the values out or split the file",
+                problem_mark=_mark(event),
+            )
 
 
 # --- writing -----------------------------------------------------------------------------

@@ -11,9 +11,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 MANAGED_BY = "guestbook-gitops"
-SYNC_WAVE = "argocd.argoproj.io/sync-wave"
-"""The annotation that orders objects in an Argo CD sync."""
 PART_OF = "guestbook"
+
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+"""The Argo CD sync-wave annotation, set on every object when sync waves are on."""
+TUTORIAL_LABEL_KEYS = ("app", "role", "tier")
+"""The upstream tutorial's labels, which Services, NetworkPolicies and budgets select pods by."""
+RECOMMENDED_LABEL_KEYS = (
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/part-of",
+    "app.kubernetes.io/managed-by",
+)
+"""The recommended labels; ``app.kubernetes.io/instance`` is how Argo CD tracks objects."""
+DASHBOARD_LABEL = "grafana_dashboard"
+"""The label Grafana's sidecar finds dashboard ConfigMaps by."""
+RESERVED_LABEL_KEYS = frozenset({*TUTORIAL_LABEL_KEYS, *RECOMMENDED_LABEL_KEYS, DASHBOARD_LABEL})
+"""Every label key the constructs set themselves: an overlay may not set these."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,14 +47,11 @@ class Identity:
 
     def labels(self, *, name: str, component: str, selector: Mapping[str, str]) -> dict[str, str]:
         """Metadata labels: the tutorial selector labels, the recommended ones, then extras."""
+        recommended = (name, component, self.instance, PART_OF, MANAGED_BY)
         return {
             **self.extra_labels,
             **selector,
-            "app.kubernetes.io/name": name,
-            "app.kubernetes.io/component": component,
-            "app.kubernetes.io/instance": self.instance,
-            "app.kubernetes.io/part-of": PART_OF,
-            "app.kubernetes.io/managed-by": MANAGED_BY,
+            **dict(zip(RECOMMENDED_LABEL_KEYS, recommended, strict=True)),
         }
 
     def object_annotations(self) -> dict[str, str] | None:

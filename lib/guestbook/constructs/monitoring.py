@@ -15,7 +15,7 @@ from constructs import Construct
 
 from guestbook.config import MonitoringProps
 from guestbook.constructs.custom import custom_object
-from guestbook.constructs.labels import Identity
+from guestbook.constructs.labels import DASHBOARD_LABEL, Identity
 from guestbook.constructs.redis import REDIS_PORT, RedisFollowers, RedisLeader
 from guestbook.constructs.values import int_or_string, quantity
 from guestbook.constructs.workload import metadata
@@ -238,7 +238,7 @@ class RedisMonitoring(Construct):
                 metadata=metadata(
                     identity,
                     name="guestbook-redis-dashboard",
-                    labels={**labels, "grafana_dashboard": "1"},
+                    labels={**labels, DASHBOARD_LABEL: "1"},
                 ),
                 data={
                     "guestbook-redis.json": json.dumps(

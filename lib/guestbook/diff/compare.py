@@ -7,34 +7,55 @@ temporary worktree) are rendered at the same time, each by its own code.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from guestbook.diff.differ import diff_environments
 from guestbook.diff.model import DiffReport, Manifest, Revision
-from guestbook.diff.renderer import render_tree
-from guestbook.diff.worktree import checkout, default_base, find_repository, resolve
+from guestbook.diff.renderer import start_render
+from guestbook.diff.worktree import (
+    checkout,
+    default_base,
+    find_project,
+    find_repository,
+    resolve,
+    run_folder,
+)
 from guestbook.errors import GuestbookError
 
 WORKING_TREE = Revision("working tree")
 
 
 def compare(cwd: Path, base: str | None = None, environments: Sequence[str] = ()) -> DiffReport:
-    """Diff the rendered manifests of the working tree at ``cwd`` against ``base``.
+    """Diff the rendered manifests of the project at ``cwd`` against ``base``.
+
+    The project is found from ``cwd`` (see :func:`~guestbook.diff.worktree.find_project`);
+    the base renders the same folder of its own checkout.
 
     ``base`` is any git revision; by default the merge base with the default
     branch (see :func:`~guestbook.diff.worktree.default_base`). ``environments``
     limits the comparison to those names (default: every environment on either side).
     """
     repo = find_repository(cwd)
+    project = find_project(repo, cwd)
     revision = resolve(repo, base) if base is not None else default_base(repo)
     if revision.commit is None:  # resolve() and default_base() always name a commit
         raise GuestbookError(f"cannot diff against {revision}: it names no commit")
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        head_job = pool.submit(render_tree, repo.root, "the working tree", write_bytecode=False)
-        with checkout(repo, revision.commit) as tree:
-            base_objects = render_tree(tree, f"base {revision}")
-        head_objects = head_job.result()
+    # Both sides render at once; leaving the block (an error, Ctrl-C, SIGTERM)
+    # stops them and removes the worktree and the run's folder.
+    with (
+        run_folder() as run,
+        start_render(
+            repo.root,
+            "the working tree",
+            run / "head-render",
+            project=project,
+            write_bytecode=False,
+        ) as head_render,
+        checkout(repo, revision.commit, run) as tree,
+        start_render(tree, f"base {revision}", run / "base-render", project=project) as base_render,
+    ):
+        base_objects = base_render.result()
+        head_objects = head_render.result()
     wanted = _select(environments, base_objects, head_objects)
     return DiffReport(
         base=revision,

@@ -4,7 +4,8 @@ Objects are matched by :class:`ObjectKey`, so an object that only moved to
 another file is no change. Inside an object, mappings are compared key by
 key; lists that Kubernetes merges by a key (containers, env, ports, volumes,
 ...) are matched by that key, so reordering them is no change; other lists of
-objects are compared item by item, and lists of scalars as a whole.
+objects are aligned by content like lines in ``diff`` (an inserted item is one
+addition), and lists of scalars are compared as a whole.
 
 Secrets are masked before anything is compared: each value under ``data`` and
 ``stringData`` becomes a placeholder, so neither the field changes nor the
@@ -50,8 +51,12 @@ MERGE_KEYS: Mapping[str, tuple[str, ...]] = {
 """List field name → the item fields that identify an item, tried in order.
 
 A key is used only when every item on both sides has it with a scalar value,
-unique within its list; otherwise the list is compared by position.
+unique within its list; otherwise the list is aligned by content (see :func:`_diff_aligned`).
 """
+
+MAX_ALIGNMENT_CELLS = 1_000_000
+"""Bound on the work of aligning a list without a key: base items times head items
+(after their common head and tail). Above it, the items are paired by position."""
 
 ORDERED_LISTS = frozenset({"initContainers"})
 """Keyed lists whose order is behaviour (init containers run one after another)."""
@@ -122,7 +127,7 @@ def diff_values(before: Any, after: Any, path: FieldPath = ()) -> list[FieldChan
         if key is not None:
             return _diff_keyed(before, after, path, key, ordered=field in ORDERED_LISTS)
         if all(isinstance(item, dict | list) for item in (*before, *after)):
-            return _diff_positional(before, after, path)
+            return _diff_aligned(before, after, path)
     return [FieldChange(Op.CHANGED, path, before, after)]
 
 
@@ -174,21 +179,91 @@ def _diff_keyed(
     return changes
 
 
-def _diff_positional(before: list[Any], after: list[Any], path: FieldPath) -> list[FieldChange]:
-    common = min(len(before), len(after))
+def _diff_aligned(before: list[Any], after: list[Any], path: FieldPath) -> list[FieldChange]:
+    """Items matched by content, like ``diff`` matches lines; the rest by place in between.
+
+    Equal items are aligned by a longest common subsequence, so an item inserted
+    or removed in the middle is one addition or removal. Between two aligned
+    items, the unmatched ones are paired by position (their fields compared),
+    and the surplus is removed or added.
+    """
+    pairs: list[tuple[int, int]] = []
+    removed: list[int] = []
+    added: list[int] = []
+    i = j = 0
+    for next_i, next_j in [*_common_items(before, after), (len(before), len(after))]:
+        gap = min(next_i - i, next_j - j)
+        pairs.extend((i + k, j + k) for k in range(gap))
+        removed.extend(range(i + gap, next_i))
+        added.extend(range(j + gap, next_j))
+        i, j = next_i + 1, next_j + 1
     changes: list[FieldChange] = []
-    for index in range(common):
-        changes.extend(diff_values(before[index], after[index], (*path, index)))
-    # Remove from the end backwards so that each index is still valid when replayed.
+    # Replayed in this order, each index is still valid: changes and removals at base's
+    # indexes (removals from the end backwards), then additions at head's.
+    for old, new in pairs:
+        changes.extend(diff_values(before[old], after[new], (*path, old)))
     changes.extend(
-        FieldChange(Op.REMOVED, (*path, index), before=before[index])
-        for index in range(len(before) - 1, common - 1, -1)
+        FieldChange(Op.REMOVED, (*path, index), before=before[index]) for index in reversed(removed)
     )
-    changes.extend(
-        FieldChange(Op.ADDED, (*path, index), after=after[index])
-        for index in range(common, len(after))
-    )
+    changes.extend(FieldChange(Op.ADDED, (*path, index), after=after[index]) for index in added)
     return changes
+
+
+def _common_items(before: list[Any], after: list[Any]) -> list[tuple[int, int]]:
+    """Index pairs of a longest common subsequence of equal items, in order."""
+    a = [_fingerprint(item) for item in before]
+    b = [_fingerprint(item) for item in after]
+    # The common head and tail need no search.
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    middle_a, middle_b = a[head : len(a) - tail], b[head : len(b) - tail]
+    if len(middle_a) * len(middle_b) > MAX_ALIGNMENT_CELLS:
+        middle: list[tuple[int, int]] = []
+    else:
+        middle = [(x + head, y + head) for x, y in _lcs(middle_a, middle_b)]
+    return [
+        *((k, k) for k in range(head)),
+        *middle,
+        *((len(a) - tail + k, len(b) - tail + k) for k in range(tail)),
+    ]
+
+
+def _lcs(a: Sequence[object], b: Sequence[object]) -> list[tuple[int, int]]:
+    # lengths[x][y]: the longest common subsequence of a[x:] and b[y:]
+    lengths = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for x in range(len(a) - 1, -1, -1):
+        for y in range(len(b) - 1, -1, -1):
+            lengths[x][y] = (
+                lengths[x + 1][y + 1] + 1
+                if a[x] == b[y]
+                else max(lengths[x + 1][y], lengths[x][y + 1])
+            )
+    matched: list[tuple[int, int]] = []
+    x = y = 0
+    while x < len(a) and y < len(b):
+        if a[x] == b[y]:
+            matched.append((x, y))
+            x, y = x + 1, y + 1
+        elif lengths[x + 1][y] >= lengths[x][y + 1]:
+            x += 1
+        else:
+            y += 1
+    return matched
+
+
+def _fingerprint(value: Any) -> object:
+    """A hashable stand-in for ``value``: equal exactly when :func:`_same` says so."""
+    if isinstance(value, dict):
+        return ("dict", frozenset((_fingerprint(k), _fingerprint(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("list", tuple(_fingerprint(item) for item in value))
+    if isinstance(value, float) and math.isnan(value):
+        return ("float", "nan")
+    return (type(value).__name__, value)
 
 
 # --- applying changes --------------------------------------------------------

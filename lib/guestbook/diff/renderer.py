@@ -10,11 +10,16 @@ per environment folder. Objects are matched later by identity, not by file.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -26,43 +31,94 @@ RENDER_TIMEOUT_S = 600
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 _STDERR_LINES = 20
 
+AT_TOP = PurePosixPath(".")
+"""A project at the top of its tree (not in a monorepo's subfolder)."""
+
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def render_tree(tree: Path, what: str, *, write_bytecode: bool = True) -> dict[str, list[Manifest]]:
-    """Render ``tree`` (a project checkout) and return each environment's objects.
+class RenderJob:
+    """A render running in the background; :meth:`result` waits for it and reads its output."""
 
-    ``what`` names the side in error messages (``base main (1a2b3c)``). With
-    ``write_bytecode`` off, Python writes no ``__pycache__`` into the tree.
-    """
-    if not (tree / "main.py").is_file():
-        raise GuestbookError(f"cannot render {what}: it has no main.py")
-    with tempfile.TemporaryDirectory(prefix="guestbook-diff-render-") as scratch:
-        outdir = Path(scratch) / "dist"
-        env = _environment(tree, outdir, write_bytecode=write_bytecode)
+    def __init__(self, process: subprocess.Popen[bytes], scratch: Path, what: str) -> None:
+        self._process = process
+        self._scratch = scratch
+        self._what = what
+        self._deadline = time.monotonic() + RENDER_TIMEOUT_S
+
+    def result(self) -> dict[str, list[Manifest]]:
+        """Each environment's objects, once ``main.py`` has finished."""
+        what = self._what
         try:
-            done = subprocess.run(
-                [sys.executable, "-O", "main.py"],
-                cwd=tree,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=RENDER_TIMEOUT_S,
-                check=False,
-            )
+            code = self._process.wait(timeout=max(0.0, self._deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             raise GuestbookError(
                 f"cannot render {what}: main.py took longer than {RENDER_TIMEOUT_S} s"
             ) from None
-        if done.returncode != 0:
-            tail = "\n".join(
-                f"  {line}" for line in done.stderr.strip().splitlines()[-_STDERR_LINES:]
-            )
+        if code != 0:
+            stderr = (self._scratch / "stderr").read_text(encoding="utf-8", errors="replace")
+            tail = "\n".join(f"  {line}" for line in stderr.strip().splitlines()[-_STDERR_LINES:])
             raise GuestbookError(
-                f"cannot render {what}: main.py exited with {done.returncode}"
-                + (f":\n{tail}" if tail else "")
+                f"cannot render {what}: main.py exited with {code}" + (f":\n{tail}" if tail else "")
             )
-        return read_rendered(outdir, what)
+        return read_rendered(self._scratch / "dist", what)
+
+    def stop(self) -> None:
+        """Kill the render and everything it started (jsii's node), if it still runs."""
+        if self._process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait()
+
+
+@contextmanager
+def start_render(
+    tree: Path,
+    what: str,
+    scratch: Path,
+    *,
+    project: PurePosixPath = AT_TOP,
+    write_bytecode: bool = True,
+) -> Iterator[RenderJob]:
+    """Start rendering the project in ``tree`` (a checkout) into the new folder ``scratch``.
+
+    ``project`` is the project's folder inside ``tree`` (a monorepo's subfolder).
+    ``what`` names the side in error messages (``base main (1a2b3c)``). With
+    ``write_bytecode`` off, Python writes no ``__pycache__`` into the tree.
+    Leaving the block stops a render that still runs (an error on the other
+    side, Ctrl-C, SIGTERM); ``scratch`` is the caller's to remove.
+    """
+    main = project / "main.py"
+    if not (tree / main).is_file():
+        raise GuestbookError(f"cannot render {what}: it has no {main}")
+    tree = tree / project
+    scratch.mkdir()
+    env = _environment(tree, scratch / "dist", write_bytecode=write_bytecode)
+    with (scratch / "stderr").open("wb") as stderr:
+        # A session of its own: a terminal's Ctrl-C reaches us only, and stop() ends the group.
+        process = subprocess.Popen(
+            [sys.executable, "-O", "main.py"],
+            cwd=tree,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    job = RenderJob(process, scratch, what)
+    try:
+        yield job
+    finally:
+        job.stop()
+
+
+def render_tree(tree: Path, what: str, *, write_bytecode: bool = True) -> dict[str, list[Manifest]]:
+    """Render ``tree`` and return each environment's objects (see :func:`start_render`)."""
+    with (
+        tempfile.TemporaryDirectory(prefix="guestbook-diff-render-") as scratch,
+        start_render(tree, what, Path(scratch) / "render", write_bytecode=write_bytecode) as job,
+    ):
+        return job.result()
 
 
 def _environment(tree: Path, outdir: Path, *, write_bytecode: bool) -> dict[str, str]:

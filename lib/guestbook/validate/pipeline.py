@@ -18,6 +18,7 @@ from guestbook.validate.model import Document, Finding, Report
 from guestbook.validate.reader import Reader
 from guestbook.validate.schema_layer import schema_findings
 from guestbook.validate.schemas import SchemaStore
+from guestbook.validate.settings import DEFAULTS, ValidateSettings
 from guestbook.validate.tools import kubeconform_binary, reader_binary, schemas_root
 
 Progress = Callable[[str], None]
@@ -45,6 +46,7 @@ def validate(
     workers: int = DEFAULT_WORKERS,
     progress: Progress | None = None,
     server: Path | None = None,
+    settings: ValidateSettings = DEFAULTS,
 ) -> Report:
     """Validate the manifests under ``paths`` (files or folders) and return every finding.
 
@@ -53,12 +55,14 @@ def validate(
     rule layers. ``server`` names a kubeconfig: then every object is also sent to
     that API server as a dry-run apply (layer ``server``, see
     :mod:`guestbook.validate.server`). ``tools`` overrides the ``.tools`` folder (see
-    :mod:`guestbook.validate.tools`). Problems with the input or the setup
-    raise :class:`GuestbookError`; problems in the manifests are findings.
+    :mod:`guestbook.validate.tools`). ``settings`` (see :mod:`guestbook.validate.settings`)
+    excludes files, declares sets complete, and disables rules or overrides their
+    severity. Problems with the input or the setup raise :class:`GuestbookError`;
+    problems in the manifests are findings.
     """
     tell = progress or (lambda _: None)
     check_kubernetes_version(kubernetes_version)
-    files = find_files(Path(p) for p in paths)
+    files = [f for f in find_files(Path(p) for p in paths) if not settings.excluded(f)]
     names = [str(f) for f in files]
 
     store = SchemaStore(schemas_root(tools), kubernetes_version)
@@ -84,7 +88,8 @@ def validate(
         everything = [doc for docs in documents.values() for doc in docs]
         if rules:
             tell(f"rules: {len(everything)} objects")
-            findings.extend(_run_rules(everything))
+            complete = settings.completeness(files, _folder_files)
+            findings.extend(_run_rules(everything, complete))
 
         if server is not None:
             tell(f"API server: {len(everything)} objects")
@@ -106,6 +111,7 @@ def validate(
         if run is not None:
             run.stop()
 
+    findings = settings.adjust(findings)
     return Report(
         findings=tuple(sorted(dict.fromkeys(findings), key=Finding.sort_key)),
         files=len(files),
@@ -115,10 +121,14 @@ def validate(
     )
 
 
-def _run_rules(documents: Sequence[Document]) -> list[Finding]:
+def _folder_files(folder: Path) -> list[Path]:
+    return find_files([folder]) if folder.is_dir() else []
+
+
+def _run_rules(documents: Sequence[Document], complete: Callable[[Path], bool]) -> list[Finding]:
     from guestbook.validate import rules
 
-    return rules.run(documents)
+    return rules.run(documents, complete=complete)
 
 
 def _ask_server(documents: Sequence[Document], kubeconfig: Path) -> list[Finding]:

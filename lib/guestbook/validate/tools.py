@@ -23,14 +23,21 @@ _TOOLS = ".tools"
 def tools_dir() -> Path:
     """The tools folder: ``$GUESTBOOK_TOOLS_DIR``, else the nearest project root's ``.tools``.
 
-    Project roots (a folder with ``pyproject.toml`` or ``.git``) are looked for from the
-    current directory upwards; the nearest one with a ``.tools`` folder wins.
+    Project roots (a folder with ``pyproject.toml`` or ``.git``) are looked for upwards from
+    the current directory, then from where this package lives (a checkout installed editable,
+    or a project whose virtual environment holds the package); the first with ``.tools`` wins.
     """
     configured = os.environ.get(TOOLS_DIR_ENV)
     if configured:
         return Path(configured)
     here = Path.cwd()
-    roots = [f for f in (here, *here.parents) if any((f / m).exists() for m in _ROOT_MARKERS)]
+    starts = (here, Path(__file__).resolve().parent)
+    roots = [
+        folder
+        for start in starts
+        for folder in (start, *start.parents)
+        if any((folder / marker).exists() for marker in _ROOT_MARKERS)
+    ]
     for root in roots:
         if (root / _TOOLS).is_dir():
             return root / _TOOLS

@@ -2,7 +2,9 @@
 
 A writer is a function ``write(report, fail_on) -> str``: the whole output
 for one report (``fail_on`` says which findings fail the run). Adding a format
-is a new module here and one line in :data:`FORMATS`.
+is a new module here and one line in :data:`FORMATS`, the one list of formats:
+``guestbook validate --format`` offers its keys, in both the Typer command and
+the console script's fast path.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from guestbook.validate.model import Report, Severity
-from guestbook.validate.output import github, json, junit, text
+from guestbook.validate.output import github, json, junit, sarif, text
 
 
 class Writer(Protocol):
@@ -24,7 +26,11 @@ FORMATS: dict[str, Writer] = {
     "json": json.write,
     "junit": junit.write,
     "github": github.write,
+    "sarif": sarif.write,
 }
 """Output formats by name, as ``guestbook validate --format`` accepts them."""
 
-__all__ = ["FORMATS", "Writer"]
+DEFAULT_FORMAT = "text"
+
+
+__all__ = ["DEFAULT_FORMAT", "FORMATS", "Writer"]

@@ -1,4 +1,4 @@
-"""Validation layers 2 to 5: rules over the rendered objects, after the schema layer.
+"""Validation layers 2 to 6: rules over the rendered objects, after the schema layer.
 
 :func:`run` is the one entry point the validation pipeline calls; :data:`RULES`
 lists every rule (id, layer, severity, description) for docs and tests. See
@@ -7,10 +7,18 @@ lists every rule (id, layer, severity, description) for docs and tests. See
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from guestbook.validate.model import Document, Finding
-from guestbook.validate.rules import guestbook, hardening, policy, references, selection
+from guestbook.validate.rules import (
+    exceptions,
+    guestbook,
+    hardening,
+    policy,
+    references,
+    selection,
+)
 from guestbook.validate.rules.apiserver import (
     containers,
     data,
@@ -42,6 +50,7 @@ _MODULES = (
     guestbook,
     policy,
     hardening,
+    exceptions,
 )
 
 RULES: tuple[Rule, ...] = tuple(rule for module in _MODULES for rule in module.RULES)
@@ -50,10 +59,20 @@ RULES: tuple[Rule, ...] = tuple(rule for module in _MODULES for rule in module.R
 CHECKS: tuple[Check, ...] = tuple(check for module in _MODULES for check in module.CHECKS)
 
 
-def run(documents: Sequence[Document]) -> list[Finding]:
-    """Every finding of layers 2-5 over ``documents`` (all files of one run), sorted."""
-    inventory = Inventory(tuple(documents))
+def run(
+    documents: Sequence[Document], *, complete: bool | Callable[[Path], bool] = False
+) -> list[Finding]:
+    """Every finding of layers 2-6 over ``documents`` (all files of one run), sorted.
+
+    ``complete`` says which files are in a set declared complete (True: all of
+    them): there, a reference the documents cannot resolve is an error; elsewhere
+    it is a warning that it cannot be verified. Objects' exceptions (see
+    :mod:`.exceptions`) are applied last.
+    """
+    predicate = complete if callable(complete) else (lambda _: complete)
+    inventory = Inventory(tuple(documents), complete=predicate)
     findings = [finding for check in CHECKS for finding in check(inventory)]
+    findings = exceptions.apply(documents, findings, RULES)
     return sorted(set(findings), key=lambda f: (*f.sort_key(), str(f.ref)))
 
 

@@ -1,10 +1,15 @@
-"""Layer 4: the guestbook images' own contracts, wherever those images run.
+"""Layer 4: the guestbook images' own contracts, on objects that are this guestbook.
 
-Workloads are recognised by image repository name, from any registry, with any
-tag or digest: ``gb-frontend`` (the PHP frontend), ``gb-redis-follower`` (a
-Redis follower) and ``redis`` (the leader). The frontend resolves
-``redis-leader`` and ``redis-follower`` through DNS in its own namespace and
-talks to them on 6379; the follower replicates from ``redis-leader:6379``.
+A pod is a part of the guestbook when it carries the labels the upstream tutorial
+and our constructs write (``app: guestbook, tier: frontend``; ``app: redis,
+role: leader|follower``) *and* runs an image whose contract is documented in
+:data:`CONTRACTS`: registry, repository and tag, because other builds of a
+``gb-frontend`` (other tags, other registries, other example repositories) look
+up other Service names. The Redis leader is any ``redis`` image: it only serves.
+
+The documented frontend resolves ``redis-leader`` and ``redis-follower`` through
+DNS in its own namespace and talks to them on 6379; the documented follower
+replicates from ``redis-leader:6379``.
 
 Services without a selector (ExternalName, hand-made endpoints) point at
 backends the manifests do not show; their backends are not checked.
@@ -13,9 +18,10 @@ backends the manifests do not show; their backends are not checked.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from guestbook.images import split_image
 from guestbook.validate.model import Document, FieldPath, Finding
 from guestbook.validate.rules.images import parse_image
 from guestbook.validate.rules.inventory import Check, Inventory, PodTemplate
@@ -36,35 +42,45 @@ from guestbook.validate.rules.reachability import (
     policies,
     policy_to_extend,
 )
-from guestbook.validate.rules.registry import Layer, error
+from guestbook.validate.rules.registry import Layer, error, unresolved, warning
 from guestbook.validate.rules.selection import selected, service_selector
 
-REDIS_SERVICE_MISSING = error(
+REDIS_SERVICE_MISSING = unresolved(
     "guestbook-redis-service-missing",
     Layer.GUESTBOOK,
     "the frontend needs Services redis-leader and redis-follower, the follower needs "
     "redis-leader, in its own namespace",
+    reason="the guestbook cannot reach Redis; the Service may be in files not validated",
+    fix="render Services redis-leader and redis-follower on 6379 in the guestbook's namespace",
 )
 REDIS_SERVICE_PORT = error(
     "guestbook-redis-service-port",
     Layer.GUESTBOOK,
     "a Redis Service the guestbook needs does not offer port 6379",
+    reason="the guestbook cannot reach Redis: the images connect to 6379 only",
+    fix="offer port 6379 (TCP) on the Service",
 )
-REDIS_SERVICE_BACKEND = error(
+REDIS_SERVICE_BACKEND = unresolved(
     "guestbook-redis-service-backend",
     Layer.GUESTBOOK,
     "a Redis Service selects no ready pod (replicas >= 1) running the right Redis image on 6379",
+    reason="the guestbook cannot reach Redis; its pods may be in files not validated",
+    fix="select the Redis pods (replicas >= 1) and send 6379 to their Redis port",
 )
-FLOW_BLOCKED = error(
+FLOW_BLOCKED = unresolved(
     "guestbook-flow-blocked",
     Layer.GUESTBOOK,
     "NetworkPolicies block a flow the guestbook needs (clients to frontend:80, frontend to "
     "both Redis Services, follower to leader, DNS)",
+    reason="the guestbook cannot work; a policy allowing the flow may be in files not validated",
+    fix="add a NetworkPolicy rule allowing the flow the finding names",
 )
-REDIS_EXPOSED = error(
+REDIS_EXPOSED = warning(
     "guestbook-redis-exposed",
     Layer.GUESTBOOK,
     "NetworkPolicies let something other than the frontend and followers reach Redis on 6379",
+    reason="it works, but exceeds least privilege",
+    fix="allow ingress to Redis only from the frontend and follower pods",
 )
 RULES = (
     REDIS_SERVICE_MISSING,
@@ -74,34 +90,87 @@ RULES = (
     REDIS_EXPOSED,
 )
 
-FRONTEND, FOLLOWER, LEADER = "gb-frontend", "gb-redis-follower", "redis"
+FRONTEND, FOLLOWER, LEADER = "frontend", "follower", "leader"
+"""The guestbook's roles."""
 REDIS_PORT = 6379
 FRONTEND_PORT = 80
 LEADER_SERVICE, FOLLOWER_SERVICE = "redis-leader", "redis-follower"
 
-NEEDS: dict[str, tuple[str, ...]] = {
-    FRONTEND: (LEADER_SERVICE, FOLLOWER_SERVICE),
-    FOLLOWER: (LEADER_SERVICE,),
+
+@dataclass(frozen=True)
+class Contract:
+    """What one documented guestbook image expects of the objects around it."""
+
+    image: str
+    """Registry, repository and tag it was built for (digests of it match too)."""
+    role: str
+    services: tuple[str, ...]
+    """The Services it looks up by DNS in its own namespace, on :data:`REDIS_PORT`."""
+
+
+CONTRACTS: tuple[Contract, ...] = (
+    Contract(
+        "us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v5",
+        FRONTEND,
+        (LEADER_SERVICE, FOLLOWER_SERVICE),
+    ),
+    Contract(
+        "us-docker.pkg.dev/google-samples/containers/gke/gb-redis-follower:v2",
+        FOLLOWER,
+        (LEADER_SERVICE,),
+    ),
+)
+"""The images of the kubernetes.io guestbook tutorial that this project renders. Other
+``gb-frontend`` builds have other contracts and are not checked (kubernetes/examples runs
+``gcr.io/google-samples/gb-frontend:v5`` behind Services ``redis-master`` and
+``redis-replica``)."""
+
+ROLE_LABELS: Mapping[str, Mapping[str, str]] = {
+    FRONTEND: {"app": "guestbook", "tier": "frontend"},
+    FOLLOWER: {"app": "redis", "role": "follower"},
+    LEADER: {"app": "redis", "role": "leader"},
 }
-"""Which Services each image looks up."""
+"""The pod labels of each role, as the tutorial and our constructs write them."""
+REDIS_REPOSITORY = "redis"
+"""The leader runs Redis itself: any registry and tag (it only serves, on 6379)."""
+
 BACKENDS: dict[str, tuple[str, ...]] = {
     LEADER_SERVICE: (LEADER,),
     FOLLOWER_SERVICE: (FOLLOWER, LEADER),
 }
-"""Which images may serve each Service (followers are read-only, so never the leader's)."""
+"""Which roles may serve each Service (followers are read-only, so never the leader's)."""
+ROLE_NAMES: Mapping[str, str] = {
+    FRONTEND: "the guestbook frontend",
+    FOLLOWER: "a guestbook Redis follower",
+    LEADER: "the guestbook Redis leader",
+}
 
 
-def role_container(pod: PodTemplate, repository: str) -> Container | None:
-    """The first app container of ``pod`` running ``repository``, if any."""
+def _roles(service: str) -> str:
+    return " or ".join(ROLE_NAMES[role] for role in BACKENDS[service])
+
+
+def _plays(image: str, role: str) -> bool:
+    if role == LEADER:
+        return parse_image(image).repository == REDIS_REPOSITORY
+    name, tag, _ = split_image(image)
+    return any(c.role == role and split_image(c.image)[:2] == (name, tag) for c in CONTRACTS)
+
+
+def role_container(pod: PodTemplate, role: str) -> Container | None:
+    """The first app container of ``pod`` playing ``role``: labels and documented image."""
+    labels = ROLE_LABELS[role]
+    if any(pod.labels.get(key) != value for key, value in labels.items()):
+        return None
     for container in app_containers(pod):
-        if container.image and parse_image(container.image).repository == repository:
+        if container.image and _plays(container.image, role):
             return container
     return None
 
 
-def runs(pod: PodTemplate, *repositories: str) -> bool:
-    """Whether ``pod`` runs one of ``repositories`` in an app container."""
-    return any(role_container(pod, r) is not None for r in repositories)
+def runs(pod: PodTemplate, *roles: str) -> bool:
+    """Whether ``pod`` plays one of ``roles``."""
+    return any(role_container(pod, r) is not None for r in roles)
 
 
 @dataclass(frozen=True)
@@ -117,11 +186,11 @@ def needs(inventory: Inventory) -> dict[tuple[str, str], list[Need]]:
     """(namespace, Service name) → the workloads that need that Service."""
     found: dict[tuple[str, str], list[Need]] = defaultdict(list)
     for pod in inventory.pods:
-        for image, services in NEEDS.items():
-            container = role_container(pod, image)
+        for need in CONTRACTS:
+            container = role_container(pod, need.role)
             if container is not None:
-                for service in services:
-                    found[(pod.namespace, service)].append(Need(pod, image, container))
+                for service in need.services:
+                    found[(pod.namespace, service)].append(Need(pod, need.image, container))
     return found
 
 
@@ -145,22 +214,29 @@ def backends(inventory: Inventory, doc: Document) -> list[PodTemplate]:
     ]
 
 
-def _backend_problem(inventory: Inventory, doc: Document, target: object) -> str | None:
+def _backend_problem(
+    inventory: Inventory, doc: Document, target: object
+) -> tuple[str, bool] | None:
+    """What is wrong with the pods behind a Redis Service, and whether it is certain
+    (False: no pod is selected at all, and they may be in files not validated)."""
     selector = service_selector(doc)
     if selector is None:
         return None  # backends outside what the manifests show
     pods = selected(inventory, doc.ref.namespace, selector)
-    images = " or ".join(BACKENDS[doc.ref.name])
+    roles = _roles(doc.ref.name)
     wrong = [p.name for p in pods if not runs(p, *BACKENDS[doc.ref.name])]
     if wrong:
-        return f"also selects {' and '.join(wrong)}, not running {images}"
+        return f"also selects {' and '.join(wrong)}, not {roles}", True
     ready = [p for p in pods if p.serving]
     if not ready:
-        return f"selects no ready pod running {images} (replicas >= 1)"
+        return f"selects no ready pod of {roles} (replicas >= 1)", bool(pods)
     for pod in ready:
         port = resolve_port(pod, target)
         if port != REDIS_PORT:
-            return f"sends port 6379 to {target} on {pod.name}, but Redis listens on {REDIS_PORT}"
+            return (
+                f"sends port 6379 to {target} on {pod.name}, but Redis listens on {REDIS_PORT}",
+                True,
+            )
     return None
 
 
@@ -178,6 +254,7 @@ def check_services(inventory: Inventory) -> Iterator[Finding]:
                     field_path=(*need.container.path, "image"),
                     hint=f"render a Service named {service} in the same namespace, "
                     "selecting the Redis pods",
+                    complete=inventory.is_complete(need.pod.doc),
                 )
             continue
         port = _port_6379(doc)
@@ -191,12 +268,14 @@ def check_services(inventory: Inventory) -> Iterator[Finding]:
             continue
         problem = _backend_problem(inventory, doc, port[1])
         if problem:
+            message, certain = problem
             yield REDIS_SERVICE_BACKEND.at(
                 doc,
-                f"Service {service}, needed by {who}, {problem}",
+                f"Service {service}, needed by {who}, {message}",
                 field_path=("spec", "selector"),
-                hint=f"select the pods running {' or '.join(BACKENDS[service])}, with "
+                hint=f"select the pods of {_roles(service)}, with "
                 f"replicas >= 1, and target port {REDIS_PORT}",
+                complete=certain or inventory.is_complete(doc),
             )
 
 
@@ -217,10 +296,10 @@ def _needed_flows(inventory: Inventory, namespace: str) -> Iterator[Flow]:
         me = pod_endpoint(inventory, pod)
         if runs(pod, FRONTEND):
             yield Flow(OUTSIDE, me, FRONTEND_PORT, "TCP", f"clients → {pod.name}:{FRONTEND_PORT}")
-        for image, services in NEEDS.items():
-            if not runs(pod, image):
+        for need in CONTRACTS:
+            if not runs(pod, need.role):
                 continue
-            for service in services:
+            for service in need.services:
                 doc = inventory.find("", "Service", namespace, service)
                 for backend in backends(inventory, doc) if doc else []:
                     yield Flow(
@@ -271,6 +350,7 @@ def check_flows(inventory: Inventory) -> Iterator[Finding]:
                     field_path=policy.anchor(direction),
                     hint=f"add an {direction} rule allowing this flow, e.g. to NetworkPolicy "
                     f"{policy.doc.ref.name}",
+                    complete=inventory.is_complete(policy.doc),
                 )
                 break
 

@@ -14,25 +14,39 @@ from guestbook.validate.rules.podspec import Container, containers
 from guestbook.validate.rules.registry import Layer, Rule, warning
 
 RUN_AS_NON_ROOT = warning(
-    "run-as-non-root", Layer.POLICY, "container may run as root (no runAsNonRoot: true)"
+    "run-as-non-root",
+    Layer.POLICY,
+    "container may run as root (no runAsNonRoot: true)",
+    reason="it works, but exceeds least privilege",
+    fix="set securityContext.runAsNonRoot: true (and a non-zero runAsUser if the image has none)",
 )
 ALLOW_PRIVILEGE_ESCALATION = warning(
     "allow-privilege-escalation",
     Layer.POLICY,
     "container does not set allowPrivilegeEscalation: false",
+    reason="it works, but exceeds least privilege",
+    fix="set securityContext.allowPrivilegeEscalation: false",
 )
 CAPABILITIES_DROP_ALL = warning(
-    "capabilities-drop-all", Layer.POLICY, "container does not drop ALL capabilities"
+    "capabilities-drop-all",
+    Layer.POLICY,
+    "container does not drop ALL capabilities",
+    reason="it works, but exceeds least privilege",
+    fix="set securityContext.capabilities.drop: [ALL] and add back only what is needed",
 )
 SECCOMP_PROFILE = warning(
     "seccomp-profile",
     Layer.POLICY,
     "no seccompProfile RuntimeDefault (or Localhost) on the container or pod",
+    reason="it works, but exceeds least privilege",
+    fix="set securityContext.seccompProfile.type: RuntimeDefault on the pod or container",
 )
 READ_ONLY_ROOT_FILESYSTEM = warning(
     "read-only-root-filesystem",
     Layer.POLICY,
     "container root filesystem is writable (no readOnlyRootFilesystem: true)",
+    reason="it works, but exceeds least privilege",
+    fix="set securityContext.readOnlyRootFilesystem: true; mount emptyDir where it writes",
 )
 RULES = (
     RUN_AS_NON_ROOT,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from guestbook.validate.model import Document, FieldPath, Finding, ObjectRef
@@ -139,6 +140,8 @@ class Inventory:
     """Every document of one validation run, with the indexes the rules share."""
 
     documents: tuple[Document, ...]
+    complete: Callable[[Path], bool] = field(default=lambda _: False)
+    """Whether a file belongs to a set declared complete (its references must all resolve)."""
     pods: tuple[PodTemplate, ...] = field(init=False)
     _by_key: Mapping[ObjectKey, Document] = field(init=False, repr=False)
     _by_kind: Mapping[str, list[Document]] = field(init=False, repr=False)
@@ -159,6 +162,10 @@ class Inventory:
         object.__setattr__(self, "_by_key", by_key)
         object.__setattr__(self, "_by_kind", dict(by_kind))
         object.__setattr__(self, "_pods_by_namespace", dict(pods_by_namespace))
+
+    def is_complete(self, doc: Document) -> bool:
+        """Whether ``doc`` is in a set declared complete: what it names must be in the set."""
+        return self.complete(doc.path)
 
     def of_kind(self, kind: str, *groups: str) -> Iterator[Document]:
         """Documents of ``kind`` in one of ``groups``."""

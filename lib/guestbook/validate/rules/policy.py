@@ -16,38 +16,64 @@ READINESS_PROBE_MISSING = warning(
     "readiness-probe-missing",
     Layer.POLICY,
     "long-running container without a readinessProbe",
+    reason="it runs, but traffic may reach a pod before it is ready (best practice)",
+    fix="add a readinessProbe that succeeds only when the container can serve",
 )
 LIVENESS_PROBE_MISSING = warning(
-    "liveness-probe-missing", Layer.POLICY, "long-running container without a livenessProbe"
+    "liveness-probe-missing",
+    Layer.POLICY,
+    "long-running container without a livenessProbe",
+    reason="it runs, but a hung process is never restarted (best practice)",
+    fix="add a livenessProbe that fails only when the process is stuck",
 )
 REQUESTS_MISSING = warning(
-    "requests-missing", Layer.POLICY, "container without cpu and memory requests"
+    "requests-missing",
+    Layer.POLICY,
+    "container without cpu and memory requests",
+    reason="it runs, but the scheduler cannot place it reliably (best practice)",
+    fix="set resources.requests.cpu and .memory to what the container needs",
 )
 LIMITS_MISSING = warning(
     "limits-missing",
     Layer.POLICY,
     "container without a memory limit (a CPU limit is deliberately not required)",
+    reason="it runs, but one container can exhaust its node's memory (best practice)",
+    fix="set resources.limits.memory (a CPU limit is not needed)",
 )
-IMAGE_TAG = warning("image-tag", Layer.POLICY, "image without a tag or digest, or tagged latest")
+IMAGE_TAG = warning(
+    "image-tag",
+    Layer.POLICY,
+    "image without a tag or digest, or tagged latest",
+    reason="it runs, but what runs can change without a change here (best practice)",
+    fix="use a fixed version tag, or a digest",
+)
 IMAGE_DIGEST = warning(
     "image-digest",
     Layer.POLICY,
     "image pinned by tag only: the registry can move the tag (run `guestbook pin ENV`)",
+    reason="it runs, but the registry can move the tag (best practice)",
+    fix="add the digest (image:tag@sha256:...), e.g. with guestbook pin ENV",
 )
 PDB_MISSING = warning(
     "pdb-missing",
     Layer.POLICY,
     "workload with more than one replica and no PodDisruptionBudget selecting its pods",
+    reason="it runs, but a drain may evict every replica at once (best practice)",
+    fix="add a PodDisruptionBudget selecting the workload's pods",
 )
 NETWORK_POLICY_MISSING = warning(
     "network-policy-missing",
     Layer.POLICY,
     "namespace with workloads but no NetworkPolicy",
+    reason="it works, but every pod can reach every other (exceeds least privilege)",
+    fix="add NetworkPolicies that allow only the flows the namespace needs",
 )
 RWO_PVC_ROLLING_UPDATE = warning(
     "rwo-pvc-rolling-update",
     Layer.POLICY,
     "ReadWriteOnce PVC mounted by a Deployment with the RollingUpdate strategy",
+    reason="it works on one node, but a rollout can hang on the claim (best practice)",
+    fix="use the Recreate strategy, or a StatefulSet, or a ReadWriteMany claim",
 )
 RULES = (
     READINESS_PROBE_MISSING,

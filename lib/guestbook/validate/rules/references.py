@@ -14,24 +14,30 @@ from guestbook.validate.model import FieldPath, Finding
 from guestbook.validate.rules.inventory import Check, Inventory, PodTemplate
 from guestbook.validate.rules.kube import as_map, as_str, get, maps
 from guestbook.validate.rules.podspec import containers
-from guestbook.validate.rules.registry import Layer, error
+from guestbook.validate.rules.registry import Layer, unresolved
 
-VOLUME_SOURCE_MISSING = error(
+VOLUME_SOURCE_MISSING = unresolved(
     "volume-source-missing",
     Layer.REFERENCES,
     "a volume names a PVC, ConfigMap or Secret (or a key of one) that is not rendered, "
     "and is not optional",
+    reason="the pod cannot start without it; it may be in files not validated",
+    fix="render the PVC, ConfigMap or Secret in the set, fix the name, or mark the volume optional",
 )
-ENV_SOURCE_MISSING = error(
+ENV_SOURCE_MISSING = unresolved(
     "env-source-missing",
     Layer.REFERENCES,
     "envFrom or valueFrom names a ConfigMap or Secret (or a key of one) that is not rendered, "
     "and is not optional",
+    reason="the pod cannot start without it; it may be in files not validated",
+    fix="render the ConfigMap or Secret in the set, fix the name or key, or mark it optional",
 )
-SERVICE_ACCOUNT_MISSING = error(
+SERVICE_ACCOUNT_MISSING = unresolved(
     "service-account-missing",
     Layer.REFERENCES,
     "a pod runs as a ServiceAccount (other than default) that is not rendered",
+    reason="the pods are refused without it; it may be in files not validated",
+    fix="render the ServiceAccount in the set, or remove the field to run as default",
 )
 RULES = (VOLUME_SOURCE_MISSING, ENV_SOURCE_MISSING, SERVICE_ACCOUNT_MISSING)
 
@@ -146,8 +152,9 @@ def _env_references(pod: PodTemplate) -> Iterator[Reference]:
 
 def _unresolved(
     inventory: Inventory, pod: PodTemplate, references: Iterator[Reference]
-) -> Iterator[tuple[Reference, str]]:
-    """The required references of ``pod`` that do not resolve, with the reason.
+) -> Iterator[tuple[Reference, str, bool]]:
+    """The required references of ``pod`` that do not resolve, the reason, and whether that
+    is certain (the object is there but lacks the key, or the set is declared complete).
 
     An object that is missing is reported once, not again for each key read from it.
     """
@@ -156,16 +163,17 @@ def _unresolved(
         if ref.optional or (ref.kind, ref.name) in missing:
             continue
         problem = _missing(inventory, pod.namespace, ref)
-        if problem and inventory.find("", ref.kind, pod.namespace, ref.name) is None:
+        absent = inventory.find("", ref.kind, pod.namespace, ref.name) is None
+        if problem and absent:
             missing.add((ref.kind, ref.name))
         if problem:
-            yield ref, problem
+            yield ref, problem, not absent or inventory.is_complete(pod.doc)
 
 
 def check_volume_sources(inventory: Inventory) -> Iterator[Finding]:
     """``volume-source-missing``."""
     for pod in inventory.pods:
-        for ref, problem in _unresolved(inventory, pod, _volume_references(pod)):
+        for ref, problem, certain in _unresolved(inventory, pod, _volume_references(pod)):
             yield VOLUME_SOURCE_MISSING.at(
                 pod.doc,
                 f"a volume of {pod.name} needs {problem}",
@@ -173,18 +181,20 @@ def check_volume_sources(inventory: Inventory) -> Iterator[Finding]:
                 hint=f"render the {ref.kind}, fix the name, or mark the volume optional: true"
                 if ref.kind != "PersistentVolumeClaim"
                 else "render the PersistentVolumeClaim or fix claimName",
+                complete=certain,
             )
 
 
 def check_env_sources(inventory: Inventory) -> Iterator[Finding]:
     """``env-source-missing``."""
     for pod in inventory.pods:
-        for ref, problem in _unresolved(inventory, pod, _env_references(pod)):
+        for ref, problem, certain in _unresolved(inventory, pod, _env_references(pod)):
             yield ENV_SOURCE_MISSING.at(
                 pod.doc,
                 f"the environment of {pod.name} needs {problem}",
                 field_path=ref.path,
                 hint=f"render the {ref.kind}, fix the name or key, or mark it optional: true",
+                complete=certain,
             )
 
 
@@ -202,6 +212,7 @@ def check_service_accounts(inventory: Inventory) -> Iterator[Finding]:
                     f"namespace {pod.namespace or '(unset)'}",
                     field_path=(*pod.spec_path, field),
                     hint="render the ServiceAccount or remove the field to use default",
+                    complete=inventory.is_complete(pod.doc),
                 )
             break
 

@@ -11,42 +11,64 @@ from guestbook.validate.model import Document, Finding
 from guestbook.validate.rules.inventory import Check, Inventory, PodTemplate
 from guestbook.validate.rules.kube import as_map, as_str, get, group_of, maps
 from guestbook.validate.rules.podspec import declared_ports, exposes
-from guestbook.validate.rules.registry import Layer, error, warning
+from guestbook.validate.rules.registry import Layer, error, unresolved, warning
 from guestbook.validate.rules.selectors import Selector, parse_label_selector, parse_map_selector
 
-SERVICE_SELECTS_NOTHING = error(
+SERVICE_SELECTS_NOTHING = unresolved(
     "service-selects-nothing",
     Layer.REFERENCES,
     "a Service's selector matches no pod template in its namespace",
+    reason="a Service without endpoints cannot serve; its pods may be in files not validated",
+    fix="select the pod labels of a workload in the Service's namespace, "
+    "or validate the files that define it together",
 )
 SERVICE_TARGET_PORT_UNEXPOSED = error(
     "service-target-port-unexposed",
     Layer.REFERENCES,
-    "a Service targetPort (number or name) that a selected pod template does not declare",
+    "a Service targetPort name that a selected pod template does not declare",
+    reason="a port name no container declares gives the Service no endpoints",
+    fix="set targetPort to a port name the selected containers declare, or to a number",
 )
-HPA_TARGET_MISSING = error(
+SERVICE_TARGET_PORT_UNDECLARED = warning(
+    "service-target-port-undeclared",
+    Layer.REFERENCES,
+    "a numeric Service targetPort that a selected pod template does not declare",
+    reason="containerPort is informational: traffic reaches any port the process listens on",
+    fix="declare the port in the container (ports[].containerPort), or target the port it declares",
+)
+HPA_TARGET_MISSING = unresolved(
     "hpa-target-missing",
     Layer.REFERENCES,
     "a HorizontalPodAutoscaler's scaleTargetRef names no rendered object",
+    reason="the autoscaler cannot scale anything; its target may be in files not validated",
+    fix="point scaleTargetRef at a Deployment or StatefulSet of the set, "
+    "or validate its file together",
 )
-PDB_SELECTS_NOTHING = error(
+PDB_SELECTS_NOTHING = unresolved(
     "pdb-selects-nothing",
     Layer.REFERENCES,
     "a PodDisruptionBudget's selector matches no pod template in its namespace",
+    reason="the budget protects nothing; its pods may be in files not validated",
+    fix="select the pod labels of the workload the budget protects",
 )
-NETWORK_POLICY_SELECTS_NOTHING = error(
+NETWORK_POLICY_SELECTS_NOTHING = unresolved(
     "network-policy-selects-nothing",
     Layer.REFERENCES,
     "a NetworkPolicy's non-empty podSelector matches no pod template in its namespace",
+    reason="the policy isolates nothing; its pods may be in files not validated",
+    fix="select the pod labels of the pods the policy should isolate",
 )
 DEPLOYMENT_SELECTOR_OVERLAP = warning(
     "deployment-selector-overlap",
     Layer.REFERENCES,
     "two Deployments in one namespace whose selectors match each other's pods",
+    reason="it is accepted, but the Deployments fight over each other's pods (best practice)",
+    fix="add a distinguishing label to both selectors (selectors are immutable: recreate them)",
 )
 RULES = (
     SERVICE_SELECTS_NOTHING,
     SERVICE_TARGET_PORT_UNEXPOSED,
+    SERVICE_TARGET_PORT_UNDECLARED,
     HPA_TARGET_MISSING,
     PDB_SELECTS_NOTHING,
     NETWORK_POLICY_SELECTS_NOTHING,
@@ -75,7 +97,7 @@ def _describe(selector_value: object) -> str:
 
 
 def check_services(inventory: Inventory) -> Iterator[Finding]:
-    """``service-selects-nothing`` and ``service-target-port-unexposed``."""
+    """``service-selects-nothing``, ``service-target-port-unexposed`` and ``-undeclared``."""
     for doc in inventory.of_kind("Service", ""):
         selector = service_selector(doc)
         if selector is None:
@@ -88,6 +110,7 @@ def check_services(inventory: Inventory) -> Iterator[Finding]:
                 f"pod template in namespace {doc.ref.namespace or '(unset)'}",
                 field_path=("spec", "selector"),
                 hint="select the labels of the pods this Service should reach",
+                complete=inventory.is_complete(doc),
             )
         for path, port in maps(doc.obj, "spec", "ports"):
             target = port.get("targetPort", port.get("port"))
@@ -101,7 +124,12 @@ def check_services(inventory: Inventory) -> Iterator[Finding]:
                     f"{d.name + '=' if d.name else ''}{d.number}/{d.protocol}"
                     for d in declared_ports(pod)
                 )
-                yield SERVICE_TARGET_PORT_UNEXPOSED.at(
+                rule = (
+                    SERVICE_TARGET_PORT_UNEXPOSED
+                    if isinstance(target, str) and not target.isdigit()
+                    else SERVICE_TARGET_PORT_UNDECLARED
+                )
+                yield rule.at(
                     doc,
                     f"Service port {port.get('port')} targets {target}/{protocol}, which "
                     f"{pod.name} does not declare (it declares {declared or 'no ports'})",
@@ -132,6 +160,7 @@ def check_hpa_targets(inventory: Inventory) -> Iterator[Finding]:
                 + f" is not rendered in namespace {namespace or '(unset)'}",
                 field_path=("spec", "scaleTargetRef", "name"),
                 hint="point scaleTargetRef at a rendered Deployment or StatefulSet",
+                complete=inventory.is_complete(doc),
             )
 
 
@@ -139,9 +168,11 @@ def check_pdbs(inventory: Inventory) -> Iterator[Finding]:
     """``pdb-selects-nothing``."""
     for doc in inventory.of_kind("PodDisruptionBudget", "policy"):
         value = get(doc.obj, "spec", "selector")
+        complete = True
         if value is None:
             message = "PodDisruptionBudget has no selector, so it protects no pod"
         else:
+            complete = inventory.is_complete(doc)
             selector = parse_label_selector(value)
             if selector is None or selected(inventory, doc.ref.namespace, selector):
                 continue
@@ -154,6 +185,7 @@ def check_pdbs(inventory: Inventory) -> Iterator[Finding]:
             message,
             field_path=("spec", "selector"),
             hint="select the pod labels of the workload this budget protects",
+            complete=complete,
         )
 
 
@@ -171,6 +203,7 @@ def check_network_policies(inventory: Inventory) -> Iterator[Finding]:
                 f"namespace {doc.ref.namespace or '(unset)'}",
                 field_path=("spec", "podSelector"),
                 hint="select the labels of the pods this policy should isolate",
+                complete=inventory.is_complete(doc),
             )
 
 

@@ -10,7 +10,7 @@ from guestbook.validate.model import FieldPath, Finding
 from guestbook.validate.rules.inventory import Check, Inventory, PodTemplate
 from guestbook.validate.rules.kube import as_int, as_str, dotted, get, maps
 from guestbook.validate.rules.podspec import Container, app_containers, containers
-from guestbook.validate.rules.registry import Layer, error
+from guestbook.validate.rules.registry import Layer, error, warning
 
 CONTAINER_NAME = error(
     "container-name", Layer.API_SERVER, "container name missing or not a DNS-1123 label"
@@ -31,10 +31,12 @@ CONTAINER_PORT_RANGE = error(
     Layer.API_SERVER,
     "containerPort missing or outside 1-65535, hostPort outside 0-65535, protocol unknown",
 )
-DUPLICATE_CONTAINER_PORT = error(
+DUPLICATE_CONTAINER_PORT = warning(
     "duplicate-container-port",
     Layer.API_SERVER,
     "the same containerPort and protocol declared twice in one pod",
+    reason="the API server accepts it with a warning; a repeated declaration changes nothing",
+    fix="declare each containerPort and protocol once per pod",
 )
 DUPLICATE_HOST_PORT = error(
     "duplicate-host-port",

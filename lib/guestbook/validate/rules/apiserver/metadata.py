@@ -15,7 +15,7 @@ from guestbook.names import (
 from guestbook.validate.model import Document, FieldPath, Finding
 from guestbook.validate.rules.inventory import Check, Inventory, object_key, pod_template
 from guestbook.validate.rules.kube import as_map, as_str, get, group_of, items
-from guestbook.validate.rules.registry import Layer, error
+from guestbook.validate.rules.registry import Layer, error, unresolved
 
 OBJECT_NAME = error(
     "object-name",
@@ -38,10 +38,13 @@ ANNOTATION_KEY = error(
 ANNOTATIONS_SIZE = error(
     "annotations-size", Layer.API_SERVER, "annotations of one object exceed 256 KiB in total"
 )
-DUPLICATE_OBJECT = error(
+DUPLICATE_OBJECT = unresolved(
     "duplicate-object",
-    Layer.API_SERVER,
+    Layer.REFERENCES,
     "the same object (API group, kind, namespace, name) is defined twice",
+    reason="the API server accepts both, the second overwriting the first: a complete set "
+    "does not run as rendered; elsewhere the files may be alternatives",
+    fix="keep one definition, or validate alternative files separately",
 )
 RULES = (
     OBJECT_NAME,
@@ -211,6 +214,7 @@ def check_duplicates(inventory: Inventory) -> Iterator[Finding]:
                 f"{earlier.path.as_posix()}:{earlier.line}",
                 field_path=("metadata", "name"),
                 hint="keep one definition; the later one would silently overwrite the earlier",
+                complete=inventory.is_complete(doc),
             )
         else:
             first[key] = doc

@@ -1,0 +1,191 @@
+"""The validate configuration file: ``[tool.guestbook.validate]`` or ``.guestbook-validate.yaml``.
+
+The configuration lives in ``[tool.guestbook.validate]`` of ``pyproject.toml``
+or, for repositories without one, in ``.guestbook-validate.yaml`` (the same
+keys at the top level), in the folder validate runs from; ``--config`` names
+either explicitly. Paths in it are relative to the file's folder. Unknown keys
+and unknown rule ids are errors with the closest known one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field, ValidationError
+
+from guestbook.config import Lines, Model
+from guestbook.errors import GuestbookError
+from guestbook.validate.model import Severity
+from guestbook.validate.rules.registry import unknown_rule
+from guestbook.validate.settings import ValidateSettings
+
+CONFIG_FILE = ".guestbook-validate.yaml"
+PYPROJECT = "pyproject.toml"
+TABLE = "[tool.guestbook.validate]"
+
+
+def _kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+class ValidateConfig(Model):
+    """The keys of the validate configuration: kebab-case, like the command-line flags they
+    stand for (otherwise as strict as an overlay)."""
+
+    model_config = ConfigDict(alias_generator=_kebab)
+
+    kubernetes_version: str | None = None
+    """Validate against this Kubernetes version. Default: the project's target version."""
+    fail_on: Literal["error", "warning"] | None = None
+    """Exit 1 on findings this bad or worse. Default: error."""
+    crds: list[str] = Field(default_factory=list)
+    """Files or folders of CustomResourceDefinitions to validate custom objects with."""
+    exclude: list[str] = Field(default_factory=list)
+    """Globs of paths (relative to this file's folder) that are never validated; a matching
+    folder excludes everything under it."""
+    disable: list[str] = Field(default_factory=list)
+    """Rule ids whose findings are dropped."""
+    severity: dict[str, Literal["error", "warning"]] = Field(default_factory=dict)
+    """Rule id to the severity its findings get instead of the registered one."""
+    complete: list[str] = Field(default_factory=list)
+    """Folders (globs allowed) that hold every object their references can name: there, a
+    reference that does not resolve is an error. Counts only when all of a folder's
+    manifests are validated."""
+
+
+def find_config(directory: Path = Path()) -> Path | None:
+    """The configuration file of ``directory``: ``.guestbook-validate.yaml``, or a
+    ``pyproject.toml`` with a ``[tool.guestbook.validate]`` table; None if neither.
+
+    Both at once is an error: one place decides.
+    """
+    standalone = directory / CONFIG_FILE
+    project = directory / PYPROJECT
+    in_project = project.is_file() and _project_table(project) is not None
+    if standalone.is_file() and in_project:
+        raise GuestbookError(
+            f"{standalone} and {project} {TABLE} both configure guestbook validate; keep one"
+        )
+    if standalone.is_file():
+        return standalone
+    return project if in_project else None
+
+
+def load_config(path: Path) -> ValidateConfig:
+    """Read and check a configuration file (YAML, or ``pyproject.toml``'s table)."""
+    from guestbook.config import load_yaml_mapping
+
+    if path.name == PYPROJECT or path.suffix == ".toml":
+        table = _project_table(path)
+        where = f"{path}: {TABLE}"
+        data: Mapping[str, Any] = table or {}
+        node: Lines = {}
+    else:
+        data, node = load_yaml_mapping(path)
+        where = str(path)
+    try:
+        config = ValidateConfig.model_validate(data)
+    except ValidationError as err:
+        raise GuestbookError(_problems(where, err, node)) from None
+    _check_rule_ids(where, config, node)
+    _check_kubernetes_version(where, config, node)
+    return config
+
+
+def _project_table(path: Path) -> dict[str, Any] | None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise GuestbookError(f"{path}: cannot read: {err.strerror}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise GuestbookError(f"{path}: invalid TOML: {err}") from None
+    table = data.get("tool", {}).get("guestbook", {}).get("validate")
+    if table is not None and not isinstance(table, dict):
+        raise GuestbookError(f"{path}: {TABLE} must be a table")
+    return table
+
+
+def _problems(where: str, err: ValidationError, node: Lines) -> str:
+    from guestbook.config import _describe_error, _line_of
+
+    known = [f.alias or n for n, f in ValidateConfig.model_fields.items()]
+    lines = []
+    for error in err.errors():
+        loc = tuple(error["loc"])
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        if error["type"] == "extra_forbidden" and len(loc) == 1:
+            hint = difflib.get_close_matches(str(loc[0]), known, n=1)
+            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            problem = f"unknown key {loc[0]!r}{suggestion}; expected one of: {', '.join(known)}"
+        else:
+            problem = _describe_error(error, ValidateConfig)
+        line = _line_of(node, loc)
+        lines.append(f"{where}{f':{line}' if line else ''}: {key}: {problem}")
+    return "\n".join(dict.fromkeys(lines))
+
+
+def _at(where: str, node: Lines, path: tuple[str | int, ...]) -> str:
+    from guestbook.config import _line_of
+
+    line = _line_of(node, path)
+    return f"{where}:{line}" if line else where
+
+
+def _check_rule_ids(where: str, config: ValidateConfig, node: Lines) -> None:
+    from guestbook.validate.rules import RULES
+
+    known = [r.id for r in RULES]
+    named: list[tuple[str, str | int, str]] = [
+        ("disable", index, rule_id) for index, rule_id in enumerate(config.disable)
+    ]
+    named += [("severity", rule_id, rule_id) for rule_id in config.severity]
+    for key, item, rule_id in named:
+        if rule_id not in known:
+            place = _at(where, node, (key, item))
+            raise GuestbookError(f"{place}: {key}: {unknown_rule(rule_id, known)}")
+
+
+def _check_kubernetes_version(where: str, config: ValidateConfig, node: Lines) -> None:
+    from guestbook.validate.pipeline import check_kubernetes_version
+
+    if config.kubernetes_version is None:
+        return
+    try:
+        check_kubernetes_version(config.kubernetes_version)
+    except GuestbookError as err:
+        place = _at(where, node, ("kubernetes-version",))
+        raise GuestbookError(f"{place}: kubernetes-version: {err}") from None
+
+
+def resolve(config: ValidateConfig, base: Path, *, complete: bool = False) -> ValidateSettings:
+    """The settings ``config`` (read from a file in ``base``) asks for; ``complete`` from the
+    command line adds to them."""
+    folders: list[Path] = []
+    for pattern in config.complete:
+        matches = (
+            sorted(p for p in base.glob(pattern) if p.is_dir())
+            if _is_glob(pattern)
+            else [base / pattern]
+        )
+        if not _is_glob(pattern) and not matches[0].is_dir():
+            raise GuestbookError(
+                f"complete: {pattern!r} is not a folder (relative to {base.resolve()})"
+            )
+        folders.extend(m.resolve() for m in matches)
+    return ValidateSettings(
+        complete=complete,
+        complete_folders=tuple(dict.fromkeys(folders)),
+        exclude=tuple(config.exclude),
+        disable=frozenset(config.disable),
+        severity={rule: Severity(value) for rule, value in config.severity.items()},
+        crds=tuple(base / p for p in config.crds),
+        base=base,
+    )
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
