@@ -16,7 +16,7 @@ KUBECONFORM := $(TOOLS)/bin/kubeconform
 # silences exactly that banner for Node 20 (see CONTRIBUTING.md "Node and jsii").
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup runtime test-lowest test-network docs kubeconform reader schemas synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools e2e
+.PHONY: setup runtime test-lowest test-network docs kubeconform reader cel schemas synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools e2e
 
 CHECKOV_VERSION := 3.3.30
 CHECKOV := .tools/checkov/bin/checkov
@@ -25,7 +25,7 @@ TOOLS_BIN := $(CURDIR)/.tools/bin
 ACTIONLINT := $(TOOLS_BIN)/actionlint-$(ACTIONLINT_VERSION)
 
 # What rendering and validating need; `make synth` installs only this.
-RUNTIME := $(VENV)/.runtime kubeconform reader schemas
+RUNTIME := $(VENV)/.runtime kubeconform reader cel schemas
 runtime: $(RUNTIME) ## install what `guestbook synth` and `guestbook validate` need (idempotent)
 
 setup: $(RUNTIME) $(VENV)/.installed node_modules/.installed $(CHECKOV) $(ACTIONLINT) registry-tools ## install everything the project needs, dev tools included (idempotent)
@@ -108,6 +108,20 @@ $(READER): $(GO_READER)/go.mod $(GO_READER)/go.sum $(filter-out %_test.go,$(wild
 	cd $(GO_READER) && GOFLAGS="-mod=readonly -buildvcs=false" $(GO) build -trimpath -o $@ .
 	touch $@
 
+# guestbook-cel, the CEL rules (x-kubernetes-validations) of CRDs given to `guestbook validate --crd`
+# (see docs/validation.md, "Your CRDs"): our own Go module around k8s.io/apiextensions-apiserver's
+# CEL validator, at the version pinned in its go.mod. A cold build costs about 3 CPU-minutes
+# (the Kubernetes dependency tree), seconds with a warm Go build cache; rebuilt only when that
+# module changes.
+GO_CEL := lib/guestbook/validate/go-cel
+CEL := $(TOOLS_BIN)/guestbook-cel
+cel: $(CEL) ## guestbook-cel into .tools/bin
+
+$(CEL): $(GO_CEL)/go.mod $(GO_CEL)/go.sum $(filter-out %_test.go,$(wildcard $(GO_CEL)/*.go))
+	mkdir -p $(TOOLS_BIN)
+	cd $(GO_CEL) && GOFLAGS="-mod=readonly -buildvcs=false" $(GO) build -trimpath -o $@ .
+	touch $@
+
 # Offline schemas for every supported Kubernetes version (guestbook/kubernetes.py),
 # generated from pinned Go modules; up-to-date versions are skipped.
 schemas: $(VENV)/.runtime ## kubeconform schemas into .tools/schemas
@@ -155,6 +169,7 @@ synth: $(RUNTIME) ## render every environment into dist/, then validate it (a co
 	$(BIN)/guestbook schema --output environments/overlay.schema.json
 	$(BIN)/guestbook synth
 	$(BIN)/guestbook graph prod --readme docs/tutorial.md
+	$(BIN)/python -m guestbook.overlay_table
 	$(BIN)/guestbook validate --quiet --complete dist
 
 validate: $(RUNTIME) ## validate dist/ against the target Kubernetes version

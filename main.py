@@ -6,9 +6,10 @@
 import os
 from pathlib import Path
 
-from guestbook.config import load_argocd_settings, load_environments
+from guestbook.environments import load_environments
 from guestbook.errors import user_errors
 from guestbook.render import synth
+from guestbook.settings import load_argocd_settings
 
 if __name__ == "__main__":
     with user_errors():

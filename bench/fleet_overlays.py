@@ -77,7 +77,7 @@ def write_overlays(directory: Path, count: int) -> dict[str, Overlay]:
 def render_fleet(root: Path, count: int) -> Path:
     """Write ``count`` overlays under ``root/environments``, render them in this process into
     ``root/dist`` and return that folder."""
-    from guestbook.config import load_environments
+    from guestbook.environments import load_environments
     from guestbook.render import synth
 
     write_overlays(root / "environments", count)

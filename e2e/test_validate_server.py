@@ -18,11 +18,21 @@ import pytest
 import yaml
 
 from e2e.harness import Harness
+from e2e.tools import component_version
 from e2e.validation_cases import FOLDERS, Case, collect, rule_layers
+from guestbook.kubernetes import SELECTABLE_KUBERNETES_VERSIONS
 
 CASES = collect()
 LAYERS = rule_layers()
 GUESTBOOK = Path(sys.executable).parent / "guestbook"
+
+
+def offline_version() -> str:
+    """The validator's version of the cluster's minor: both must judge by the same release."""
+    minor = component_version("kubernetes").removeprefix("v").rsplit(".", 1)[0]
+    return next(v for v in SELECTABLE_KUBERNETES_VERSIONS if v.startswith(f"{minor}."))
+
+
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 KNOWN_DIFFERENCES: dict[str, str] = {}
@@ -65,7 +75,7 @@ def guestbook_validate(harness: Harness, case: Case) -> list[dict[str, Any]]:
     """The error findings of ``guestbook validate --server`` about the case's own file."""
     proc = harness.supervisor.run(
         [GUESTBOOK, "validate", "--format", "json", "--server", harness.cluster.kubeconfig,
-         case.path, *case.with_files],
+         "--kubernetes-version", offline_version(), case.path, *case.with_files],
         check=False,
     )  # fmt: skip
     assert proc.returncode in (0, 1), proc.stderr

@@ -52,7 +52,7 @@ def project(tmp_path: Path) -> Path:
 @pytest.fixture
 def render_overlay(tmp_path: Path) -> Callable[..., dict[tuple[str, str], dict[str, Any]]]:
     """Render one environment from overlay text; return its objects by (kind, name)."""
-    from guestbook.config import load_environments
+    from guestbook.environments import load_environments
     from guestbook.render import render_manifests
 
     def render(text: str, name: str = "test") -> dict[tuple[str, str], dict[str, Any]]:

@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
+from guestbook.kubernetes import KUBERNETES_VERSION
+
 ROOT = Path(__file__).parent.parent
 ACTION = ROOT / "action.yml"
 EXAMPLE = ROOT / "docs" / "examples" / "validate-workflow.yml"
@@ -140,7 +142,7 @@ def test_the_validate_step_annotates_findings_by_default(tmp_path: Path) -> None
     # Then it fails with a workflow annotation at the unknown field, and both files were read
     assert run.returncode == 1, run.stderr
     assert "::error file=tests/fixtures/validate/unknown_field.yaml,line=10," in run.stdout
-    assert "(2 files), Kubernetes 1.34.3" in run.stdout
+    assert f"(2 files), Kubernetes {KUBERNETES_VERSION}" in run.stdout
 
 
 @pytest.mark.parametrize("fail_on", ["error", "warning"])

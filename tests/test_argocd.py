@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from guestbook.config import ArgoCdSettings, load_argocd_settings, load_environments
+from guestbook.environments import load_environments
 from guestbook.errors import GuestbookError
 from guestbook.render import render_manifests
+from guestbook.settings import ArgoCdSettings, load_argocd_settings
 from tests.conftest import ROOT, by_kind_name, load_folder
 
 SETTINGS = ArgoCdSettings.model_validate(

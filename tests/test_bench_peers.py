@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from guestbook.config import load_environments
+from guestbook.environments import load_environments
 from guestbook.render import synth
 from tests.conftest import ROOT
 

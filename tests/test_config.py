@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
-from guestbook.config import (
-    MAX_ENTRIES,
-    GuestbookProps,
+from guestbook.constructs.labels import RESERVED_LABEL_KEYS
+from guestbook.environments import (
     OverlayProps,
     deep_merge,
-    load_argocd_settings,
     load_environments,
     overlay_json_schema,
 )
-from guestbook.constructs.labels import RESERVED_LABEL_KEYS
 from guestbook.errors import GuestbookError
+from guestbook.props.base import MAX_ENTRIES
+from guestbook.props.guestbook import GuestbookProps
+from guestbook.settings import load_argocd_settings
 from tests.conftest import FIXTURES, ROOT
 
 OVERLAYS = FIXTURES / "overlays"
@@ -427,3 +430,39 @@ def test_pyproject_table_that_is_not_a_table(tmp_path: Path) -> None:
         GuestbookError, match=r"\[tool.guestbook\]: found 3 \(number\), expected a table"
     ):
         load_argocd_settings(project)
+
+
+def test_namespace_on_guestbook_props_is_refused_not_ignored() -> None:
+    # Given a library user who sets a namespace on the construct's props, as a new user would
+    # When the props are built
+    # Then they are refused by name: the enclosing chart's namespace decides, never silence
+    with pytest.raises(ValidationError, match=r"namespace\n  Extra inputs are not permitted"):
+        GuestbookProps.model_validate({"namespace": "team-a"})
+    # And the overlay still sets an environment's namespace
+    assert OverlayProps.model_validate({"namespace": "team-a"}).namespace == "team-a"
+
+
+def test_loading_overlays_and_settings_does_not_start_jsii() -> None:
+    # Given a fresh interpreter
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import guestbook.cli\n"
+        "from guestbook.environments import load_environments, overlay_json_schema\n"
+        "from guestbook.settings import load_argocd_settings\n"
+        "load_environments(Path('environments'))\n"
+        "load_argocd_settings(Path('pyproject.toml'))\n"
+        "overlay_json_schema()\n"
+        "print(sorted(m for m in ('jsii', 'constructs', 'cdk8s') if m in sys.modules))\n"
+    )
+    # When it loads every environment, the settings and the overlay schema
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    # Then neither cdk8s nor the jsii runtime was imported (guestbook validate stays light)
+    assert result.stdout == "[]\n"

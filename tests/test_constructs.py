@@ -171,7 +171,7 @@ def test_extra_labels_and_annotations_reach_objects_and_pods_but_not_selectors()
 
 def test_workload_keeps_every_field_of_the_container_it_is_given() -> None:
     # Given a container with fields the Workload itself never sets
-    from guestbook.constructs import hardening
+    from guestbook.constructs import security
     from guestbook.constructs.frontend import frontend_probes
     from guestbook.constructs.labels import Identity
     from guestbook.constructs.workload import Workload, WorkloadProps
@@ -199,7 +199,7 @@ def test_workload_keeps_every_field_of_the_container_it_is_given() -> None:
                 selector={"app": "app"},
                 pod_labels={"app": "app"},
                 container=container,
-                contract=hardening.REDIS,
+                contract=security.REDIS,
                 probes=frontend_probes(),
             ),
         )

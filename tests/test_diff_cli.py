@@ -123,7 +123,7 @@ def test_the_base_is_rendered_by_its_own_code(tmp_path: Path, run: Any) -> None:
     # Given a commit that changed the frontend image in the library code,
     # and a working tree that puts the old code back
     repo = project_repo(tmp_path / "repo")
-    config = "lib/guestbook/config.py"
+    config = "lib/guestbook/tutorial.py"
     original = repo.read(config)
     repo.write(config, original.replace("gb-frontend:v5", "gb-frontend:v6"))
     repo.commit("frontend v6")

@@ -89,6 +89,15 @@ def test_sigterm_unwinds_and_exits_143_without_a_traceback(tmp_path: Path) -> No
     assert "Traceback" not in err
 
 
+def test_repeated_crd_options_take_the_fast_path() -> None:
+    # Given --crd twice, in both spellings (Typer's start-up would cost more than the CRDs)
+    call = parse_validate(["--crd", "crds", "dist", "--crd=more.yaml"])
+    # Then the fast path keeps both, in order
+    assert call is not None
+    assert call.crds == [Path("crds"), Path("more.yaml")]
+    assert call.paths == [Path("dist")]
+
+
 RECORD_RENDERERS = """\
 import atexit, os, sys
 def _record():

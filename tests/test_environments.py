@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from guestbook.config import discover_overlays
+from guestbook.environments import discover_overlays
 from tests.conftest import ROOT, by_kind_name, load_file, load_folder
 
 EXPECTED = {

@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 from guestbook.errors import GuestbookError
-from guestbook.images import DOCKER_HUB_API, ImageReference, parse_image, tag_to_resolve
-from guestbook.validate.rules.images import parse_image as rules_view
+from guestbook.images import (
+    DOCKER_HUB_API,
+    ImageRef,
+    ImageReference,
+    image_ref,
+    parse_image,
+    tag_to_resolve,
+)
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 
@@ -149,6 +155,24 @@ def test_reference_is_a_value() -> None:
 )
 def test_the_rules_split_a_valid_reference_as_pinning_parses_it(text: str) -> None:
     # Given a valid reference / Then the rules' lenient view agrees with the strict parser
-    strict, lenient = parse_image(text), rules_view(text)
+    strict, lenient = parse_image(text), image_ref(text)
     assert (lenient.tag, lenient.digest) == (strict.tag, strict.digest)
     assert lenient.repository == strict.name.rpartition("/")[2]
+
+
+@pytest.mark.parametrize(
+    ("image", "ref"),
+    [
+        ("redis", ImageRef("redis", None, None)),
+        ("docker.io/redis:6.0.5", ImageRef("redis", "6.0.5", None)),
+        (
+            "us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v5",
+            ImageRef("gb-frontend", "v5", None),
+        ),
+        ("localhost:5000/redis", ImageRef("redis", None, None)),
+        ("localhost:5000/redis:7@sha256:abc", ImageRef("redis", "7", "sha256:abc")),
+        ("ghcr.io/acme/redis-exporter:latest", ImageRef("redis-exporter", "latest", None)),
+    ],
+)
+def test_image_ref_is_the_rules_view(image: str, ref: ImageRef) -> None:
+    assert image_ref(image) == ref

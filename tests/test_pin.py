@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from guestbook.config import load_environments
+from guestbook.environments import load_environments
 from guestbook.errors import GuestbookError
 from guestbook.images import ImageReference
 from guestbook.pin import (

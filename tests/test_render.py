@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from guestbook.config import load_argocd_settings, load_environments
+from guestbook.environments import load_environments
 from guestbook.errors import GuestbookError
 from guestbook.output import MARKER, MARKER_TEXT
 from guestbook.render import render_files, synth
+from guestbook.settings import load_argocd_settings
 from guestbook.validate.documents import find_files
 from tests.conftest import ROOT, read_tree
 

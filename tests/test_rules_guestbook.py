@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from guestbook.manifests.inventory import Inventory
 from guestbook.validate import documents as reader
 from guestbook.validate.model import Document
 from guestbook.validate.rules import guestbook, run
-from guestbook.validate.rules.inventory import Inventory
 from tests.rules_fixtures import fixtures_for, load_situation, only
 
 

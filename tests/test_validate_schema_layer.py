@@ -86,7 +86,7 @@ def test_kind_without_a_schema_is_an_error_not_skipped() -> None:
 def test_known_kind_in_an_unknown_group_never_borrows_the_built_in_schema() -> None:
     finding = only(schema_findings("kind_in_unknown_group.yaml"))
     assert (finding.rule, finding.line) == ("api-version", 1)
-    assert "CRD_SOURCES" in finding.hint
+    assert "pass its CRD with --crd" in finding.hint
 
 
 def test_removed_api_version_is_an_error_naming_the_replacement() -> None:
@@ -100,7 +100,7 @@ def test_removed_api_version_is_an_error_naming_the_replacement() -> None:
 
 @pytest.mark.parametrize(
     ("version", "rules"),
-    [("1.33.13", []), ("1.34.3", ["api-version"]), ("1.35.4", ["api-version"])],
+    [("1.33.13", []), ("1.34.3", ["api-version"]), ("1.37.2", ["api-version"])],
 )
 def test_each_minor_knows_which_api_versions_it_serves(version: str, rules: list[str]) -> None:
     # Given an apiVersion the older minor serves and the target no longer does
@@ -112,7 +112,7 @@ def test_each_minor_knows_which_api_versions_it_serves(version: str, rules: list
     )
 
 
-@pytest.mark.parametrize("version", ["1.33.13", "1.34.3", "1.35.4"])
+@pytest.mark.parametrize("version", ["1.35.4", "1.36.3", "1.37.2"])
 def test_argocd_application_with_an_unknown_field_is_rejected(version: str) -> None:
     finding = only(schema_findings("argocd_application_unknown_field.yaml", version))
     assert (finding.rule, finding.line) == ("schema", 11)

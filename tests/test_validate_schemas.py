@@ -14,7 +14,12 @@ import pytest
 import yaml
 
 from guestbook.errors import GuestbookError
-from guestbook.kubernetes import KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS
+from guestbook.kubernetes import (
+    KUBERNETES_VERSION,
+    OLDER_KUBERNETES_VERSIONS,
+    SELECTABLE_KUBERNETES_VERSIONS,
+    SUPPORTED_KUBERNETES_VERSIONS,
+)
 from guestbook.validate.kubeconform import Kubeconform
 from guestbook.validate.schemas import SchemaStore, generate, gomod
 from guestbook.validate.schemas.convert import GroupVersionKind, Inliner, strict
@@ -157,7 +162,7 @@ def test_missing_cache_asks_for_make_setup(tmp_path: Path) -> None:
         SchemaStore(tmp_path, "1.34.3").index()
 
 
-@pytest.mark.parametrize("version", SUPPORTED_KUBERNETES_VERSIONS)
+@pytest.mark.parametrize("version", SELECTABLE_KUBERNETES_VERSIONS)
 def test_the_project_cache_matches_the_pins(version: str) -> None:
     # Given the cache `make setup` generated
     store = SchemaStore(schemas_root(), version)
@@ -173,10 +178,15 @@ def test_the_project_cache_matches_the_pins(version: str) -> None:
         assert index.kinds[kind] == ("argoproj.io/v1alpha1",)
 
 
-def test_the_target_version_is_one_of_three_supported_minors() -> None:
+def test_the_target_is_the_newest_of_three_consecutive_supported_minors() -> None:
+    # Given the versions CI validates, Then they are the target and the two minors before it
     minors = [tuple(map(int, v.split(".")[:2])) for v in SUPPORTED_KUBERNETES_VERSIONS]
-    target = tuple(map(int, KUBERNETES_VERSION.split(".")[:2]))
-    assert minors == [(target[0], target[1] - 1), target, (target[0], target[1] + 1)]
+    major, minor = map(int, KUBERNETES_VERSION.split(".")[:2])
+    assert minors == [(major, minor - 2), (major, minor - 1), (major, minor)]
+    # And the older selectable ones are older than all of them, oldest first
+    older = [tuple(map(int, v.split(".")[:2])) for v in OLDER_KUBERNETES_VERSIONS]
+    assert older == sorted(older)
+    assert all(o < minors[0] for o in older)
 
 
 def test_go_mod_download_json_stream_is_read_object_by_object() -> None:
@@ -188,3 +198,65 @@ def test_without_go_schemas_cannot_be_generated(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(GuestbookError, match="go not found"):
         gomod.download([("k8s.io/kubernetes", "v1.34.3")])
+
+
+# CRDs read as structural schemas (guestbook.validate.structural), before the same conversion
+
+
+def structural_schema(schema: dict[str, Any]) -> Any:
+    from guestbook.validate.structural import structural
+
+    crd = {**CRD, "spec": {**CRD["spec"], "versions": [{**CRD["spec"]["versions"][0]}]}}
+    crd["spec"]["versions"][0]["schema"] = {"openAPIV3Schema": schema}
+    [converted] = crd_schemas([structural(crd)], Inliner(strict_definitions(SPEC))).values()
+    return converted
+
+
+ADDRESS = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "default": "IPAddress"},
+        "value": {"type": "string"},
+    },
+    "required": ["type"],
+    "oneOf": [
+        {"properties": {"type": {"enum": ["IPAddress"]}, "value": {"format": "ipv4"}}},
+        {"properties": {"type": {"not": {"enum": ["IPAddress"]}}}},
+    ],
+}
+"""Gateway API's Gateway spec.addresses[] (v1.4.0), without its descriptions and CEL."""
+
+
+def test_value_validations_do_not_close_the_object_to_fields_they_do_not_name() -> None:
+    # Given a oneOf whose second branch names only `type`
+    schema = structural_schema({"type": "object", "properties": {"address": ADDRESS}})
+    address = schema["properties"]["address"]
+    # Then no branch rejects `value` as unknown: only the spine lists the allowed fields
+    assert address["additionalProperties"] is False
+    branches = address["oneOf"]
+    assert all("additionalProperties" not in b for b in _all_objects(branches))
+
+
+def test_a_field_with_a_default_is_not_missing_and_branches_see_the_default() -> None:
+    schema = structural_schema({"type": "object", "properties": {"address": ADDRESS}})
+    address = schema["properties"]["address"]
+    # `type` defaults, so it is not required (the API server sets it before validating)
+    assert "type" not in address.get("required", [])
+    # Without `type`, the IPAddress branch holds (the default) and the other does not
+    first, second = address["oneOf"]
+    assert {"not": {"required": ["type"]}}.items() <= first["anyOf"][1].items()
+    assert second["required"] == ["type"]
+
+
+def _all_objects(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            if "properties" in current:
+                found.append(current)
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return found

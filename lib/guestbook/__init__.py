@@ -13,15 +13,24 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what type checkers see; __all__ below says which names are public
-    from guestbook.config import *  # noqa: F403
     from guestbook.constructs import *  # noqa: F403
+    from guestbook.environments import *  # noqa: F403
     from guestbook.errors import *  # noqa: F403
     from guestbook.kubernetes import *  # noqa: F403
+    from guestbook.props.argocd import *  # noqa: F403
+    from guestbook.props.base import *  # noqa: F403
+    from guestbook.props.frontend import *  # noqa: F403
+    from guestbook.props.guestbook import *  # noqa: F403
+    from guestbook.props.monitoring import *  # noqa: F403
+    from guestbook.props.network import *  # noqa: F403
+    from guestbook.props.redis import *  # noqa: F403
+    from guestbook.props.workload import *  # noqa: F403
 
 __version__ = "0.1.0"
 
-# The public names, each written once. A name is found in the first of _HOMES that has it:
-# the cheap modules come first, so a props model does not start jsii.
+# The public names, each written once. A name is found in the first of _HOMES that has it
+# (the modules the star imports above read): the cheap ones come first, so a props model does
+# not start jsii.
 __all__ = [
     "KUBERNETES_VERSION",
     "ArgoCdProps",
@@ -54,7 +63,20 @@ __all__ = [
     "WorkloadPolicy",
     "load_environments",
 ]
-_HOMES = ("guestbook.errors", "guestbook.kubernetes", "guestbook.config", "guestbook.constructs")
+_HOMES = (
+    "guestbook.errors",
+    "guestbook.kubernetes",
+    "guestbook.props.argocd",
+    "guestbook.props.base",
+    "guestbook.props.frontend",
+    "guestbook.props.guestbook",
+    "guestbook.props.monitoring",
+    "guestbook.props.network",
+    "guestbook.props.redis",
+    "guestbook.props.workload",
+    "guestbook.environments",
+    "guestbook.constructs",
+)
 
 
 def __getattr__(name: str) -> Any:

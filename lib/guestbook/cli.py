@@ -109,8 +109,9 @@ def synth(
     GUESTBOOK_REPO_URL and GUESTBOOK_REVISION override them.
     """
     with user_errors():
-        from guestbook.config import load_argocd_settings, load_environments
+        from guestbook.environments import load_environments
         from guestbook.render import synth as render
+        from guestbook.settings import load_argocd_settings
 
         environments = load_environments(environments_dir, env or ())
         settings = load_argocd_settings()
@@ -130,7 +131,7 @@ def schema(
     ] = None,
 ) -> None:
     """Print the JSON Schema of an environment overlay file (for editors)."""
-    from guestbook.config import overlay_json_schema
+    from guestbook.environments import overlay_json_schema
 
     text = overlay_json_schema()
     if output is None:
@@ -208,6 +209,16 @@ def validate(
             "validate nothing.",
         ),
     ] = None,
+    crd: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--crd",
+            metavar="PATH",
+            help="A CustomResourceDefinition file, or a folder of them (repeatable): validate "
+            "the custom resources it defines against it, CEL rules included. CRDs among the "
+            "manifests are used without it.",
+        ),
+    ] = None,
 ) -> None:
     """Check manifests the way the API server would, offline: kubeconform, then the rules.
 
@@ -228,6 +239,7 @@ def validate(
             server=server,
             complete=complete,
             config=config,
+            crds=crd or [],
         )
     raise SystemExit(code)
 
@@ -276,9 +288,9 @@ def pin(
     Never pins :latest or an untagged image. Public images only (anonymous pulls).
     """
     with user_errors():
-        from guestbook.config import load_environments
+        from guestbook.environments import load_environments
+        from guestbook.oci import RegistryClient
         from guestbook.pin import check_keys, images_in_use, pin_environment, report
-        from guestbook.registry import RegistryClient
 
         requested = check_keys(image_key or ())
         [environment] = load_environments(environments_dir, [env])

@@ -29,6 +29,7 @@ from pathlib import Path
 RENDERING_COMMANDS = frozenset({"synth"})
 VALUE_OPTIONS = ("--kubernetes-version", "--format", "--fail-on", "--config")
 FLAG_OPTIONS = ("--quiet", "-q", "--complete")
+REPEATED_OPTIONS = ("--crd",)
 
 
 @dataclass
@@ -39,6 +40,7 @@ class ValidateCall:
     values: dict[str, str] = field(default_factory=dict)
     quiet: bool = False
     complete: bool = False
+    crds: list[Path] = field(default_factory=list)
 
 
 def parse_validate(args: Sequence[str]) -> ValidateCall | None:
@@ -52,6 +54,10 @@ def parse_validate(args: Sequence[str]) -> ValidateCall | None:
             call.complete = True
         elif arg in FLAG_OPTIONS:
             call.quiet = True
+        elif name in REPEATED_OPTIONS and equals:
+            call.crds.append(Path(value))
+        elif arg in REPEATED_OPTIONS and rest and not rest[0].startswith("-"):
+            call.crds.append(Path(rest.pop(0)))
         elif name in VALUE_OPTIONS and equals:
             call.values[name] = value
         elif arg in VALUE_OPTIONS and rest and not rest[0].startswith("-"):
@@ -85,6 +91,7 @@ def _run_validate(call: ValidateCall) -> int | None:
             quiet=call.quiet,
             complete=call.complete,
             config=Path(config) if config is not None else None,
+            crds=call.crds,
         )
 
 

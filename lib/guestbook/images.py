@@ -85,6 +85,22 @@ def split_image(text: str) -> tuple[str, str | None, str | None]:
     return name, tag, digest if at else None
 
 
+@dataclass(frozen=True)
+class ImageRef:
+    """``[registry/][path/]repository[:tag][@digest]``, with the parts rules look at."""
+
+    repository: str
+    """The last path component (``gb-frontend`` in ``…/gke/gb-frontend:v5``)."""
+    tag: str | None
+    digest: str | None
+
+
+def image_ref(image: str) -> ImageRef:
+    """Split an image reference as the rules see it; never fails (rules match by repository)."""
+    name, tag, digest = split_image(image)
+    return ImageRef(repository=name.rpartition("/")[2], tag=tag or None, digest=digest or None)
+
+
 def parse_image(text: str) -> ImageReference:
     """Parse ``[registry/]repository[:tag][@sha256:digest]``.
 

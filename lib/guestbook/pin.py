@@ -1,7 +1,7 @@
 """``guestbook pin``: resolve each image's tag to its digest and write it into the overlay.
 
 The plan is pure: given an environment and a resolver (tag -> digest, the network
-edge in :mod:`guestbook.registry`), decide for each image key what changes. The
+edge in :mod:`guestbook.oci`), decide for each image key what changes. The
 rewrite is pure too, text in and text out: it edits the overlay with ruamel.yaml's
 round-trip mode, so comments, key order, quoting and flow style survive (and sets
 aside what the round trip would drop: line endings, a byte order mark, document
@@ -26,7 +26,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from guestbook.config import Environment
+from guestbook.environments import Environment
 from guestbook.errors import GuestbookError
 from guestbook.images import ImageReference, parse_image, tag_to_resolve
 from guestbook.yamlio import UniqueKeyLoader

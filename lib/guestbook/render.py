@@ -15,11 +15,13 @@ from typing import Any
 import cdk8s
 from constructs import Construct
 
-from guestbook.config import ARGOCD_FOLDER, ArgoCdSettings, Environment
 from guestbook.constructs.argocd import EnvironmentTarget, GuestbookArgoCd
 from guestbook.constructs.guestbook import Guestbook
+from guestbook.environments import ARGOCD_FOLDER, Environment
 from guestbook.errors import GuestbookError
+from guestbook.manifests.api_groups import group_of
 from guestbook.output import GENERATED_BY, RenderedFile, check_output, write_output
+from guestbook.settings import ArgoCdSettings
 from guestbook.yamlio import to_yaml
 
 Manifest = dict[str, Any]
@@ -62,8 +64,7 @@ class ArgoCdChart(cdk8s.Chart):
 
 def _group_kind(manifest: Manifest) -> tuple[str, str]:
     api_version = str(manifest["apiVersion"])
-    group = api_version.rpartition("/")[0]
-    return group, str(manifest["kind"])
+    return group_of(api_version), str(manifest["kind"])
 
 
 def file_name(manifest: Manifest) -> str:

@@ -85,6 +85,7 @@ _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 
 Lines = dict[tuple[str | int, ...], int]
+"""1-based line of each key path a YAML document sets (list items by index)."""
 
 
 class _UnusualNodeError(Exception):

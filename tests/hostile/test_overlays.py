@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from guestbook.config import load_argocd_settings, load_environments
+from guestbook.environments import load_environments
 from guestbook.errors import GuestbookError
+from guestbook.settings import load_argocd_settings
 from tests.conftest import read_tree
 
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))

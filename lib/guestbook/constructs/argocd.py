@@ -13,9 +13,10 @@ from typing import Any
 import cdk8s
 from constructs import Construct
 
-from guestbook.config import ArgoCdProps, ArgoCdSettings
 from guestbook.constructs.custom import custom_object
 from guestbook.constructs.labels import MANAGED_BY, PART_OF, SYNC_WAVE
+from guestbook.props.argocd import ArgoCdProps
+from guestbook.settings import ArgoCdSettings
 
 API_VERSION = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"

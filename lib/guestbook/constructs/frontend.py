@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from guestbook.config import FrontendProps
-from guestbook.constructs import hardening
+from guestbook.constructs import security
 from guestbook.constructs.labels import Identity
 from guestbook.constructs.values import int_or_string
 from guestbook.constructs.workload import (
@@ -18,14 +17,13 @@ from guestbook.constructs.workload import (
     service,
 )
 from guestbook.kubernetes import k8s
-
-FRONTEND_SERVICE = "frontend"
-HTTP_PORT = 80
+from guestbook.props.frontend import FrontendProps
+from guestbook.tutorial import FRONTEND_PORT, FRONTEND_SERVICE
 
 
 def frontend_probes() -> Probes:
     """HTTP GET / on Apache: the static page, which does not depend on Redis."""
-    http = k8s.HttpGetAction(path="/", port=int_or_string(HTTP_PORT))
+    http = k8s.HttpGetAction(path="/", port=int_or_string(FRONTEND_PORT))
     return Probes(
         startup=k8s.Probe(http_get=http, period_seconds=2, failure_threshold=30),
         readiness=k8s.Probe(http_get=http, period_seconds=5, timeout_seconds=2),
@@ -59,7 +57,7 @@ class Frontend(Construct):
         """Name of the frontend Service."""
         self.port = props.service.port
         """The Service port clients connect to."""
-        self.container_port = HTTP_PORT
+        self.container_port = FRONTEND_PORT
         """The port Apache listens on inside the pod."""
         self.pod_labels = {"app": "guestbook", "tier": "frontend"}
         """Labels on the frontend pods; the Deployment and Service select by exactly these."""
@@ -83,9 +81,9 @@ class Frontend(Construct):
                     image=props.image,
                     env=[k8s.EnvVar(name="GET_HOSTS_FROM", value="dns")],
                     resources=resource_requirements(props.resources),
-                    ports=[k8s.ContainerPort(container_port=HTTP_PORT)],
+                    ports=[k8s.ContainerPort(container_port=FRONTEND_PORT)],
                 ),
-                contract=hardening.FRONTEND,
+                contract=security.FRONTEND,
                 probes=frontend_probes(),
             ),
         )
@@ -126,7 +124,7 @@ class Frontend(Construct):
             labels=labels,
             selector=self.pod_labels,
             port=props.service.port,
-            target_port=HTTP_PORT,
+            target_port=FRONTEND_PORT,
             service_type=props.service.type,
             node_port=props.service.node_port,
             annotations=props.service.annotations,

@@ -6,21 +6,21 @@ from dataclasses import replace
 
 from constructs import Construct
 
-from guestbook.config import GuestbookProps
 from guestbook.constructs.frontend import Frontend
 from guestbook.constructs.labels import Identity
 from guestbook.constructs.monitoring import METRICS_PORT, RedisMonitoring, redis_exporter
 from guestbook.constructs.network import GuestbookNetworkPolicies
 from guestbook.constructs.redis import RedisFollowers, RedisLeader
 from guestbook.constructs.workload import WorkloadPolicy
+from guestbook.props.guestbook import GuestbookProps
 
 
 class Guestbook(Construct):
     """Redis leader, Redis followers and the PHP frontend, wired as in the upstream tutorial.
 
     Objects carry no namespace of their own, so they land in the enclosing
-    chart's namespace. ``props.namespace`` is read by the chart that renders
-    an environment, not here. With ``sync_waves`` the leader's, the followers'
+    chart's namespace (an environment's is set in its overlay, not in these
+    props). With ``sync_waves`` the leader's, the followers'
     and the frontend's objects carry Argo CD sync waves 0, 1 and 2, so Argo CD
     applies them in that order.
     """

@@ -13,13 +13,14 @@ from typing import Any
 import cdk8s
 from constructs import Construct
 
-from guestbook.config import MonitoringProps
 from guestbook.constructs.custom import custom_object
 from guestbook.constructs.labels import DASHBOARD_LABEL, Identity
-from guestbook.constructs.redis import REDIS_PORT, RedisFollowers, RedisLeader
+from guestbook.constructs.redis import RedisFollowers, RedisLeader
 from guestbook.constructs.values import int_or_string, quantity
 from guestbook.constructs.workload import metadata
 from guestbook.kubernetes import k8s
+from guestbook.props.monitoring import MonitoringProps
+from guestbook.tutorial import REDIS_PORT
 
 METRICS_PORT = 9121
 METRICS_PORT_NAME = "metrics"

@@ -15,13 +15,13 @@ from collections.abc import Mapping
 
 from constructs import Construct
 
-from guestbook.config import NetworkPolicyProps
 from guestbook.constructs.frontend import Frontend
 from guestbook.constructs.labels import Identity
 from guestbook.constructs.redis import RedisFollowers, RedisLeader
 from guestbook.constructs.values import int_or_string
 from guestbook.constructs.workload import metadata
 from guestbook.kubernetes import k8s
+from guestbook.props.network import NetworkPolicyProps
 
 DNS_PORT = 53
 

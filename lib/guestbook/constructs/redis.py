@@ -13,8 +13,7 @@ from collections.abc import Sequence
 
 from constructs import Construct
 
-from guestbook.config import RedisFollowersProps, RedisLeaderProps
-from guestbook.constructs import hardening
+from guestbook.constructs import security
 from guestbook.constructs.labels import Identity
 from guestbook.constructs.values import int_or_string, quantity
 from guestbook.constructs.workload import (
@@ -27,10 +26,9 @@ from guestbook.constructs.workload import (
     service,
 )
 from guestbook.kubernetes import k8s
+from guestbook.props.redis import RedisFollowersProps, RedisLeaderProps
+from guestbook.tutorial import FOLLOWER_SERVICE, LEADER_SERVICE, REDIS_PORT
 
-REDIS_PORT = 6379
-LEADER_SERVICE = "redis-leader"
-FOLLOWER_SERVICE = "redis-follower"
 DATA_PATH = "/data"
 
 
@@ -92,7 +90,7 @@ class _RedisRole(Construct):
                 replicas=replicas,
                 max_replicas=replicas,
                 container=container,
-                contract=hardening.REDIS,
+                contract=security.REDIS,
                 probes=redis_probes(),
                 volumes=volumes,
                 sidecars=sidecars,

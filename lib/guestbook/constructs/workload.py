@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 
 from constructs import Construct
 
-from guestbook.config import AvailabilityProps, ProbesProps, Resources, SecurityProps
-from guestbook.constructs.hardening import (
+from guestbook.constructs.labels import SYNC_WAVE, Identity
+from guestbook.constructs.security import (
     ImageContract,
     container_security_context,
     pod_security_context,
 )
-from guestbook.constructs.labels import SYNC_WAVE, Identity
 from guestbook.constructs.values import int_or_string, quantity
 from guestbook.kubernetes import k8s
+from guestbook.props.base import Resources
+from guestbook.props.workload import AvailabilityProps, ProbesProps, SecurityProps
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from guestbook.config import ARGOCD_FOLDER
+from guestbook.environments import ARGOCD_FOLDER
+from guestbook.manifests.api_groups import group_of
 
 Manifest = Mapping[str, Any]
 """One Kubernetes object as parsed from YAML."""
@@ -64,7 +65,7 @@ class ObjectKey:
         metadata = manifest.get("metadata")
         metadata = metadata if isinstance(metadata, Mapping) else {}
         return cls(
-            group=api_version.rpartition("/")[0],
+            group=group_of(api_version),
             kind=str(manifest.get("kind") or ""),
             namespace=str(metadata.get("namespace") or ""),
             name=str(metadata.get("name") or ""),

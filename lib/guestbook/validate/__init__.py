@@ -4,7 +4,7 @@ Use it as a library::
 
     from guestbook.validate import validate
 
-    report = validate(["dist/"], kubernetes_version="1.34.3")
+    report = validate(["dist/"], kubernetes_version="1.37.2")
     for finding in report.findings:
         print(finding.path, finding.line, finding.rule, finding.message)
 

@@ -28,6 +28,7 @@ def run(
     server: Path | None = None,
     complete: bool = False,
     config: Path | None = None,
+    crds: Sequence[Path] = (),
 ) -> int:
     """Validate ``paths``, print the report on stdout and return the exit code (0 or 1).
 
@@ -60,6 +61,7 @@ def run(
             progress=progress,
             server=server,
             settings=settings,
+            crds=[*settings.crds, *crds],
         )
     finally:
         progress.close()

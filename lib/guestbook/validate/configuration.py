@@ -17,11 +17,12 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError
 
-from guestbook.config import Lines, Model
 from guestbook.errors import GuestbookError
+from guestbook.props.base import Model
 from guestbook.validate.model import Severity
 from guestbook.validate.rules.registry import unknown_rule
 from guestbook.validate.settings import ValidateSettings
+from guestbook.yamlio import Lines
 
 CONFIG_FILE = ".guestbook-validate.yaml"
 PYPROJECT = "pyproject.toml"
@@ -77,7 +78,7 @@ def find_config(directory: Path = Path()) -> Path | None:
 
 def load_config(path: Path) -> ValidateConfig:
     """Read and check a configuration file (YAML, or ``pyproject.toml``'s table)."""
-    from guestbook.config import load_yaml_mapping
+    from guestbook.environments import load_yaml_mapping
 
     if path.name == PYPROJECT or path.suffix == ".toml":
         table = _project_table(path)
@@ -110,7 +111,7 @@ def _project_table(path: Path) -> dict[str, Any] | None:
 
 
 def _problems(where: str, err: ValidationError, node: Lines) -> str:
-    from guestbook.config import _describe_error, _line_of
+    from guestbook.validation_messages import describe_error, line_of
 
     known = [f.alias or n for n, f in ValidateConfig.model_fields.items()]
     lines = []
@@ -122,16 +123,16 @@ def _problems(where: str, err: ValidationError, node: Lines) -> str:
             suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
             problem = f"unknown key {loc[0]!r}{suggestion}; expected one of: {', '.join(known)}"
         else:
-            problem = _describe_error(error, ValidateConfig)
-        line = _line_of(node, loc)
+            problem = describe_error(error, ValidateConfig)
+        line = line_of(node, loc)
         lines.append(f"{where}{f':{line}' if line else ''}: {key}: {problem}")
     return "\n".join(dict.fromkeys(lines))
 
 
 def _at(where: str, node: Lines, path: tuple[str | int, ...]) -> str:
-    from guestbook.config import _line_of
+    from guestbook.validation_messages import line_of
 
-    line = _line_of(node, path)
+    line = line_of(node, path)
     return f"{where}:{line}" if line else where
 
 

@@ -64,6 +64,8 @@ class Kubeconform:
     workers: int = DEFAULT_WORKERS
     max_argument_chars: int = MAX_ARGUMENT_CHARS
     """Longer file lists are split over several kubeconform processes."""
+    custom_locations: tuple[str, ...] = ()
+    """Schema locations of the user's CRDs (``--crd``), searched before :attr:`schemas`."""
 
     def command(self, files: Sequence[str]) -> list[str]:
         """The full command line for ``files``."""
@@ -72,6 +74,7 @@ class Kubeconform:
             "-strict",
             "-kubernetes-version",
             self.schemas.kubernetes_version,
+            *(arg for location in self.custom_locations for arg in ("-schema-location", location)),
             "-schema-location",
             self.schemas.location,
             "-output",

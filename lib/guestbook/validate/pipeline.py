@@ -7,19 +7,29 @@ little more than kubeconform alone.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from guestbook.errors import GuestbookError
-from guestbook.kubernetes import KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS
+from guestbook.kubernetes import KUBERNETES_VERSION, SELECTABLE_KUBERNETES_VERSIONS
+from guestbook.validate.cel import cel_binary, cel_findings
 from guestbook.validate.documents import find_files, is_readable_file
-from guestbook.validate.kubeconform import DEFAULT_WORKERS, Kubeconform
+from guestbook.validate.kubeconform import DEFAULT_WORKERS, Kubeconform, Result
 from guestbook.validate.model import Document, Finding, Report
 from guestbook.validate.reader import Reader
 from guestbook.validate.schema_layer import schema_findings
 from guestbook.validate.schemas import SchemaStore
 from guestbook.validate.settings import DEFAULTS, ValidateSettings
 from guestbook.validate.tools import kubeconform_binary, reader_binary, schemas_root
+from guestbook.validate.user_crds import (
+    CrdSchemas,
+    GivenCrds,
+    crd_schemas,
+    crds_among,
+    given_crds,
+    unique,
+)
 
 Progress = Callable[[str], None]
 """Told what the pipeline is doing, one short line per stage."""
@@ -27,8 +37,8 @@ Progress = Callable[[str], None]
 
 def check_kubernetes_version(version: str) -> str:
     """``version`` if it is supported, else a :class:`GuestbookError` naming the choices."""
-    if version not in SUPPORTED_KUBERNETES_VERSIONS:
-        choices = ", ".join(SUPPORTED_KUBERNETES_VERSIONS)
+    if version not in SELECTABLE_KUBERNETES_VERSIONS:
+        choices = ", ".join(SELECTABLE_KUBERNETES_VERSIONS)
         raise GuestbookError(
             f"Kubernetes {version} is not supported; use one of {choices} "
             f"(default {KUBERNETES_VERSION})"
@@ -47,6 +57,7 @@ def validate(
     progress: Progress | None = None,
     server: Path | None = None,
     settings: ValidateSettings = DEFAULTS,
+    crds: Sequence[Path] = (),
 ) -> Report:
     """Validate the manifests under ``paths`` (files or folders) and return every finding.
 
@@ -57,8 +68,10 @@ def validate(
     :mod:`guestbook.validate.server`). ``tools`` overrides the ``.tools`` folder (see
     :mod:`guestbook.validate.tools`). ``settings`` (see :mod:`guestbook.validate.settings`)
     excludes files, declares sets complete, and disables rules or overrides their
-    severity. Problems with the input or the setup raise :class:`GuestbookError`;
-    problems in the manifests are findings.
+    severity. ``crds`` names CRD files or folders (``--crd``): the custom resources
+    they define are validated against them, as are those whose CRD is among the
+    manifests (see :mod:`.user_crds` and :mod:`.cel`). Problems with the input or the
+    setup raise :class:`GuestbookError`; problems in the manifests are findings.
     """
     tell = progress or (lambda _: None)
     check_kubernetes_version(kubernetes_version)
@@ -67,6 +80,8 @@ def validate(
 
     store = SchemaStore(schemas_root(tools), kubernetes_version)
     index = store.index() if schema else None  # fails early, with the setup hint
+    given = given_crds(crds, store) if index is not None else GivenCrds(CrdSchemas())
+    custom = given.schemas
     # Reading first: the rules wait for it, while kubeconform's results are needed last.
     reading = Reader(reader_binary(tools)).start(files)
     run = None
@@ -75,7 +90,10 @@ def validate(
         regular = [name for name, file in zip(names, files, strict=True) if is_readable_file(file)]
         if index is not None and regular:
             tell(f"kubeconform: {len(regular)} files against Kubernetes {kubernetes_version}")
-            run = Kubeconform(kubeconform_binary(tools), store, workers).start(regular)
+            kubeconform = Kubeconform(
+                kubeconform_binary(tools), store, workers, custom_locations=custom.locations()
+            )
+            run = kubeconform.start(regular)
 
         tell(f"reading {len(files)} files")
         documents: dict[str, list[Document]] = {}
@@ -86,6 +104,10 @@ def validate(
         unreadable = {str(f.path) for f in findings}
 
         everything = [doc for docs in documents.values() for doc in docs]
+        found, refused = crds_among(everything)
+        findings.extend(refused)
+        if index is not None and found:
+            custom = custom.merge(crd_schemas(found, store))
         if rules:
             tell(f"rules: {len(everything)} objects")
             complete = settings.completeness(files, _folder_files)
@@ -97,15 +119,25 @@ def validate(
 
         if run is not None and index is not None:
             tell("kubeconform: waiting for results")
+            results = _with_found_crds(run.results(), kubeconform, custom)
             findings.extend(
                 schema_findings(
-                    run.results(),
+                    results,
                     documents,
-                    index=index,
-                    load_schema=store.load,
+                    index=custom.extend(index),
+                    load_schema=lambda v, k: custom.load(v, k) or store.load(v, k),
                     unreadable=unreadable,
                 )
             )
+
+        custom_objects = [d for d in everything if custom.serves(d.api_version, d.ref.kind)]
+        checked = [
+            c for c in unique([*given.crds(custom_objects), *found]) if c.has_server_checks()
+        ]
+        if checked:
+            tell(f"CEL: {len(custom_objects)} custom resources")
+            findings.extend(cel_findings(checked, custom_objects, cel_binary(tools)))
+
     finally:
         reading.stop()
         if run is not None:
@@ -119,6 +151,24 @@ def validate(
         kubernetes_version=kubernetes_version,
         paths=tuple(files),
     )
+
+
+def _with_found_crds(
+    results: list[Result], kubeconform: Kubeconform, custom: CrdSchemas
+) -> list[Result]:
+    """``results``, with the files that had no schema for a kind defined by a CRD found among
+    the manifests validated again, now with that CRD's schemas."""
+    again = {
+        r.file
+        for r in results
+        if r.message.startswith("could not find schema for")
+        and custom.serves(r.api_version, r.kind)
+    }
+    if not again:
+        return results
+    kubeconform = dataclasses.replace(kubeconform, custom_locations=custom.locations())
+    rerun = kubeconform.run(sorted(again))
+    return [r for r in results if r.file not in again] + rerun
 
 
 def _folder_files(folder: Path) -> list[Path]:

@@ -11,7 +11,8 @@ Rule ids:
 * ``api-version`` - the kind exists, but not in this apiVersion for this
   Kubernetes version (e.g. a removed ``extensions/v1beta1`` Deployment);
 * ``schema-missing`` - no schema for the kind at all (a typo, or a custom
-  resource whose CRD is not pinned);
+  resource whose CRD is neither bundled, nor given with ``--crd``, nor among
+  the manifests);
 * ``yaml`` - kubeconform could not read a document that the YAML loader
   accepted (documents the loader already reported are not reported twice).
 """
@@ -24,6 +25,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from guestbook.manifests.api_groups import group_of
 from guestbook.validate.kubeconform import Result, SchemaError
 from guestbook.validate.model import Document, Finding, ObjectRef, Severity
 from guestbook.validate.schemas import SchemaIndex
@@ -31,10 +33,7 @@ from guestbook.validate.schemas import SchemaIndex
 SchemaLoader = Callable[[str, str], Mapping[str, Any] | None]
 """``(apiVersion, kind)`` to that kind's schema, or None."""
 
-CRD_HINT = (
-    "if it is a custom resource, add its CRD to CRD_SOURCES in "
-    "guestbook/validate/schemas/sources.py and run `make setup`"
-)
+CRD_HINT = "if it is a custom resource, pass its CRD with --crd (a file or a folder of them)"
 
 _UNKNOWN = re.compile(r"^additional properties (.+) not allowed$")
 _MISSING = re.compile(r"^missing propert(?:y|ies) (.+)$")
@@ -210,7 +209,7 @@ def _missing_schema(result: Result, doc: Document | None, index: SchemaIndex) ->
     served = index.kinds.get(kind)
     if served:
         hint = f"use apiVersion {' or '.join(served)}, and check the fields that changed with it"
-        if _group(api_version) not in {_group(v) for vs in index.kinds.values() for v in vs}:
+        if group_of(api_version) not in {group_of(v) for vs in index.kinds.values() for v in vs}:
             hint += f"; or, {CRD_HINT}"
         return _finding(
             result,
@@ -226,7 +225,7 @@ def _missing_schema(result: Result, doc: Document | None, index: SchemaIndex) ->
         result,
         doc,
         "schema-missing",
-        f"no schema for kind {kind} ({api_version}) in Kubernetes {version} or the pinned CRDs",
+        f"no schema for kind {kind} ({api_version}) in Kubernetes {version} or the known CRDs",
         field_path=("kind",),
         hint=hint,
     )
@@ -357,10 +356,6 @@ def _resolve(node: Any, definitions: Mapping[str, Any]) -> Mapping[str, Any]:
             continue
         return node
     return {}
-
-
-def _group(api_version: str) -> str:
-    return api_version.rpartition("/")[0]
 
 
 def _quoted(text: str) -> list[str]:

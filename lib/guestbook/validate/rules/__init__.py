@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from guestbook.manifests.inventory import Check, Inventory
 from guestbook.validate.model import Document, Finding
 from guestbook.validate.rules import (
     exceptions,
@@ -31,7 +32,6 @@ from guestbook.validate.rules.apiserver import (
     volumes,
     workloads,
 )
-from guestbook.validate.rules.inventory import Check, Inventory
 from guestbook.validate.rules.registry import Layer, Rule
 
 _MODULES = (

@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from guestbook.manifests.fields import as_map, get
+from guestbook.manifests.inventory import Check
 from guestbook.validate.model import Document, Finding, ObjectRef
-from guestbook.validate.rules.inventory import Check
-from guestbook.validate.rules.kube import as_map, get
 from guestbook.validate.rules.registry import Layer, Rule, error, unknown_rule
 
 ANNOTATION = "guestbook.validate/skip"

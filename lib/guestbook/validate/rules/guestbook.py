@@ -21,13 +21,11 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from guestbook.images import split_image
-from guestbook.validate.model import Document, FieldPath, Finding
-from guestbook.validate.rules.images import parse_image
-from guestbook.validate.rules.inventory import Check, Inventory, PodTemplate
-from guestbook.validate.rules.kube import as_int, maps
-from guestbook.validate.rules.podspec import Container, app_containers, resolve_port
-from guestbook.validate.rules.reachability import (
+from guestbook.images import image_ref, split_image
+from guestbook.manifests.fields import as_int, maps
+from guestbook.manifests.inventory import Check, Inventory, PodTemplate
+from guestbook.manifests.podspec import Container, app_containers, resolve_port
+from guestbook.manifests.reachability import (
     DNS_PORT,
     OTHER_NAMESPACE,
     OUTSIDE,
@@ -42,6 +40,15 @@ from guestbook.validate.rules.reachability import (
     policies,
     policy_to_extend,
 )
+from guestbook.tutorial import (
+    FOLLOWER_IMAGE,
+    FOLLOWER_SERVICE,
+    FRONTEND_IMAGE,
+    FRONTEND_PORT,
+    LEADER_SERVICE,
+    REDIS_PORT,
+)
+from guestbook.validate.model import Document, FieldPath, Finding
 from guestbook.validate.rules.registry import Layer, error, unresolved, warning
 from guestbook.validate.rules.selection import selected, service_selector
 
@@ -92,9 +99,6 @@ RULES = (
 
 FRONTEND, FOLLOWER, LEADER = "frontend", "follower", "leader"
 """The guestbook's roles."""
-REDIS_PORT = 6379
-FRONTEND_PORT = 80
-LEADER_SERVICE, FOLLOWER_SERVICE = "redis-leader", "redis-follower"
 
 
 @dataclass(frozen=True)
@@ -110,12 +114,12 @@ class Contract:
 
 CONTRACTS: tuple[Contract, ...] = (
     Contract(
-        "us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v5",
+        FRONTEND_IMAGE,
         FRONTEND,
         (LEADER_SERVICE, FOLLOWER_SERVICE),
     ),
     Contract(
-        "us-docker.pkg.dev/google-samples/containers/gke/gb-redis-follower:v2",
+        FOLLOWER_IMAGE,
         FOLLOWER,
         (LEADER_SERVICE,),
     ),
@@ -152,7 +156,7 @@ def _roles(service: str) -> str:
 
 def _plays(image: str, role: str) -> bool:
     if role == LEADER:
-        return parse_image(image).repository == REDIS_REPOSITORY
+        return image_ref(image).repository == REDIS_REPOSITORY
     name, tag, _ = split_image(image)
     return any(c.role == role and split_image(c.image)[:2] == (name, tag) for c in CONTRACTS)
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from guestbook.manifests.fields import as_int, as_list, get
+from guestbook.manifests.inventory import Check, Inventory, PodTemplate
+from guestbook.manifests.podspec import Container, containers
 from guestbook.validate.model import Finding
-from guestbook.validate.rules.inventory import Check, Inventory, PodTemplate
-from guestbook.validate.rules.kube import as_int, as_list, get
-from guestbook.validate.rules.podspec import Container, containers
 from guestbook.validate.rules.registry import Layer, Rule, warning
 
 RUN_AS_NON_ROOT = warning(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from guestbook.images import image_ref
+from guestbook.manifests.fields import as_list, as_map, as_str, get, maps
+from guestbook.manifests.inventory import SERVING_KINDS, Check, Inventory, PodTemplate
+from guestbook.manifests.label_selectors import parse_label_selector
+from guestbook.manifests.podspec import app_containers, containers
 from guestbook.validate.model import Finding
-from guestbook.validate.rules.images import parse_image
-from guestbook.validate.rules.inventory import SERVING_KINDS, Check, Inventory, PodTemplate
-from guestbook.validate.rules.kube import as_list, as_map, as_str, get, maps
-from guestbook.validate.rules.podspec import app_containers, containers
 from guestbook.validate.rules.registry import Layer, warning
-from guestbook.validate.rules.selectors import parse_label_selector
 
 READINESS_PROBE_MISSING = warning(
     "readiness-probe-missing",
@@ -139,7 +139,7 @@ def check_image_tags(inventory: Inventory) -> Iterator[Finding]:
         for container in containers(pod):
             if container.image is None:
                 continue
-            ref = parse_image(container.image)
+            ref = image_ref(container.image)
             if ref.digest is not None:
                 continue
             where = (*container.path, "image")

@@ -10,10 +10,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from guestbook.manifests.fields import as_map, as_str, get, maps
+from guestbook.manifests.inventory import Check, Inventory, PodTemplate
+from guestbook.manifests.podspec import containers
 from guestbook.validate.model import FieldPath, Finding
-from guestbook.validate.rules.inventory import Check, Inventory, PodTemplate
-from guestbook.validate.rules.kube import as_map, as_str, get, maps
-from guestbook.validate.rules.podspec import containers
 from guestbook.validate.rules.registry import Layer, unresolved
 
 VOLUME_SOURCE_MISSING = unresolved(

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from guestbook.manifests.api_groups import group_of
+from guestbook.manifests.fields import as_map, as_str, get, maps
+from guestbook.manifests.inventory import Check, Inventory, PodTemplate
+from guestbook.manifests.label_selectors import Selector, parse_label_selector, parse_map_selector
+from guestbook.manifests.podspec import declared_ports, exposes
 from guestbook.validate.model import Document, Finding
-from guestbook.validate.rules.inventory import Check, Inventory, PodTemplate
-from guestbook.validate.rules.kube import as_map, as_str, get, group_of, maps
-from guestbook.validate.rules.podspec import declared_ports, exposes
 from guestbook.validate.rules.registry import Layer, error, unresolved, warning
-from guestbook.validate.rules.selectors import Selector, parse_label_selector, parse_map_selector
 
 SERVICE_SELECTS_NOTHING = unresolved(
     "service-selects-nothing",

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from guestbook.markdown import replace_between
 from guestbook.validate.rules.registry import Rule
 
 README = Path(__file__).with_name("README.md")
@@ -37,11 +38,10 @@ def _cell(text: str) -> str:
 
 def with_table(readme: str, table: str) -> str:
     """``readme`` with the text between the markers replaced by ``table``."""
-    head, begin, rest = readme.partition(BEGIN)
-    _, end, tail = rest.partition(END)
-    if not begin or not end:
-        raise ValueError(f"{README.name} has no rules table markers")
-    return f"{head}{BEGIN}\n{table}{END}{tail}"
+    try:
+        return replace_between(readme, BEGIN, END, table)
+    except ValueError:
+        raise ValueError(f"{README.name} has no rules table markers") from None
 
 
 def main() -> int:

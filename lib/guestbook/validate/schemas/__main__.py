@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from guestbook.errors import GuestbookError
-from guestbook.kubernetes import SUPPORTED_KUBERNETES_VERSIONS
+from guestbook.kubernetes import SELECTABLE_KUBERNETES_VERSIONS
 from guestbook.validate.schemas.generate import ensure
 from guestbook.validate.schemas.store import SchemaStore
 from guestbook.validate.tools import schemas_root
@@ -23,12 +23,12 @@ def main(argv: list[str] | None = None) -> int:
         "versions",
         nargs="*",
         metavar="VERSION",
-        help=f"Kubernetes versions (default: {', '.join(SUPPORTED_KUBERNETES_VERSIONS)})",
+        help=f"Kubernetes versions (default: {', '.join(SELECTABLE_KUBERNETES_VERSIONS)})",
     )
     parser.add_argument("--force", action="store_true", help="regenerate even when up to date")
     args = parser.parse_args(argv)
     root = schemas_root()
-    stores = [SchemaStore(root, v) for v in args.versions or SUPPORTED_KUBERNETES_VERSIONS]
+    stores = [SchemaStore(root, v) for v in args.versions or SELECTABLE_KUBERNETES_VERSIONS]
     try:
         ensure(stores, force=args.force, log=lambda line: print(f"schemas: {line}"))
     except GuestbookError as err:

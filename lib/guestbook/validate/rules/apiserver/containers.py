@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from guestbook.manifests.fields import as_int, as_str, dotted, get, maps
+from guestbook.manifests.inventory import Check, Inventory, PodTemplate
+from guestbook.manifests.podspec import Container, app_containers, containers
 from guestbook.names import dns1123_label_error, iana_svc_name_error
 from guestbook.validate.model import FieldPath, Finding
-from guestbook.validate.rules.inventory import Check, Inventory, PodTemplate
-from guestbook.validate.rules.kube import as_int, as_str, dotted, get, maps
-from guestbook.validate.rules.podspec import Container, app_containers, containers
 from guestbook.validate.rules.registry import Layer, error, warning
 
 CONTAINER_NAME = error(

@@ -9,9 +9,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from guestbook.manifests.fields import as_map, get
+from guestbook.manifests.inventory import Check, Inventory
 from guestbook.validate.model import Finding
-from guestbook.validate.rules.inventory import Check, Inventory
-from guestbook.validate.rules.kube import as_map, get
 from guestbook.validate.rules.registry import Layer, error
 
 DATA_KEY = error(

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from guestbook.manifests.api_groups import group_of
+from guestbook.manifests.fields import as_map, as_str, get, items
+from guestbook.manifests.inventory import Check, Inventory, object_key, pod_template
 from guestbook.names import (
     dns1035_label_error,
     dns1123_label_error,
@@ -13,8 +16,6 @@ from guestbook.names import (
     qualified_name_error,
 )
 from guestbook.validate.model import Document, FieldPath, Finding
-from guestbook.validate.rules.inventory import Check, Inventory, object_key, pod_template
-from guestbook.validate.rules.kube import as_map, as_str, get, group_of, items
 from guestbook.validate.rules.registry import Layer, error, unresolved
 
 OBJECT_NAME = error(

@@ -6,14 +6,14 @@ import ipaddress
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from guestbook.manifests.fields import as_int, as_list, as_str, get, maps
+from guestbook.manifests.inventory import Check, Inventory
 from guestbook.validate.model import Document, FieldPath, Finding
 from guestbook.validate.rules.apiserver.containers import (
     MAX_PORT,
     PROTOCOLS,
     port_ref_error,
 )
-from guestbook.validate.rules.inventory import Check, Inventory
-from guestbook.validate.rules.kube import as_int, as_list, as_str, get, maps
 from guestbook.validate.rules.registry import Layer, error
 
 NETWORK_POLICY_PORT = error(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from guestbook.manifests.fields import as_map, dotted, get, is_kind, maps
+from guestbook.manifests.inventory import Check, Inventory, pod_template
+from guestbook.manifests.podspec import containers
+from guestbook.manifests.quantity import parse_quantity, quantity_text
 from guestbook.validate.model import Document, FieldPath, Finding
-from guestbook.validate.rules.inventory import Check, Inventory, pod_template
-from guestbook.validate.rules.kube import as_map, dotted, get, is_kind, maps
-from guestbook.validate.rules.podspec import containers
-from guestbook.validate.rules.quantity import parse_quantity, quantity_text
 from guestbook.validate.rules.registry import Layer, error
 
 RESOURCE_QUANTITY = error(

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from guestbook.validate.model import Document, FieldPath, Finding
-from guestbook.validate.rules.inventory import Check, Inventory, PodTemplate, pod_template
-from guestbook.validate.rules.kube import dotted, get, is_kind, items
-from guestbook.validate.rules.registry import Layer, error
-from guestbook.validate.rules.selectors import (
+from guestbook.manifests.fields import dotted, get, is_kind, items
+from guestbook.manifests.inventory import Check, Inventory, PodTemplate, pod_template
+from guestbook.manifests.label_selectors import (
     label_selector_problems,
     map_selector_problems,
     parse_label_selector,
     parse_map_selector,
 )
+from guestbook.validate.model import Document, FieldPath, Finding
+from guestbook.validate.rules.registry import Layer, error
 
 LABEL_SELECTOR = error(
     "label-selector",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from guestbook.manifests.fields import as_int, as_map, as_str, maps
+from guestbook.manifests.inventory import Check, Inventory
 from guestbook.names import dns1123_label_error, dns1123_subdomain_error
 from guestbook.validate.model import Document, FieldPath, Finding
 from guestbook.validate.rules.apiserver.containers import (
@@ -12,8 +14,6 @@ from guestbook.validate.rules.apiserver.containers import (
     port_number_error,
     port_ref_error,
 )
-from guestbook.validate.rules.inventory import Check, Inventory
-from guestbook.validate.rules.kube import as_int, as_map, as_str, maps
 from guestbook.validate.rules.registry import Layer, error
 
 SERVICE_PORT = error(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from guestbook.manifests.fields import as_list, get, is_kind, maps
+from guestbook.manifests.inventory import Check, Inventory, pod_template
+from guestbook.manifests.quantity import parse_quantity
 from guestbook.validate.model import Document, FieldPath, Finding
-from guestbook.validate.rules.inventory import Check, Inventory, pod_template
-from guestbook.validate.rules.kube import as_list, get, is_kind, maps
-from guestbook.validate.rules.quantity import parse_quantity
 from guestbook.validate.rules.registry import Layer, error
 
 PVC_STORAGE_REQUEST = error(

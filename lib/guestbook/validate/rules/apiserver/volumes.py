@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from guestbook.manifests.fields import as_str, get, is_kind, maps
+from guestbook.manifests.inventory import Check, Inventory, PodTemplate
+from guestbook.manifests.podspec import containers
 from guestbook.names import dns1123_label_error
 from guestbook.validate.model import Finding
-from guestbook.validate.rules.inventory import Check, Inventory, PodTemplate
-from guestbook.validate.rules.kube import as_str, get, is_kind, maps
-from guestbook.validate.rules.podspec import containers
 from guestbook.validate.rules.registry import Layer, error
 
 VOLUME_NAME = error(

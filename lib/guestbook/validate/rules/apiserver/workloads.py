@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from guestbook.manifests.fields import as_int, as_map, get, is_kind
+from guestbook.manifests.inventory import REPLICATED_KINDS, Check, Inventory
 from guestbook.validate.model import Document, FieldPath, Finding
-from guestbook.validate.rules.inventory import REPLICATED_KINDS, Check, Inventory
-from guestbook.validate.rules.kube import as_int, as_map, get, is_kind
 from guestbook.validate.rules.registry import Layer, error
 
 REPLICA_COUNT = error(

@@ -1,0 +1,144 @@
+"""Label selectors: their syntax, as the API server checks it, and which labels they match.
+
+Two shapes exist: the map selectors of Services and ReplicationControllers
+(every pair must match) and ``LabelSelector`` objects (``matchLabels`` plus
+``matchExpressions``). A selector that does not parse is reported by the
+``label-selector`` rule; every other rule skips it, so one mistake gives one
+finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from guestbook.manifests.fields import as_list, as_map, as_str
+from guestbook.names import label_value_error, qualified_name_error
+from guestbook.validate.model import FieldPath
+
+OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One ``key operator values`` term."""
+
+    key: str
+    operator: str
+    values: frozenset[str] = frozenset()
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """Whether ``labels`` satisfy this term."""
+        if self.operator == "In":
+            return labels.get(self.key) in self.values
+        if self.operator == "NotIn":
+            return labels.get(self.key) not in self.values
+        if self.operator == "Exists":
+            return self.key in labels
+        return self.key not in labels
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A parsed label selector: all requirements must hold. No requirements match everything."""
+
+    requirements: tuple[Requirement, ...] = ()
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """Whether ``labels`` satisfy every requirement."""
+        return all(r.matches(labels) for r in self.requirements)
+
+    @property
+    def empty(self) -> bool:
+        """Whether the selector has no requirement (and so selects everything)."""
+        return not self.requirements
+
+    def pinned_values(self, key: str) -> frozenset[str] | None:
+        """The only values ``key`` may take under this selector, or None if it is not pinned."""
+        pinned: frozenset[str] | None = None
+        for r in self.requirements:
+            if r.key == key and r.operator == "In":
+                pinned = r.values if pinned is None else pinned & r.values
+        return pinned
+
+
+def _pair_problems(key: object, value: object, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
+    if not isinstance(key, str):
+        return
+    key_problem = qualified_name_error(key)
+    if key_problem:
+        yield (*path, key), f"label key {key!r} {key_problem}"
+    if isinstance(value, str):
+        value_problem = label_value_error(value)
+        if value_problem:
+            yield (*path, key), f"label value {value!r} (key {key!r}) {value_problem}"
+
+
+def map_selector_problems(value: object, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
+    """Syntax problems of a map selector (Service, ReplicationController) at ``path``."""
+    for key, item in as_map(value).items():
+        yield from _pair_problems(key, item, path)
+
+
+def label_selector_problems(value: object, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
+    """Syntax problems of a ``LabelSelector`` object at ``path``."""
+    selector = as_map(value)
+    yield from map_selector_problems(selector.get("matchLabels"), (*path, "matchLabels"))
+    for index, item in enumerate(as_list(selector.get("matchExpressions"))):
+        here: FieldPath = (*path, "matchExpressions", index)
+        expression = as_map(item)
+        key = as_str(expression.get("key"))
+        operator = expression.get("operator")
+        values = as_list(expression.get("values"))
+        if key is None:
+            yield here, "match expression has no key"
+        else:
+            problem = qualified_name_error(key)
+            if problem:
+                yield (*here, "key"), f"label key {key!r} {problem}"
+        if operator not in OPERATORS:
+            yield (
+                (*here, "operator"),
+                f"operator {operator!r} is not one of {', '.join(OPERATORS)}",
+            )
+        elif operator in ("In", "NotIn") and not values:
+            yield (*here, "operator"), f"operator {operator} needs at least one value"
+        elif operator in ("Exists", "DoesNotExist") and values:
+            yield (*here, "values"), f"operator {operator} takes no values"
+        for v_index, label_value in enumerate(values):
+            if isinstance(label_value, str):
+                problem = label_value_error(label_value)
+                if problem:
+                    yield (*here, "values", v_index), f"label value {label_value!r} {problem}"
+
+
+def parse_map_selector(value: object) -> Selector | None:
+    """A map selector as a :class:`Selector`, or None if it is malformed."""
+    if not isinstance(value, Mapping) or any(map_selector_problems(value, ())):
+        return None
+    pairs = [(k, v) for k, v in value.items() if isinstance(k, str) and isinstance(v, str)]
+    if len(pairs) != len(value):
+        return None
+    return Selector(tuple(Requirement(k, "In", frozenset({v})) for k, v in pairs))
+
+
+def parse_label_selector(value: object) -> Selector | None:
+    """A ``LabelSelector`` object as a :class:`Selector`, or None if it is malformed."""
+    if not isinstance(value, Mapping) or any(label_selector_problems(value, ())):
+        return None
+    match_labels = value.get("matchLabels")
+    if match_labels is None:
+        match_labels = {}
+    labels = parse_map_selector(match_labels)
+    if labels is None:
+        return None
+    requirements = list(labels.requirements)
+    for item in as_list(value.get("matchExpressions")):
+        expression = as_map(item)
+        values = as_list(expression.get("values"))
+        if not all(isinstance(v, str) for v in values):
+            return None
+        requirements.append(
+            Requirement(str(expression["key"]), str(expression["operator"]), frozenset(values))
+        )
+    return Selector(tuple(requirements))

@@ -1,0 +1,105 @@
+"""Repository-wide settings, from ``[tool.guestbook.argocd]`` in pyproject.toml."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from guestbook.errors import GuestbookError
+from guestbook.files import read_limited_text
+from guestbook.props.base import DnsLabel, Model
+from guestbook.validation_messages import describe_error, describe_found
+
+PROJECT_FILE_MAX_BYTES = 1 << 20
+"""Size bound of pyproject.toml, read for ``[tool.guestbook.argocd]``."""
+
+
+class ArgoCdSettings(Model):
+    """Repository-wide Argo CD settings, from ``[tool.guestbook.argocd]`` in pyproject.toml."""
+
+    repo_url: str = Field(
+        default="https://github.com/example/guestbook-gitops.git", alias="repoURL"
+    )
+    """Git URL Argo CD pulls ``dist/`` from (env ``GUESTBOOK_REPO_URL`` overrides)."""
+    revision: str = "main"
+    """Branch, tag or commit to sync (env ``GUESTBOOK_REVISION`` overrides). Default: main."""
+    namespace: DnsLabel = "argocd"
+    """Namespace Argo CD runs in; Applications and the AppProject go there."""
+    project: DnsLabel = "guestbook"
+    """Name of the AppProject that fences the environments' Applications."""
+    dist_path: str = "dist"
+    """Path of the rendered output inside the repository. Default: dist."""
+
+
+ARGOCD_TABLE = ("tool", "guestbook", "argocd")
+
+
+def load_argocd_settings(project_file: Path = Path("pyproject.toml")) -> ArgoCdSettings:
+    """Read ``[tool.guestbook.argocd]``; ``GUESTBOOK_REPO_URL``/``GUESTBOOK_REVISION`` override.
+
+    A missing file or section means the defaults; a file that is there but cannot be
+    read (a dangling link, a folder, too large, not TOML) is an error, never the defaults.
+    """
+    table: dict[str, Any] = {}
+    text = ""
+    if os.path.lexists(project_file):
+        text = read_limited_text(project_file, PROJECT_FILE_MAX_BYTES, "a TOML file")
+        try:
+            data: Any = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise GuestbookError(f"{project_file}: invalid TOML: {err}") from None
+        except RecursionError:
+            raise GuestbookError(
+                f"{project_file}: invalid TOML: arrays or tables nested too deeply"
+            ) from None
+        except ValueError:  # int() of more than 4,300 digits (TOMLDecodeError is caught above)
+            raise GuestbookError(
+                f"{project_file}: invalid TOML: a number too long to read (at most 4300 digits)"
+            ) from None
+        for depth, key in enumerate(ARGOCD_TABLE):
+            data = data.get(key, {})
+            if not isinstance(data, dict):
+                name = ".".join(ARGOCD_TABLE[: depth + 1])
+                raise GuestbookError(
+                    f"{project_file}:{_toml_line(text, name)}: [{name}]: "
+                    f"found {describe_found(data)}, expected a table"
+                )
+        table = dict(data)
+    overrides = {"repoURL": "GUESTBOOK_REPO_URL", "revision": "GUESTBOOK_REVISION"}
+    for key, variable in overrides.items():
+        if os.environ.get(variable):
+            table[key] = os.environ[variable]
+    try:
+        return ArgoCdSettings.model_validate(table)
+    except ValidationError as err:
+        section = ".".join(ARGOCD_TABLE)
+        problems = []
+        for error in err.errors():
+            key = ".".join(map(str, error["loc"]))
+            line = _toml_line(text, section, str(error["loc"][0]) if error["loc"] else "")
+            problem = describe_error(error, ArgoCdSettings)
+            problems.append(f"{project_file}:{line}: [{section}]: {key}: {problem}")
+        raise GuestbookError("\n".join(problems)) from None
+
+
+def _toml_line(text: str, table: str, key: str = "") -> int:
+    """The line of ``key`` in ``[table]`` (or of the table's header) in TOML text; 1 if unknown.
+
+    tomllib keeps no positions; a plain scan finds the usual layout, one key a line.
+    """
+    header = f"[{table}]"
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == header), None)
+    if start is None:
+        return 1
+    for index in range(start + 1, len(lines)):
+        line = lines[index].strip()
+        if line.startswith("["):
+            break
+        if key and line.partition("=")[0].strip().strip("\"'") == key:
+            return index + 1
+    return start + 1

@@ -1,0 +1,50 @@
+"""The README's table of overlay keys is generated from the props models."""
+
+from __future__ import annotations
+
+import pytest
+
+from guestbook.markdown import replace_between
+from guestbook.overlay_table import BEGIN, END, current_table, markdown
+from tests.conftest import ROOT
+
+
+def test_the_readme_lists_every_overlay_key_as_the_models_define_them() -> None:
+    # Given the committed README, Then its table is the one the models generate
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme == replace_between(readme, BEGIN, END, current_table()), (
+        "README overlay keys are stale: run `make synth`"
+    )
+
+
+def test_a_nested_key_shows_the_default_its_parent_gives_it() -> None:
+    # Given a model whose nested object has its own defaults, overridden by the parent's
+    schema = {
+        "properties": {
+            "requests": {
+                "$ref": "#/$defs/Amounts",
+                "default": {"cpu": "100m"},
+                "description": "What is asked for.",
+            }
+        },
+        "$defs": {
+            "Amounts": {
+                "properties": {
+                    "cpu": {"default": None, "description": "CPU. Default: unset."},
+                    "memory": {"default": None, "description": "Memory | RAM. Default: unset."},
+                }
+            }
+        },
+    }
+    # When the table is generated
+    rows = markdown(schema).splitlines()[2:]
+    # Then each leaf is a row with the parent's default where it sets one, pipes escaped
+    assert rows == [
+        '| `requests.cpu` | `"100m"` | CPU |',
+        "| `requests.memory` | unset | Memory \\| RAM |",
+    ]
+
+
+def test_a_document_without_markers_is_refused() -> None:
+    with pytest.raises(ValueError, match="markers"):
+        replace_between("no markers here\n", BEGIN, END, "table\n")
