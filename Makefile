@@ -16,7 +16,7 @@ KUBECONFORM := $(TOOLS)/bin/kubeconform
 # silences exactly that banner for Node 20 (see CONTRIBUTING.md "Node and jsii").
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup runtime kubeconform reader cel schemas synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools failover-tools e2e
+.PHONY: setup runtime test-lowest test-network docs kubeconform reader cel schemas synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools failover-tools e2e
 
 CHECKOV_VERSION := 3.3.30
 CHECKOV := .tools/checkov/bin/checkov
@@ -37,16 +37,46 @@ $(ACTIONLINT):
 	mv $(TOOLS_BIN)/.build-actionlint/actionlint $@
 	rm -rf $(TOOLS_BIN)/.build-actionlint
 
-# The package alone (what synth and validate import), then the dev extra on top of it.
-$(VENV)/.runtime: pyproject.toml
+# The package alone (what synth and validate import), then the dev extra on top of it, at the
+# exact versions of .ci/constraints.txt (pyproject.toml declares ranges). `guestbook synth` runs
+# under python -O (see CONTRIBUTING.md "Node and jsii"): its bytecode is compiled once here,
+# since pip compiles only the unoptimized one.
+CONSTRAINTS := .ci/constraints.txt
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS)
+$(VENV)/.runtime: pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	$(PIP_INSTALL) -e .
+	$(BIN)/python -O -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
 	touch $@
 
 $(VENV)/.installed: $(VENV)/.runtime
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP_INSTALL) -e '.[dev]'
 	touch $@
+
+# The package at the lowest versions pyproject.toml allows (.ci/lowest.txt), in a venv of its
+# own, running the render, construct, overlay and validation tests against this checkout's lib/.
+LOWEST := $(TOOLS)/lowest
+# (overlay.schema.json is generated with the pinned pydantic, whose schema output differs)
+LOWEST_TESTS := tests/test_render.py tests/test_constructs.py tests/test_config.py \
+  tests/test_validate_cli.py tests/test_validate_pipeline.py tests/test_rules.py tests/test_pin.py \
+  --deselect tests/test_config.py::test_committed_json_schema_is_current
+$(LOWEST)/.installed: .ci/lowest.txt $(CONSTRAINTS) pyproject.toml
+	rm -rf $(LOWEST)
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install --quiet --disable-pip-version-check -c .ci/lowest.txt .
+	$(LOWEST)/bin/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) pytest hypothesis
+	touch $@
+
+docs: $(VENV)/.installed ## the API reference, docs/api/, from the public names' docstrings (pdoc)
+	rm -rf docs/api
+	$(BIN)/python .ci/api_docs.py docs/api
+
+test-network: setup ## the tests that install from the package index: our wheel beside the newest cdk8s (CI)
+	$(BIN)/pytest -q -m network
+
+test-lowest: $(LOWEST)/.installed kubeconform schemas registry-tools ## the main tests at the lowest dependency versions allowed (CI)
+	PYTHONPATH=$(CURDIR)/lib $(LOWEST)/bin/python -m pytest -q -p no:cacheprovider $(LOWEST_TESTS)
 
 # checkov has its own venv: its many dependencies must not move the project's pins.
 $(CHECKOV): Makefile
@@ -95,7 +125,7 @@ $(CEL): $(GO_CEL)/go.mod $(GO_CEL)/go.sum $(filter-out %_test.go,$(wildcard $(GO
 # Offline schemas for every supported Kubernetes version (guestbook/kubernetes.py),
 # generated from pinned Go modules; up-to-date versions are skipped.
 schemas: $(VENV)/.runtime ## kubeconform schemas into .tools/schemas
-	@$(BIN)/python -m guestbook.validate.schemas
+	@GUESTBOOK_TOOLS_DIR=$(CURDIR)/$(TOOLS) $(BIN)/python -m guestbook.validate.schemas
 
 # A real OCI registry on loopback for the `guestbook pin` tests, and crane to push to it:
 # go-containerregistry at the version pinned in e2e/tools/registry/go.mod (see docs/pinning.md,

@@ -104,3 +104,15 @@ def test_rendering_the_working_tree_writes_no_bytecode_into_it(
     render_tree(tree, "the working tree", write_bytecode=False)
     # Then no __pycache__ appeared in it
     assert not (tree / "lib" / "__pycache__").exists()
+
+
+def test_a_tree_renders_with_assertions_and_jsii_checks_compiled_out(tmp_path: Path) -> None:
+    # Given a tree whose main.py records the optimization level it runs at
+    tree = tmp_path / "tree"
+    (tree / "lib").mkdir(parents=True)
+    (tree / "main.py").write_text(STAMPED_MAIN)
+    (tree / "lib" / "stamp.py").write_text("import sys\nSTAMP = sys.flags.optimize\n")
+    # When rendering it
+    [obj] = render_tree(tree, "the working tree")["dev"]
+    # Then it ran under `python -O`, as jsii documents for skipping its generated checks
+    assert obj["data"]["stamp"] == 1

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_wheel_holds_every_module_the_typing_marker_and_the_console_script(
-    tmp_path: Path,
-) -> None:
-    # When a copy of the project's packaging inputs is built as a wheel (a copy, since the
-    # build writes build/ and *.egg-info beside its sources; offline: the build tools are in
-    # the dev extra)
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built from a copy of its packaging inputs (the build writes
+    build/ and *.egg-info beside its sources; offline: the build tools are in the dev extra)."""
+    tmp_path = tmp_path_factory.mktemp("wheel")
     source = tmp_path / "source"
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
@@ -31,7 +35,12 @@ def test_wheel_holds_every_module_the_typing_marker_and_the_console_script(
         capture_output=True,
         cwd=tmp_path,
     )  # fmt: skip
-    [wheel] = tmp_path.glob("guestbook_gitops-*.whl")
+    [built] = tmp_path.glob("guestbook_gitops-*.whl")
+    return built
+
+
+def test_wheel_holds_every_module_the_typing_marker_and_the_console_script(wheel: Path) -> None:
+    # When the wheel is opened
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         [entry_points] = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
@@ -39,8 +48,133 @@ def test_wheel_holds_every_module_the_typing_marker_and_the_console_script(
     # Then it holds exactly the package's modules (a `packages.find` that leaves out a
     # subpackage, e.g. `include = ["guestbook"]` without "guestbook.*", fails here) and
     # py.typed, and installs the `guestbook` command
-    package = source / "lib"
+    package = ROOT / "lib"
     modules = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}
     assert {n for n in names if n.endswith(".py")} == modules
     assert "guestbook/py.typed" in names
     assert "guestbook = guestbook.entry:main" in scripts
+
+
+def test_importing_the_library_leaves_the_environment_and_the_collector_alone() -> None:
+    # Given a program without jsii's Node switch set, that imports the library and its
+    # validation pipeline (the CLI sets the switch and pauses the collector itself)
+    program = (
+        "import gc, os\n"
+        "import guestbook, guestbook.constructs, guestbook.validate.pipeline\n"
+        "from guestbook import Guestbook\n"
+        "print(sorted(k for k in os.environ if k.startswith('JSII')), gc.isenabled())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JSII")}
+    # When it runs
+    done = subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True
+    )
+    # Then the library set no environment variable and left the collector on
+    assert done.stdout == "[] True\n"
+    # And no library module but the console script's entry touches the collector
+    touching = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "lib" / "guestbook").rglob("*.py"))
+        if path.name != "entry.py" and "import gc" in path.read_text(encoding="utf-8")
+    ]
+    assert touching == []
+
+
+def _fresh_venv(venv: Path, *install: str) -> str:
+    """A new virtual environment with ``pip install *install`` done (by this pip); its python."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", python, "install", "--quiet",
+         "--disable-pip-version-check", *install],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )  # fmt: skip
+    return python
+
+
+TOOLS_DIR = "from guestbook.validate.tools import tools_dir; print(tools_dir())"
+
+
+def test_an_installed_wheel_finds_the_tools_of_the_project_it_runs_in(
+    wheel: Path, tmp_path: Path
+) -> None:
+    # Given the wheel installed alone into a fresh virtual environment
+    python = _fresh_venv(tmp_path / "venv", "--no-deps", "--no-index", str(wheel))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GUESTBOOK_TOOLS_DIR")}
+    # And a project where `make setup` ran, and a folder in no project
+    project = tmp_path / "project"
+    (project / ".tools" / "bin").mkdir(parents=True)
+    (project / "pyproject.toml").touch()
+    (project / "environments").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+
+    def tools(cwd: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [python, "-c", TOOLS_DIR], cwd=cwd, env={**env, **extra}, capture_output=True,
+            text=True, check=False,
+        )  # fmt: skip
+
+    # When the installed package looks for its tools inside the project, Then it finds them
+    found = tools(project / "environments")
+    assert found.stdout == f"{project / '.tools'}\n", found.stderr
+    # And outside any project, the setting is used; without it, the error names the setting
+    assert tools(tmp_path / "elsewhere", GUESTBOOK_TOOLS_DIR="/opt/t").stdout == "/opt/t\n"
+    missing = tools(tmp_path / "elsewhere")
+    assert missing.returncode == 1
+    assert "set GUESTBOOK_TOOLS_DIR" in missing.stderr
+    assert "run `make setup`" in missing.stderr
+
+
+def test_the_lowest_constraints_pin_every_dependency_to_its_lower_bound() -> None:
+    # Given pyproject.toml's dependency ranges and the lowest versions `make test-lowest` runs
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    lower_bounds = {}
+    for line in project["dependencies"]:
+        requirement = Requirement(line)
+        [bound] = [s.version for s in requirement.specifier if s.operator == ">="]
+        lower_bounds[canonicalize_name(requirement.name)] = bound
+    lines = (ROOT / ".ci" / "lowest.txt").read_text(encoding="utf-8").splitlines()
+    pins = {}
+    for line in lines:
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[canonicalize_name(name)] = version
+    # Then each dependency has a lower bound, and the lowest run installs exactly that
+    assert pins == lower_bounds
+
+
+BESIDE_CDK8S_PLUS_37 = """\
+import json
+import cdk8s, cdk8s_plus_37 as kplus
+from guestbook import Guestbook, GuestbookProps
+app = cdk8s.App()
+chart = cdk8s.Chart(app, "shop", namespace="shop")
+Guestbook(chart, "guestbook", props=GuestbookProps())
+kplus.Deployment(chart, "cart", containers=[kplus.ContainerProps(image="nginx:1.27.0")])
+print(json.dumps(sorted(f"{o['kind']}/{o['metadata']['name']}" for o in chart.to_json())))
+"""
+
+
+@pytest.mark.network
+def test_the_wheel_installs_beside_the_newest_cdk8s_and_cdk8s_plus_37(
+    wheel: Path, tmp_path: Path
+) -> None:
+    # Given a fresh virtual environment with our wheel and the newest cdk8s and cdk8s-plus-37
+    # from the package index (the network; pip's cache makes a second run quick)
+    python = _fresh_venv(tmp_path / "venv", str(wheel), "cdk8s", "cdk8s-plus-37")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # When a chart holds our constructs and a cdk8s-plus-37 Deployment
+    done = subprocess.run(
+        [python, "-c", BESIDE_CDK8S_PLUS_37], env=env, capture_output=True, text=True,
+        check=False, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    # Then both render into the same chart
+    assert done.returncode == 0, done.stderr
+    kinds = json.loads(done.stdout)
+    assert "Deployment/redis-leader" in kinds
+    assert any(k.startswith("Deployment/shop-cart") for k in kinds), kinds

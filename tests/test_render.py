@@ -109,25 +109,6 @@ def test_output_does_not_depend_on_hash_randomization(project: Path, seed: str) 
     assert read_tree(out) == read_tree(ROOT / "dist")
 
 
-def test_jsii_argument_checks_are_off_only_while_rendering() -> None:
-    # Given jsii's run-time argument checker (the attribute the render swaps out)
-    import jsii._type_checking as jsii_type_checking
-
-    from guestbook.render import without_jsii_argument_checks
-
-    checker = jsii_type_checking._resolved_check
-    assert hasattr(jsii_type_checking, "_resolved_check")
-
-    # When a block runs without the checks, Then a wrong argument type passes there
-    with without_jsii_argument_checks():
-        jsii_type_checking.check_type(argname="x", value=1, expected_type=str)
-
-    # And after the block the checker is back and rejects it
-    assert jsii_type_checking._resolved_check is checker
-    with pytest.raises(TypeError):
-        jsii_type_checking.check_type(argname="x", value=1, expected_type=str)
-
-
 @pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
 def test_output_modes_follow_the_umask(project: Path, umask: int) -> None:
     # Given a umask, When synth writes a new output folder and replaces dist/

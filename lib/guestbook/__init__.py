@@ -8,67 +8,35 @@ The names are imported on first use, so that tools which need none of them
 (``guestbook validate``) do not start the jsii runtime.
 """
 
+# ruff: noqa: F405  (the names in __all__ come from the star imports that mypy reads)
 import importlib
-import os
 from typing import TYPE_CHECKING, Any
 
-# jsii prints a large end-of-life banner on every start under Node 20. Silence
-# exactly that banner (the switch names the Node major), unless the user set it.
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-
-if TYPE_CHECKING:
-    from guestbook.constructs import (
-        Frontend,
-        Guestbook,
-        GuestbookNetworkPolicies,
-        Identity,
-        RedisFollowers,
-        RedisLeader,
-    )
-    from guestbook.environments import Environment, load_environments
-    from guestbook.errors import GuestbookError
-    from guestbook.kubernetes import KUBERNETES_VERSION
-    from guestbook.props.base import ResourceList, Resources
-    from guestbook.props.frontend import FrontendProps, FrontendServiceProps
-    from guestbook.props.guestbook import GuestbookProps
-    from guestbook.props.network import NetworkPolicyProps
-    from guestbook.props.redis import Persistence, RedisFollowersProps, RedisLeaderProps, RedisProps
+if TYPE_CHECKING:  # what type checkers see; __all__ below says which names are public
+    from guestbook.constructs import *  # noqa: F403
+    from guestbook.environments import *  # noqa: F403
+    from guestbook.errors import *  # noqa: F403
+    from guestbook.kubernetes import *  # noqa: F403
+    from guestbook.props.argocd import *  # noqa: F403
+    from guestbook.props.base import *  # noqa: F403
+    from guestbook.props.frontend import *  # noqa: F403
+    from guestbook.props.guestbook import *  # noqa: F403
+    from guestbook.props.monitoring import *  # noqa: F403
+    from guestbook.props.network import *  # noqa: F403
+    from guestbook.props.redis import *  # noqa: F403
+    from guestbook.props.workload import *  # noqa: F403
 
 __version__ = "0.1.0"
 
-_HOMES = {
-    "KUBERNETES_VERSION": "guestbook.kubernetes",
-    "Environment": "guestbook.environments",
-    "Frontend": "guestbook.constructs",
-    "FrontendProps": "guestbook.props.frontend",
-    "FrontendServiceProps": "guestbook.props.frontend",
-    "Guestbook": "guestbook.constructs",
-    "GuestbookError": "guestbook.errors",
-    "GuestbookNetworkPolicies": "guestbook.constructs",
-    "GuestbookProps": "guestbook.props.guestbook",
-    "Identity": "guestbook.constructs",
-    "NetworkPolicyProps": "guestbook.props.network",
-    "Persistence": "guestbook.props.redis",
-    "RedisFollowers": "guestbook.constructs",
-    "RedisFollowersProps": "guestbook.props.redis",
-    "RedisLeader": "guestbook.constructs",
-    "RedisLeaderProps": "guestbook.props.redis",
-    "RedisProps": "guestbook.props.redis",
-    "ResourceList": "guestbook.props.base",
-    "Resources": "guestbook.props.base",
-    "load_environments": "guestbook.environments",
-}
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
-
-
+# The public names, each written once. A name is found in the first of _HOMES that has it
+# (the modules the star imports above read): the cheap ones come first, so a props model does
+# not start jsii.
 __all__ = [
     "KUBERNETES_VERSION",
+    "ArgoCdProps",
+    "AutoscalingProps",
+    "AvailabilityProps",
+    "DestinationProps",
     "Environment",
     "Frontend",
     "FrontendProps",
@@ -78,14 +46,47 @@ __all__ = [
     "GuestbookNetworkPolicies",
     "GuestbookProps",
     "Identity",
+    "MonitoringProps",
     "NetworkPolicyProps",
+    "OverlayProps",
     "Persistence",
+    "ProbesProps",
     "RedisFollowers",
     "RedisFollowersProps",
     "RedisLeader",
     "RedisLeaderProps",
+    "RedisMonitoring",
     "RedisProps",
     "ResourceList",
     "Resources",
+    "SecurityProps",
+    "WorkloadPolicy",
     "load_environments",
 ]
+_HOMES = (
+    "guestbook.errors",
+    "guestbook.kubernetes",
+    "guestbook.props.argocd",
+    "guestbook.props.base",
+    "guestbook.props.frontend",
+    "guestbook.props.guestbook",
+    "guestbook.props.monitoring",
+    "guestbook.props.network",
+    "guestbook.props.redis",
+    "guestbook.props.workload",
+    "guestbook.environments",
+    "guestbook.constructs",
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        for home in _HOMES:
+            module = importlib.import_module(home)
+            if name in vars(module) or name in getattr(module, "__all__", ()):
+                return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -8,13 +8,11 @@ output folder that is not a render's own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import cdk8s
-import jsii._type_checking as jsii_type_checking
 from constructs import Construct
 
 from guestbook.constructs.argocd import EnvironmentTarget, GuestbookArgoCd
@@ -74,32 +72,6 @@ def file_name(manifest: Manifest) -> str:
     return f"{manifest['kind'].lower()}-{manifest['metadata']['name']}.yaml"
 
 
-@contextmanager
-def without_jsii_argument_checks() -> Iterator[None]:
-    """Skip jsii's run-time type checks of arguments (typeguard) inside the block.
-
-    The constructs are this package's own code, type-checked by mypy --strict
-    against the same jsii signatures, so the run-time checks repeat what is
-    already proven; they were ~40 % of rendering a fleet. The previous checker
-    is restored on exit, so code outside the block keeps its checks.
-    """
-    previous = getattr(jsii_type_checking, _JSII_CHECKER)
-    setattr(jsii_type_checking, _JSII_CHECKER, _accept_any)
-    try:
-        yield
-    finally:
-        setattr(jsii_type_checking, _JSII_CHECKER, previous)
-
-
-# jsii resolves its typeguard-backed checker into this attribute on first use and
-# calls it from then on (jsii/_type_checking.py); tests fail if it goes away.
-_JSII_CHECKER = "_resolved_check"
-
-
-def _accept_any(**_: Any) -> None:
-    return None
-
-
 def render_manifests(
     environments: Sequence[Environment], settings: ArgoCdSettings | None = None
 ) -> dict[str, list[Manifest]]:
@@ -110,14 +82,11 @@ def render_manifests(
     resolves dependencies across the whole app on every ``to_json``, so one shared
     app would make a fleet's render grow with the square of its size.
     """
-    with without_jsii_argument_checks():
-        rendered = {
-            env.name: list(GuestbookChart(cdk8s.App(), env).to_json()) for env in environments
-        }
-        if settings is not None:
-            kinds = {_group_kind(m) for manifests in rendered.values() for m in manifests}
-            chart = ArgoCdChart(cdk8s.App(), settings, environments, kinds)
-            rendered[ARGOCD_FOLDER] = list(chart.to_json())
+    rendered = {env.name: list(GuestbookChart(cdk8s.App(), env).to_json()) for env in environments}
+    if settings is not None:
+        kinds = {_group_kind(m) for manifests in rendered.values() for m in manifests}
+        chart = ArgoCdChart(cdk8s.App(), settings, environments, kinds)
+        rendered[ARGOCD_FOLDER] = list(chart.to_json())
     return rendered
 
 

@@ -13,8 +13,10 @@ if TYPE_CHECKING:
     from guestbook.constructs.frontend import Frontend
     from guestbook.constructs.guestbook import Guestbook
     from guestbook.constructs.labels import Identity
+    from guestbook.constructs.monitoring import RedisMonitoring
     from guestbook.constructs.network import GuestbookNetworkPolicies
     from guestbook.constructs.redis import RedisFollowers, RedisLeader
+    from guestbook.constructs.workload import WorkloadPolicy
 
 _HOMES = {
     "Frontend": "guestbook.constructs.frontend",
@@ -23,6 +25,8 @@ _HOMES = {
     "Identity": "guestbook.constructs.labels",
     "RedisFollowers": "guestbook.constructs.redis",
     "RedisLeader": "guestbook.constructs.redis",
+    "RedisMonitoring": "guestbook.constructs.monitoring",
+    "WorkloadPolicy": "guestbook.constructs.workload",
 }
 
 
@@ -40,4 +44,6 @@ __all__ = [
     "Identity",
     "RedisFollowers",
     "RedisLeader",
+    "RedisMonitoring",
+    "WorkloadPolicy",
 ]

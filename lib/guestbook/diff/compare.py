@@ -38,7 +38,8 @@ def compare(cwd: Path, base: str | None = None, environments: Sequence[str] = ()
     repo = find_repository(cwd)
     project = find_project(repo, cwd)
     revision = resolve(repo, base) if base is not None else default_base(repo)
-    assert revision.commit is not None
+    if revision.commit is None:  # resolve() and default_base() always name a commit
+        raise GuestbookError(f"cannot diff against {revision}: it names no commit")
     # Both sides render at once; leaving the block (an error, Ctrl-C, SIGTERM)
     # stops them and removes the worktree and the run's folder.
     with (

@@ -1,7 +1,8 @@
 """Render a source tree with its own code, in a subprocess, and read the objects back.
 
 The contract is cdk8s's: ``main.py`` in the tree renders every environment into
-``$CDK8S_OUTDIR/<env>/``. The diff runs it with the current Python, with
+``$CDK8S_OUTDIR/<env>/``. The diff runs it with the current Python under ``-O``
+(jsii's argument checks off, as for ``guestbook synth``), with
 ``PYTHONPATH=<tree>/lib`` (so the tree's own ``guestbook`` package wins over the
 installed one) and the tree as working directory, then parses every YAML file
 per environment folder. Objects are matched later by identity, not by file.
@@ -96,7 +97,7 @@ def start_render(
     with (scratch / "stderr").open("wb") as stderr:
         # A session of its own: a terminal's Ctrl-C reaches us only, and stop() ends the group.
         process = subprocess.Popen(
-            [sys.executable, "main.py"],
+            [sys.executable, "-O", "main.py"],
             cwd=tree,
             env=env,
             stdin=subprocess.DEVNULL,

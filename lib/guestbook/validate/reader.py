@@ -13,12 +13,11 @@ setup``) every file is read in Python; a binary that fails is a :class:`Guestboo
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,31 +78,17 @@ class Reading:
         if self.process is None:
             return [read_documents(path) for path in self.files]
         out, err = self.process.communicate()
-        with _no_cycle_collection():
-            entries = _parse(out, err, self.process.returncode, len(self.files))
-            return [
-                _documents(path, entry) if "documents" in entry else read_documents(path)
-                for path, entry in zip(self.files, entries, strict=True)
-            ]
+        entries = _parse(out, err, self.process.returncode, len(self.files))
+        return [
+            _documents(path, entry) if "documents" in entry else read_documents(path)
+            for path, entry in zip(self.files, entries, strict=True)
+        ]
 
     def stop(self) -> None:
         """End the reader if it still runs (after an error elsewhere)."""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.communicate()
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Pause Python's cycle collector: the reader's JSON makes ~100,000 dicts and lists
-    without a cycle among them, which it would walk several times (~10 ms on the fleet)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _parse(out: bytes, err: bytes, returncode: int, count: int) -> list[dict[str, Any]]:

@@ -1,9 +1,10 @@
-"""Where the project-local validation tools live: ``.tools/`` beside the sources.
+"""Where the project-local validation tools live: ``.tools/`` in the project root.
 
 ``make setup`` installs kubeconform into ``.tools/bin``, builds guestbook-reader
 (``go-reader/``, see :mod:`guestbook.validate.reader`) beside it and generates
 schemas into ``.tools/schemas``. ``GUESTBOOK_TOOLS_DIR`` points elsewhere (for a
-shared cache or a test); nothing is ever looked up on ``PATH`` or the network.
+shared cache, a test, or an installed package used outside the project); nothing
+is ever looked up on ``PATH`` or the network.
 """
 
 from __future__ import annotations
@@ -11,16 +12,41 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-TOOLS_DIR_ENV = "GUESTBOOK_TOOLS_DIR"
+from guestbook.errors import GuestbookError
 
-# lib/guestbook/validate/tools.py -> the checkout the package is installed from.
-_PROJECT_ROOT = Path(__file__).resolve().parents[3]
+TOOLS_DIR_ENV = "GUESTBOOK_TOOLS_DIR"
+# What marks a project root, and the folder in it that `make setup` fills.
+_ROOT_MARKERS = ("pyproject.toml", ".git")
+_TOOLS = ".tools"
 
 
 def tools_dir() -> Path:
-    """The tools folder: ``$GUESTBOOK_TOOLS_DIR``, else ``.tools`` in the project checkout."""
+    """The tools folder: ``$GUESTBOOK_TOOLS_DIR``, else the nearest project root's ``.tools``.
+
+    Project roots (a folder with ``pyproject.toml`` or ``.git``) are looked for upwards from
+    the current directory, then from where this package lives (a checkout installed editable,
+    or a project whose virtual environment holds the package); the first with ``.tools`` wins.
+    """
     configured = os.environ.get(TOOLS_DIR_ENV)
-    return Path(configured) if configured else _PROJECT_ROOT / ".tools"
+    if configured:
+        return Path(configured)
+    here = Path.cwd()
+    starts = (here, Path(__file__).resolve().parent)
+    roots = [
+        folder
+        for start in starts
+        for folder in (start, *start.parents)
+        if any((folder / marker).exists() for marker in _ROOT_MARKERS)
+    ]
+    for root in roots:
+        if (root / _TOOLS).is_dir():
+            return root / _TOOLS
+    where = f"project root {roots[0]}" if roots else f"{here} or any folder above it"
+    raise GuestbookError(
+        f"no validation tools: {where} has no {_TOOLS}/ folder; run `make setup` in the "
+        f"guestbook-gitops checkout, or set {TOOLS_DIR_ENV} to a folder holding bin/kubeconform "
+        "and schemas/"
+    )
 
 
 def kubeconform_binary(tools: Path | None = None) -> Path:
