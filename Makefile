@@ -196,12 +196,13 @@ test: setup failover-tools ## run the test suite (and guestbook-reader's Go test
 	cd $(GO_READER) && GOFLAGS=-mod=readonly $(GO) test ./...
 	$(BIN)/pytest -q
 
-lint: setup ## ruff, ruff format, mypy (strict on lib/), gofmt and go vet, actionlint, checkov on dist/prod
+lint: setup ## ruff, ruff format, mypy (strict on lib/), gofmt and go vet (reader, cel), actionlint, checkov on dist/prod
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	test -z "$$($$($(GO) env GOROOT)/bin/gofmt -l $(GO_READER))" || { $$($(GO) env GOROOT)/bin/gofmt -l $(GO_READER); exit 1; }
+	test -z "$$($$($(GO) env GOROOT)/bin/gofmt -l $(GO_READER) $(GO_CEL))" || { $$($(GO) env GOROOT)/bin/gofmt -l $(GO_READER) $(GO_CEL); exit 1; }
 	cd $(GO_READER) && GOFLAGS=-mod=readonly $(GO) vet ./...
+	cd $(GO_CEL) && GOFLAGS=-mod=readonly $(GO) vet ./...
 	$(ACTIONLINT) -shellcheck= -pyflakes= .github/workflows/*.yml
 	$(CHECKOV) -d dist/prod --framework kubernetes -o json --quiet --soft-fail --skip-download \
 	  | $(BIN)/python .ci/checkov_gate.py .ci/checkov-skips.yaml
