@@ -46,7 +46,7 @@ def test_findings_come_sorted_by_file_and_line_and_each_once() -> None:
 
 def test_rule_layer_findings_join_the_report(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a rule layer that flags every object
-    def flag_all(documents: Sequence[Document], *, complete: object) -> list[Finding]:
+    def flag_all(documents: Sequence[Document], **_: object) -> list[Finding]:
         return [Finding.at(d, "test-rule", "flagged", severity=Severity.WARNING) for d in documents]
 
     monkeypatch.setattr(guestbook.validate.rules, "run", flag_all)
@@ -99,7 +99,7 @@ def test_kubeconform_does_not_outlive_a_failing_rule_layer(
         started.append(run := original(self, files))
         return run
 
-    def broken(_documents: Sequence[Document], *, complete: object) -> list[Finding]:
+    def broken(_documents: Sequence[Document], **_: object) -> list[Finding]:
         raise RuntimeError("bug")
 
     monkeypatch.setattr(Kubeconform, "start", start)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # what type checkers see; __all__ below says which names are 
     from guestbook.kubernetes import *  # noqa: F403
     from guestbook.props.argocd import *  # noqa: F403
     from guestbook.props.base import *  # noqa: F403
+    from guestbook.props.failover import *  # noqa: F403
     from guestbook.props.frontend import *  # noqa: F403
     from guestbook.props.guestbook import *  # noqa: F403
     from guestbook.props.monitoring import *  # noqa: F403
@@ -51,8 +52,10 @@ __all__ = [
     "OverlayProps",
     "Persistence",
     "ProbesProps",
+    "RedisFailover",
     "RedisFollowers",
     "RedisFollowersProps",
+    "RedisHighAvailabilityProps",
     "RedisLeader",
     "RedisLeaderProps",
     "RedisMonitoring",
@@ -68,6 +71,7 @@ _HOMES = (
     "guestbook.kubernetes",
     "guestbook.props.argocd",
     "guestbook.props.base",
+    "guestbook.props.failover",
     "guestbook.props.frontend",
     "guestbook.props.guestbook",
     "guestbook.props.monitoring",

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -325,6 +326,15 @@ def _endless_redirect(exchange: Exchange) -> None:
         pass
 
 
+def _endless_continue(exchange: Exchange) -> None:
+    # interim 100 Continue answers, never a final one, until the client hangs up (or 30 s)
+    block = b"HTTP/1.1 100 Continue\r\n\r\n" * 1000
+    stop = time.monotonic() + 30
+    while time.monotonic() < stop and not exchange.stopping.is_set():
+        if not exchange.send(block):
+            return
+
+
 def _manifest_written_as(rest: bytes) -> Handler:
     """A registry whose GET answer is a 200 with a manifest Content-Type, then ``rest``
     (the other headers and the body) as raw bytes."""
@@ -453,7 +463,7 @@ REFUSED: dict[str, tuple[Handler, tuple[str, ...]]] = {
         ("no answer within 1 s",),
     ),
     "endless 100 Continue": (
-        _raw(b"HTTP/1.1 100 Continue\r\n\r\n" * 1_000_000),
+        _endless_continue,
         ("no answer within 1 s",),
     ),
     "malformed Content-Length": (

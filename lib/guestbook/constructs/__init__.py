@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from guestbook.constructs.monitoring import RedisMonitoring
     from guestbook.constructs.network import GuestbookNetworkPolicies
     from guestbook.constructs.redis import RedisFollowers, RedisLeader
+    from guestbook.constructs.sentinel import RedisFailover
     from guestbook.constructs.workload import WorkloadPolicy
 
 _HOMES = {
@@ -23,6 +24,7 @@ _HOMES = {
     "Guestbook": "guestbook.constructs.guestbook",
     "GuestbookNetworkPolicies": "guestbook.constructs.network",
     "Identity": "guestbook.constructs.labels",
+    "RedisFailover": "guestbook.constructs.sentinel",
     "RedisFollowers": "guestbook.constructs.redis",
     "RedisLeader": "guestbook.constructs.redis",
     "RedisMonitoring": "guestbook.constructs.monitoring",
@@ -42,6 +44,7 @@ __all__ = [
     "Guestbook",
     "GuestbookNetworkPolicies",
     "Identity",
+    "RedisFailover",
     "RedisFollowers",
     "RedisLeader",
     "RedisMonitoring",
