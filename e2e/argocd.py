@@ -1,12 +1,17 @@
 """Argo CD in the test: its CRDs and base config from the pinned release, and its processes.
 
-Only the two components a sync needs run: argocd-repo-server (renders dist/<env> from git)
-and argocd-application-controller (compares, syncs, self-heals, prunes), plus Redis, their
-cache. They run outside the cluster, as local processes in the test's namespace.
+The components a sync needs run: argocd-repo-server (renders dist/<env> from git),
+argocd-application-controller (compares, syncs, self-heals, prunes) and
+argocd-applicationset-controller (ApplicationSet mode: generates the Applications), plus
+Redis, their cache. They run outside the cluster, as local processes in the test's
+namespace. A second cluster is registered by name with a cluster Secret.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +27,8 @@ NAMESPACE = "argocd"
 IN_CLUSTER = "https://kubernetes.default.svc"
 REDIS_PORT = 6379
 REPO_SERVER_PORT = 8081
+APPLICATIONSET_PORTS = {"metrics-addr": 18080, "probe-addr": 18081, "webhook-addr": 17000}
+"""Its listeners, away from the defaults (8080, 8081: the repo-server's port, 7000)."""
 SERVICE_HEALTH_LUA = Path(__file__).resolve().parent / "service-health.lua"
 
 
@@ -102,6 +109,38 @@ def in_cluster_kubeconfig(pki: Path) -> Obj:
     }
 
 
+def cluster_secret(name: str, server: str, pki: Path) -> Obj:
+    """A cluster Secret registering ``server`` in Argo CD as ``name``.
+
+    The shape ``argocd cluster add`` creates (label ``argocd.argoproj.io/secret-type:
+    cluster``; ``name``, ``server`` and ``config`` as JSON), with the cluster's admin client
+    certificate instead of the bearer token of the ServiceAccount that command creates in
+    the target cluster. TLS is verified against the cluster's CA.
+    """
+
+    def data(file: str) -> str:
+        return base64.b64encode((pki / file).read_bytes()).decode("ascii")
+
+    config = {
+        "tlsClientConfig": {
+            "caData": data("ca.crt"),
+            "certData": data("admin.crt"),
+            "keyData": data("admin.key"),
+        }
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": f"cluster-{name}",
+            "namespace": NAMESPACE,
+            "labels": {"argocd.argoproj.io/secret-type": "cluster"},
+        },
+        "type": "Opaque",
+        "stringData": {"name": name, "server": server, "config": json.dumps(config)},
+    }
+
+
 @dataclass(frozen=True)
 class ArgoCD:
     """Starts Redis, the repo-server and the application-controller."""
@@ -112,7 +151,7 @@ class ArgoCD:
     run_dir: Path
 
     def start(self) -> None:
-        """Start the three processes (their readiness shows in the Applications' status)."""
+        """Start the four processes (their readiness shows in the Applications' status)."""
         self.supervisor.start(
             "redis",
             ["redis-server", "--bind", "127.0.0.1", "--port", str(REDIS_PORT), "--save", "",
@@ -138,6 +177,19 @@ class ArgoCD:
              # Keep each resource's health in the Application (v3 keeps it only in Redis),
              # so the test and its failure messages can read it. Health is computed the same.
              "--persist-resource-health"],
+            env={"ARGOCD_FAKE_IN_CLUSTER": "true", "KUBECONFIG": str(self.kubeconfig)},
+        )  # fmt: skip
+        # The same multi-call binary, named as the component (build.sh links the others).
+        appset = self.run_dir / "bin" / "argocd-applicationset-controller"
+        appset.parent.mkdir(exist_ok=True)
+        if not appset.exists():
+            os.symlink(self.argocd_bin / "argocd", appset)
+        listeners = [f"--{flag}=127.0.0.1:{port}" for flag, port in APPLICATIONSET_PORTS.items()]
+        self.supervisor.start(
+            "argocd-applicationset-controller",
+            [appset, "--kubeconfig", self.kubeconfig, "--namespace", NAMESPACE,
+             "--argocd-repo-server", f"127.0.0.1:{REPO_SERVER_PORT}", "--repo-server-plaintext",
+             *listeners],
             env={"ARGOCD_FAKE_IN_CLUSTER": "true", "KUBECONFIG": str(self.kubeconfig)},
         )  # fmt: skip
 

@@ -30,16 +30,34 @@ METRICS_API = "v1beta1.metrics.k8s.io"
 ZONES = ("zone-a", "zone-b")
 
 
-def render_config(template: str, tools: Tools, metrics_server_manifests: Path) -> str:
-    """The kwokctl configuration with this machine's binary paths filled in."""
-    return Template(template).substitute(
+def render_config(
+    template: str,
+    tools: Tools,
+    metrics_server_manifests: Path | None,
+    *,
+    api_port: int = 443,
+) -> str:
+    """The kwokctl configuration with this machine's binary paths filled in.
+
+    Without ``metrics_server_manifests`` the cluster runs no metrics-server (the second
+    cluster: no HPA is tested there, and one process fewer to start).
+    """
+    text = Template(template).substitute(
         kube_version=component_version("kubernetes"),
         kubernetes_bin=tools.bin("kubernetes"),
         etcd_bin=tools.bin("etcd"),
         kwok_bin=tools.bin("kwok"),
         metrics_server_bin=tools.bin("metrics-server"),
-        metrics_server_manifests=metrics_server_manifests,
+        metrics_server_manifests=metrics_server_manifests or "",
+        api_port=api_port,
     )
+    if metrics_server_manifests is not None:
+        return text
+    config = yaml.safe_load(text)
+    options = config["options"]
+    options["enableMetricsServer"] = False
+    del options["metricsServerBinary"], options["metricsServerManifests"]
+    return str(yaml.safe_dump(config, sort_keys=False))
 
 
 def fake_nodes(count: int) -> list[Obj]:
@@ -122,6 +140,8 @@ class KwokCluster:
     workdir: Path
     supervisor: Supervisor
     tools: Tools
+    api_port: int = 443
+    """The API server's port on 127.0.0.1."""
     revived: list[str] = field(default_factory=list)
     """Components started again by :meth:`revive` (printed in the e2e summary)."""
 
@@ -185,15 +205,22 @@ class KwokCluster:
             check=False,
         )
         with log.open("a") as out:
-            out.write(f"$ kwokctl {' '.join(args)}\n{proc.stdout}{proc.stderr}\n")
+            out.write(
+                f"$ kwokctl --name {self.name} {' '.join(args)}\n{proc.stdout}{proc.stderr}\n"
+            )
         if proc.returncode != 0:
             raise RuntimeError(f"kwokctl {args[0]} failed ({proc.returncode}); see {log}")
 
-    def start(self, metrics_server_manifests: Path) -> float:
-        """Create and start the cluster; return the seconds it took until ready."""
-        config = self.supervisor.log_dir / "kwokctl.yaml"
+    def start(self, metrics_server_manifests: Path | None) -> float:
+        """Create and start the cluster; return the seconds it took until ready.
+
+        Without ``metrics_server_manifests``, no metrics-server (see :func:`render_config`).
+        """
+        config = self.supervisor.log_dir / f"kwokctl-{self.name}.yaml"
         config.write_text(
-            render_config(TEMPLATE.read_text(), self.tools, metrics_server_manifests),
+            render_config(
+                TEMPLATE.read_text(), self.tools, metrics_server_manifests, api_port=self.api_port
+            ),
             encoding="utf-8",
         )
         began = time.monotonic()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,8 +63,9 @@ class GitRepo:
             raise RuntimeError(f"git {' '.join(args)} failed:\n{proc.stderr}")
         return proc.stdout.strip()
 
-    def create(self, project: Path) -> str:
-        """Copy ``project`` into the clone, render dist/, commit, push; return the commit."""
+    def create(self, project: Path, extra: Mapping[str, str] | None = None) -> str:
+        """Copy ``project`` into the clone, add the ``extra`` files (path to text), render
+        dist/, commit, push; return the commit."""
         subprocess.run(
             ["git", "init", "--quiet", "--bare", "-b", BRANCH, str(self.bare)], check=True
         )
@@ -71,6 +73,8 @@ class GitRepo:
         for name in project_files(project):
             (self.work / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(project / name, self.work / name)
+        for relative, text in (extra or {}).items():
+            (self.work / relative).write_text(text, encoding="utf-8")
         self.git("init", "--quiet", "-b", BRANCH)
         self.git("remote", "add", "origin", self.url)
         self.synth()

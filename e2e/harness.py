@@ -1,13 +1,15 @@
 """The whole test bed, started in order and always stopped completely.
 
-:meth:`Harness.start` builds it: git repository, network namespace, cluster, nodes,
-storage, CRDs, Argo CD, then ``kubectl apply -f dist/argocd/``. :meth:`Harness.stop`
+:meth:`Harness.start` builds it: git repository, network namespace, two clusters, nodes,
+storage, CRDs, Argo CD (the second cluster registered by name), then
+``kubectl apply -f dist/argocd/``. :meth:`Harness.stop`
 tears everything down whatever state it is in and returns what it found still running or
 listening (which should be nothing).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -15,10 +17,11 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from e2e import argocd, cluster
+from e2e import argocd, cluster, fleet
 from e2e.argocd import AppStatus, ArgoCD, app_status
 from e2e.assertions import load_folder, of_kind
 from e2e.cluster import KwokCluster
@@ -30,6 +33,12 @@ from guestbook.validate.schemas.gomod import download
 from guestbook.validate.schemas.sources import CRD_SOURCES
 
 NODES = 3
+SECOND_CLUSTER = "fleet-b"
+"""The second cluster's name in Argo CD (what an overlay's argocd.destination.name says)."""
+SECOND_PORT = 6443
+SECOND_NODES = 2
+EDGE = "edge"
+"""The environment the test adds on the second cluster."""
 HOSTS = "127.0.0.1 localhost kubernetes.default.svc\n::1 localhost\n"
 ARGOCD_MODULE = "github.com/argoproj/argo-cd/v3"
 METRICS_SERVER_MODULE = "sigs.k8s.io/metrics-server"
@@ -58,6 +67,11 @@ class Harness:
             "guestbook-e2e", self.run_dir / "kwok", self.supervisor, self.tools
         )
         self.kubectl = Kubectl(self.supervisor, self.tools.kubectl, self.cluster.kubeconfig)
+        self.second = KwokCluster(
+            "guestbook-e2e-b", self.run_dir / "kwok", self.supervisor, self.tools, SECOND_PORT
+        )
+        """The second cluster: its own etcd, API server and kwok nodes, no Argo CD."""
+        self.second_kubectl = Kubectl(self.supervisor, self.tools.kubectl, self.second.kubeconfig)
         guestbook = Path(sys.executable).parent / "guestbook"
         self.repo = GitRepo(self.run_dir / "guestbook.git", self.run_dir / "work", guestbook)
         self.head = ""
@@ -68,23 +82,54 @@ class Harness:
         dist = self.repo.work / "dist"
         return sorted(p.name for p in dist.iterdir() if p.is_dir() and p.name != "argocd")
 
+    def _argocd_objects(self) -> list[dict[str, Any]]:
+        return load_folder(self.repo.work / "dist" / "argocd")
+
     @property
     def applications(self) -> list[str]:
-        """Every Application dist/argocd/ defines (the root and one per environment)."""
-        objects = load_folder(self.repo.work / "dist" / "argocd")
-        return sorted(o["metadata"]["name"] for o in of_kind(objects, "Application"))
+        """Every Application dist/argocd/ stands for: the root and one per environment
+        (rendered as Applications, or generated from the parameter ConfigMaps)."""
+        objects = self._argocd_objects()
+        names = [str(o["metadata"]["name"]) for o in of_kind(objects, "Application")]
+        names += [f"guestbook-{o['data']['environment']}" for o in of_kind(objects, "ConfigMap")]
+        return sorted(names)
+
+    def destinations(self) -> dict[str, str]:
+        """Each environment's cluster name in Argo CD ("" for the in-cluster server)."""
+        found: dict[str, str] = {}
+        objects = self._argocd_objects()
+        for app in of_kind(objects, "Application"):
+            name = str(app["metadata"]["name"])
+            if name != "guestbook-root":
+                found[name.removeprefix("guestbook-")] = str(
+                    app["spec"]["destination"].get("name", "")
+                )
+        for config in of_kind(objects, "ConfigMap"):
+            data = config["data"]
+            found[data["environment"]] = json.loads(data["cluster"]).get("name", "")
+        return found
+
+    def kube(self, env: str) -> Kubectl:
+        """kubectl for the cluster ``env`` is deployed to."""
+        return self.second_kubectl if self.destinations()[env] == SECOND_CLUSTER else self.kubectl
 
     def start(self) -> None:
         """Bring everything up; Argo CD starts syncing from the bootstrap on."""
         self.tools.check()
-        self.head = self.repo.create(ROOT)
+        edge = {f"environments/{EDGE}.yaml": fleet.overlay(SECOND_CLUSTER)}
+        self.head = self.repo.create(ROOT, extra=edge)
         modules = self._release_folders()
 
         self.netns.create()
-        self.numbers["cold cluster start (kwokctl create to API ready)"] = self.cluster.start(
+        self.numbers["cold start, cluster 1 (kwokctl create to API ready)"] = self.cluster.start(
             modules[METRICS_SERVER_MODULE] / "manifests" / "base"
         )
+        self.numbers["cold start, cluster 2 (kwokctl create to API ready)"] = self.second.start(
+            None
+        )
         began = time.monotonic()
+        self.second_kubectl.apply(cluster.fake_nodes(SECOND_NODES))
+        self.second_kubectl.apply(cluster.static_storage([]))
         self.kubectl.apply(cluster.fake_nodes(NODES))
         claims = [
             claim
@@ -94,7 +139,8 @@ class Harness:
             )
         ]
         self.kubectl.apply(cluster.static_storage(claims))
-        self.kubectl("wait", "--for=condition=Ready", "node", "--all", "--timeout=60s")
+        for kubectl in (self.kubectl, self.second_kubectl):
+            kubectl("wait", "--for=condition=Ready", "node", "--all", "--timeout=60s")
         self.numbers["fake nodes Ready"] = time.monotonic() - began
         # The aggregator re-checks a failed APIService after at most 30 s (its backoff cap).
         cluster.wait_metrics_api(self.kubectl, self.cluster, timeout=120.0)
@@ -107,6 +153,8 @@ class Harness:
         self.kubectl.apply_files(crds, server_side=True)
         cluster.wait_crds_established(self.kubectl, [cluster.crd_name(p) for p in crds], 60)
         self.kubectl.apply(config)
+        server = f"https://127.0.0.1:{SECOND_PORT}"
+        self.kubectl.apply([argocd.cluster_secret(SECOND_CLUSTER, server, self.second.pki)])
 
         in_cluster = self.run_dir / "in-cluster.kubeconfig"
         in_cluster.write_text(yaml.safe_dump(argocd.in_cluster_kubeconfig(self.cluster.pki)))
@@ -162,12 +210,16 @@ class Harness:
         return time.monotonic() - began
 
     def refresh(self) -> None:
-        """Ask Argo CD to look at git again, for every Application (what a webhook does)."""
-        for name in self.applications:
-            self.kubectl(
-                "annotate", "application", name, "-n", argocd.NAMESPACE, "--overwrite",
-                "argocd.argoproj.io/refresh=normal",
-            )  # fmt: skip
+        """Ask Argo CD to look at git again (what a webhook does): every Application, and
+        the ApplicationSet's generator when there is one."""
+        for kind, annotation in (
+            ("applications", "argocd.argoproj.io/refresh=normal"),
+            ("applicationsets", "argocd.argoproj.io/application-set-refresh=true"),
+        ):
+            if self.kubectl.items(kind, argocd.NAMESPACE):
+                self.kubectl(
+                    "annotate", kind, "--all", "-n", argocd.NAMESPACE, "--overwrite", annotation
+                )  # fmt: skip
 
     def stop(self) -> list[str]:
         """Stop everything; return what was still running or listening before it was killed."""
@@ -178,6 +230,7 @@ class Harness:
                 leftovers.append(f"{name} (pid {process.pid}) did not stop")
         if self.netns.inode:
             survivors = self.cluster.stop(keep_logs=self.log_dir / "cluster")
+            survivors += self.second.stop(keep_logs=self.log_dir / "cluster-b")
             leftovers += [f"cluster process {pid} did not stop" for pid in survivors]
             inside = self.netns.pids()
             if inside:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from e2e import fleet
 from e2e.argocd import NAMESPACE
 from e2e.assertions import (
     expected_replicas,
@@ -21,13 +22,15 @@ from e2e.assertions import (
     ready_pods,
 )
 from e2e.cluster import metrics_api_state
-from e2e.harness import Harness
+from e2e.harness import EDGE, SECOND_CLUSTER, Harness
 from e2e.kube import wait_for
 
 FIRST_SYNC = 480.0
 """Seconds for every Application to sync from scratch (staging waits for pod metrics)."""
 CHANGE = 240.0
 """Seconds for a pushed change or a self-heal to land."""
+FLEET_SYNC = 600.0
+"""Seconds for a pushed fleet (or the switch of Argo CD mode) to be Synced and Healthy."""
 
 
 def namespace(env: str) -> str:
@@ -43,16 +46,17 @@ def assert_workloads_match_dist(harness: Harness, env: str) -> None:
     replicas = expected_replicas(objects)
     endpoints = intended_endpoints(objects, replicas)
     ns = namespace(env)
+    kubectl = harness.kube(env)
 
     def problems() -> list[str]:
         found = {
             d["metadata"]["name"]: int(d["status"].get("availableReplicas", 0))
-            for d in harness.kubectl.items("deployments", ns)
+            for d in kubectl.items("deployments", ns)
         }
         wrong = [] if found == replicas else [f"available replicas {found}, want {replicas}"]
-        pods = harness.kubectl.items("pods", ns)
-        slices = harness.kubectl.items("endpointslices.discovery.k8s.io", ns)
-        services = {s["metadata"]["name"]: s for s in harness.kubectl.items("services", ns)}
+        pods = kubectl.items("pods", ns)
+        slices = kubectl.items("endpointslices.discovery.k8s.io", ns)
+        services = {s["metadata"]["name"]: s for s in kubectl.items("services", ns)}
         for service, count in endpoints.items():
             behind = ready_endpoint_pods(slices, service)
             selected = ready_pods(pods, services[service]["spec"]["selector"])
@@ -82,6 +86,98 @@ def test_every_application_syncs_and_becomes_healthy(harness: Harness) -> None:
 def test_deployments_and_endpoints_match_dist(harness: Harness) -> None:
     for env in harness.environments:
         assert_workloads_match_dist(harness, env)
+
+
+def assert_each_environment_only_on_its_cluster(harness: Harness) -> None:
+    """Every environment's Deployments are in the cluster its destination names, and no
+    guestbook Deployment is anywhere else (waited for: a pruned one may still be going)."""
+    destinations = harness.destinations()
+
+    def problems() -> list[str]:
+        wrong = []
+        for kubectl, cluster in ((harness.kubectl, ""), (harness.second_kubectl, SECOND_CLUSTER)):
+            found = {
+                d["metadata"]["namespace"]
+                for d in kubectl.items("deployments")
+                if d["metadata"]["namespace"].startswith("guestbook-")
+            }
+            want = {namespace(env) for env, dest in destinations.items() if dest == cluster}
+            if found != want:
+                wrong.append(
+                    f"cluster {cluster or 'in-cluster'}: unexpected {sorted(found - want)}, "
+                    f"missing {sorted(want - found)}"
+                )
+        return wrong
+
+    wait_for(
+        "every environment on its own cluster only",
+        lambda: True if not problems() else None,
+        timeout=CHANGE,
+        describe=lambda: "\n".join(problems()),
+    )
+
+
+def test_environment_on_the_second_cluster_syncs_there_only(harness: Harness) -> None:
+    # Given the overlay of EDGE names the second cluster (argocd.destination.name)
+    assert harness.destinations()[EDGE] == SECOND_CLUSTER
+    app = harness.kubectl.get("application", f"guestbook-{EDGE}", NAMESPACE)
+    assert app["spec"]["destination"] == {"name": SECOND_CLUSTER, "namespace": namespace(EDGE)}
+    # Then its workloads run there as dist/ says, and nowhere else; nothing else runs there
+    assert_workloads_match_dist(harness, EDGE)
+    assert_each_environment_only_on_its_cluster(harness)
+    assert not [
+        n for n in harness.kubectl.items("namespaces") if n["metadata"]["name"] == namespace(EDGE)
+    ]
+
+
+def test_project_admits_exactly_the_rendered_destinations(harness: Harness) -> None:
+    # Given the AppProject as rendered, with one destination per environment
+    [rendered] = [
+        o
+        for o in load_folder(harness.repo.work / "dist" / "argocd")
+        if o["kind"] == "AppProject" and o["metadata"]["name"] == "guestbook"
+    ]
+    live = harness.kubectl.get("appproject", "guestbook", NAMESPACE)
+    assert live["spec"]["destinations"] == rendered["spec"]["destinations"]
+    assert {"name": SECOND_CLUSTER, "namespace": namespace(EDGE)} in live["spec"]["destinations"]
+    # When an Application of the project targets a cluster and namespace it does not admit
+    # (dev's namespace, on the second cluster)
+    probe = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "fence-probe", "namespace": NAMESPACE},
+        "spec": {
+            "project": "guestbook",
+            "source": {
+                "repoURL": harness.repo.url,
+                "targetRevision": "main",
+                "path": "dist/dev",
+                "directory": {"recurse": True},
+            },
+            "destination": {"name": SECOND_CLUSTER, "namespace": namespace("dev")},
+            "syncPolicy": {"automated": {}},
+        },
+    }
+    harness.kubectl.apply([probe])
+    try:
+        # Then Argo CD refuses it, and nothing of it reaches the cluster
+        def refused() -> str | None:
+            app = harness.kubectl.get("application", "fence-probe", NAMESPACE)
+            conditions = (app.get("status") or {}).get("conditions") or []
+            invalid = [c for c in conditions if c["type"] == "InvalidSpecError"]
+            return str(invalid[0]["message"]) if invalid else None
+
+        message = wait_for(
+            "Argo CD to refuse a destination the project does not admit",
+            refused,
+            timeout=60,
+            describe=harness.describe,
+        )
+        assert "destination" in message, message
+        namespaces = {n["metadata"]["name"] for n in harness.second_kubectl.items("namespaces")}
+        assert namespace("dev") not in namespaces
+    finally:
+        harness.kubectl("delete", "application", "fence-probe", "-n", NAMESPACE, "--wait")
 
 
 @pytest.mark.parametrize("env", ["staging", "prod"])
@@ -243,3 +339,83 @@ def test_resource_removed_from_dist_is_pruned(harness: Harness) -> None:
         describe=harness.describe,
     )
     harness.wait_all_synced(harness.head, timeout=CHANGE)
+
+
+def push_environments(harness: Harness, overlays: dict[str, str | None], message: str) -> str:
+    """Write (text) or remove (None) overlays, render, commit and push; return the commit."""
+    for env, text in overlays.items():
+        path = harness.repo.work / "environments" / f"{env}.yaml"
+        if text is None:
+            path.unlink()
+        else:
+            path.write_text(text)
+    harness.repo.synth()
+    return harness.repo.commit_and_push(message)
+
+
+def sync_fleet(harness: Harness, overlays: dict[str, str | None], message: str) -> float:
+    """Push a change of environments and wait for every Application; return the seconds
+    from the push to all Synced and Healthy."""
+    harness.head = push_environments(harness, overlays, message)
+    pushed = time.monotonic()
+    harness.refresh()
+    harness.wait_all_synced(harness.head, timeout=FLEET_SYNC)
+    return time.monotonic() - pushed
+
+
+def fleet_overlays(prefix: str) -> dict[str, str | None]:
+    return dict(fleet.fleet(prefix, fleet.SIZE, [None, SECOND_CLUSTER]))
+
+
+def test_fleet_of_applications_syncs_across_both_clusters(harness: Harness) -> None:
+    # Given Applications mode (this repository's), When 20 new environments over both
+    # clusters are pushed in one commit
+    seconds = sync_fleet(harness, fleet_overlays("apps"), f"{fleet.SIZE} environments")
+    harness.numbers[f"push to {fleet.SIZE}-environment fleet Synced and Healthy (Applications)"] = (
+        seconds
+    )
+    # Then each runs on its own cluster only, as dist/ says
+    assert_each_environment_only_on_its_cluster(harness)
+    for env in ("apps-00", "apps-01"):
+        assert_workloads_match_dist(harness, env)
+
+
+def test_switch_to_applicationset_mode(harness: Harness) -> None:
+    # Given the fleet of Applications, When one commit switches [tool.guestbook.argocd] to
+    # mode = "applicationset" (the fleet stays: removing an environment in the same commit
+    # as its project destination orphans its resources, see docs/argocd.md)
+    pyproject = harness.repo.work / "pyproject.toml"
+    pyproject.write_text(fleet.with_mode(pyproject.read_text(), "applicationset"))
+    harness.head = push_environments(harness, {}, "ApplicationSet mode")
+    pushed = time.monotonic()
+    harness.refresh()
+    # (the root creates the ApplicationSet; a webhook would make it read git at once)
+    wait_for(
+        "the root to create the ApplicationSet",
+        lambda: harness.kubectl.items("applicationsets", NAMESPACE) or None,
+        timeout=CHANGE,
+        describe=harness.describe,
+    )
+    harness.refresh()
+    harness.wait_all_synced(harness.head, timeout=FLEET_SYNC)
+    harness.numbers["push of the switch to ApplicationSet mode to all Synced and Healthy"] = (
+        time.monotonic() - pushed
+    )
+    # Then every environment's Application is the ApplicationSet's, on its cluster only
+    for app in harness.kubectl.items("applications", NAMESPACE):
+        if app["metadata"]["name"] != "guestbook-root":
+            owners = app["metadata"].get("ownerReferences") or []
+            assert [o["kind"] for o in owners] == ["ApplicationSet"], app["metadata"]["name"]
+    assert_each_environment_only_on_its_cluster(harness)
+
+
+def test_fleet_of_an_applicationset_syncs_across_both_clusters(harness: Harness) -> None:
+    # Given ApplicationSet mode, When 20 new environments are pushed in one commit
+    seconds = sync_fleet(harness, fleet_overlays("set"), f"{fleet.SIZE} environments")
+    harness.numbers[
+        f"push to {fleet.SIZE}-environment fleet Synced and Healthy (ApplicationSet)"
+    ] = seconds
+    # Then each runs on its own cluster only, as dist/ says
+    assert_each_environment_only_on_its_cluster(harness)
+    for env in ("set-00", "set-01"):
+        assert_workloads_match_dist(harness, env)

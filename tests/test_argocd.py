@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from guestbook.environments import load_environments
 from guestbook.errors import GuestbookError
-from guestbook.render import render_manifests
+from guestbook.render import render_files, render_manifests, synth
 from guestbook.settings import ArgoCdSettings, load_argocd_settings
+from guestbook.validate.model import Severity
+from guestbook.validate.pipeline import validate
+from guestbook.validate.settings import ValidateSettings
 from tests.conftest import ROOT, by_kind_name, load_folder
 
 SETTINGS = ArgoCdSettings.model_validate(
@@ -114,9 +120,12 @@ def test_root_manages_only_argo_cd_objects_in_argo_cd_namespace(argocd: dict[Any
     assert project["destinations"] == [
         {"server": "https://kubernetes.default.svc", "namespace": "argocd"}
     ]
+    # (the kinds of both Argo CD modes, so that a commit switching modes can sync)
     assert {k["kind"] for k in project["namespaceResourceWhitelist"]} == {
         "Application",
         "AppProject",
+        "ApplicationSet",
+        "ConfigMap",
     }
     assert project["clusterResourceWhitelist"] == []
 
@@ -157,4 +166,172 @@ def test_unknown_setting_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(
         GuestbookError, match=r"\[tool.guestbook.argocd\]: repo: unknown key 'repo'"
     ):
+        load_argocd_settings(project)
+
+
+def test_every_application_regenerates_only_for_changes_in_its_own_folder(
+    argocd: dict[Any, Any],
+) -> None:
+    # Given this repository's dist/argocd, Then every Application (the root too) declares
+    # that its manifests depend on its own source path only
+    apps = [obj for (kind, _), obj in argocd.items() if kind == "Application"]
+    assert len(apps) == 5
+    for app in apps:
+        annotations = app["metadata"]["annotations"]
+        assert annotations == {"argocd.argoproj.io/manifest-generate-paths": "."}
+
+
+# --- ApplicationSet mode -------------------------------------------------------------
+
+FLEET = SETTINGS.model_copy(update={"mode": "applicationset"})
+OVERLAYS = {
+    "dev": "{}",
+    "eu": "argocd:\n  destination:\n    name: eu-west\n",
+    "us": "argocd:\n  destination:\n    server: https://us.example:6443\n",
+    "prod": "argocd:\n  automated: false\n",
+    "qa": "argocd:\n  prune: false\n  selfHeal: false\n",
+    "lab": "argocd:\n  enabled: false\n",
+}
+EXPRESSION = re.compile(r"{{\s*(.*?)\s*}}")
+
+
+def _go_template(text: str, params: dict[str, Any]) -> str:
+    """Go's text/template for the only construct our templates may use: ``{{ .a.b }}``.
+
+    Anything else (a pipeline, a function, a missing key) fails the test, so the rendered
+    ApplicationSet stays within what this evaluator proves.
+    """
+
+    def lookup(match: re.Match[str]) -> str:
+        path = match.group(1)
+        assert re.fullmatch(r"(\.[A-Za-z_][A-Za-z0-9_]*)+", path), f"not a field lookup: {path}"
+        value: Any = params
+        for key in path.split(".")[1:]:
+            value = value[key]  # missingkey=error
+        assert isinstance(value, str)
+        return value
+
+    return EXPRESSION.sub(lookup, text)
+
+
+def _substitute(node: Any, params: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        return {key: _substitute(value, params) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_substitute(item, params) for item in node]
+    return _go_template(node, params) if isinstance(node, str) else node
+
+
+def _merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 merge patch (a strategic merge patch on Application, which has no list keys)."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = _merge_patch(merged.get(key), value)
+    return merged
+
+
+def _generate(rendered: dict[str, bytes]) -> list[dict[str, Any]]:
+    """What the ApplicationSet controller makes of ``rendered`` (repository path to bytes):
+    its git files generator, then template and template patch per file."""
+    [appset] = [
+        doc
+        for path, content in rendered.items()
+        if path.startswith("dist/argocd/")
+        for doc in [yaml.safe_load(content)]
+        if doc["kind"] == "ApplicationSet"
+    ]
+    spec = appset["spec"]
+    assert spec["goTemplate"] is True
+    assert spec["goTemplateOptions"] == ["missingkey=error"]
+    [generator] = spec["generators"]
+    [files] = generator["git"]["files"]
+    apps = []
+    for path in sorted(p for p in rendered if fnmatch.fnmatchcase(p, files["path"])):
+        params = yaml.safe_load(rendered[path])
+        app = _substitute(spec["template"], params)
+        app = _merge_patch(app, yaml.safe_load(_go_template(spec["templatePatch"], params)))
+        app["metadata"]["namespace"] = appset["metadata"]["namespace"]
+        apps.append({"apiVersion": appset["apiVersion"], "kind": "Application", **app})
+    return apps
+
+
+def _repository(tmp_path: Path, settings: ArgoCdSettings) -> dict[str, bytes]:
+    envs = tmp_path / "environments"
+    envs.mkdir(exist_ok=True)
+    for name, text in OVERLAYS.items():
+        (envs / f"{name}.yaml").write_text(text)
+    files = render_files(load_environments(envs), settings)
+    return {f"dist/{f.path}": f.content for f in files}
+
+
+def test_applicationset_generates_exactly_the_applications_of_applications_mode(
+    tmp_path: Path,
+) -> None:
+    # Given environments with every kind of per-environment Argo CD setting
+    # When rendered in both modes
+    applications = _repository(tmp_path, SETTINGS)
+    fleet = _repository(tmp_path, FLEET)
+    # Then the ApplicationSet, applied by hand, generates exactly the rendered Applications
+    expected = sorted(
+        (yaml.safe_load(content) for path, content in applications.items()),
+        key=lambda m: m["metadata"]["name"],
+    )
+    expected = [
+        m
+        for m in expected
+        if m["kind"] == "Application" and m["metadata"]["name"] != "guestbook-root"
+    ]
+    generated = _generate(fleet)
+    assert [a["metadata"]["name"] for a in generated] == [
+        "guestbook-dev", "guestbook-eu", "guestbook-prod", "guestbook-qa", "guestbook-us",
+    ]  # fmt: skip
+    assert generated == expected
+
+
+def test_applicationset_mode_keeps_the_projects_and_the_root(tmp_path: Path) -> None:
+    # Given both modes rendered
+    applications = by_kind_name(_render(tmp_path, {"dev": "{}", "eu": OVERLAYS["eu"]})["argocd"])
+    fleet = by_kind_name(
+        render_manifests(load_environments(tmp_path / "environments"), FLEET)["argocd"]
+    )
+    # Then both projects and the root are the same (the root's project admits the kinds of
+    # both modes, so that switching modes is a commit like any other)
+    for key in (
+        ("AppProject", "guestbook"),
+        ("AppProject", "guestbook-root"),
+        ("Application", "guestbook-root"),
+    ):
+        assert fleet[key] == applications[key]
+    assert sorted(name for kind, name in fleet if kind == "Application") == ["guestbook-root"]
+    assert sorted(name for kind, name in fleet if kind == "ConfigMap") == [
+        "guestbook-environment-dev",
+        "guestbook-environment-eu",
+    ]
+
+
+def test_applicationset_mode_output_validates_as_a_complete_set(tmp_path: Path) -> None:
+    # Given the fleet rendered in ApplicationSet mode (the ApplicationSet CRD schema is bundled)
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    for name, text in OVERLAYS.items():
+        (envs / f"{name}.yaml").write_text(text)
+    synth(load_environments(envs), tmp_path / "dist", settings=FLEET)
+    # When validated as a complete set, Then there is no error
+    report = validate([tmp_path / "dist"], settings=ValidateSettings(complete=True))
+    errors = [f for f in report.findings if f.severity == Severity.ERROR]
+    assert not errors, errors
+    assert report.documents > 0
+
+
+def test_mode_is_read_from_pyproject_and_checked(tmp_path: Path) -> None:
+    project = tmp_path / "pyproject.toml"
+    project.write_text('[tool.guestbook.argocd]\nmode = "applicationset"\n')
+    assert load_argocd_settings(project).mode == "applicationset"
+    project.write_text('[tool.guestbook.argocd]\nmode = "appset"\n')
+    with pytest.raises(GuestbookError, match=r"pyproject.toml:2: \[tool.guestbook.argocd\]: mode"):
         load_argocd_settings(project)

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
-from e2e.argocd import SERVICE_HEALTH_LUA, app_status, base_config, in_cluster_kubeconfig
+from e2e.argocd import (
+    SERVICE_HEALTH_LUA,
+    app_status,
+    base_config,
+    cluster_secret,
+    in_cluster_kubeconfig,
+)
 from guestbook.validate.schemas.gomod import download
 
 
@@ -25,6 +33,24 @@ def test_in_cluster_kubeconfig_keeps_the_rendered_server_name(tmp_path: Path) ->
         "server": "https://kubernetes.default.svc",
         "certificate-authority": str(tmp_path / "ca.crt"),
     }
+
+
+def test_cluster_secret_registers_a_cluster_by_name_with_its_pki(tmp_path: Path) -> None:
+    # Given a cluster's CA and admin certificate
+    for name in ("ca.crt", "admin.crt", "admin.key"):
+        (tmp_path / name).write_bytes(f"PEM of {name}".encode())
+    # When registered in Argo CD as fleet-b
+    secret = cluster_secret("fleet-b", "https://127.0.0.1:6443", tmp_path)
+    # Then it is a cluster Secret in Argo CD's namespace naming the cluster and its server,
+    # with TLS verified against the CA (never insecure)
+    assert secret["metadata"]["namespace"] == "argocd"
+    assert secret["metadata"]["labels"] == {"argocd.argoproj.io/secret-type": "cluster"}
+    data = secret["stringData"]
+    assert (data["name"], data["server"]) == ("fleet-b", "https://127.0.0.1:6443")
+    tls = json.loads(data["config"])["tlsClientConfig"]
+    assert base64.b64decode(tls["caData"]) == b"PEM of ca.crt"
+    assert base64.b64decode(tls["keyData"]) == b"PEM of admin.key"
+    assert "insecure" not in tls
 
 
 def test_app_status_lists_what_is_not_synced_or_healthy() -> None:

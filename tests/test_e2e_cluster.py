@@ -28,6 +28,17 @@ def test_kwokctl_config_names_our_binaries_and_nothing_remote(tmp_path: Path) ->
     assert "http" not in text.replace("https://kubernetes.default.svc", "")
 
 
+def test_second_cluster_config_has_its_own_port_and_no_metrics_server(tmp_path: Path) -> None:
+    # When the template is rendered without metrics-server manifests, on another port
+    text = render_config(TEMPLATE.read_text(), Tools(tmp_path), None, api_port=6443)
+    options = yaml.safe_load(text)["options"]
+    # Then the API server listens there and kwokctl starts no metrics-server
+    assert options["kubeApiserverPort"] == 6443
+    assert options["enableMetricsServer"] is False
+    assert not [key for key in options if key.startswith("metricsServer")]
+    assert options["bindAddress"] == "127.0.0.1"
+
+
 def test_static_volumes_are_pre_bound_to_each_claim() -> None:
     claim = {
         "metadata": {"name": "redis-leader-data", "namespace": "guestbook-prod"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
@@ -33,6 +33,11 @@ class ArgoCdSettings(Model):
     """Name of the AppProject that fences the environments' Applications."""
     dist_path: str = "dist"
     """Path of the rendered output inside the repository. Default: dist."""
+    mode: Literal["applications", "applicationset"] = "applications"
+    """How environments become Applications: ``applications`` renders one Application per
+    environment; ``applicationset`` renders one ApplicationSet whose git files generator
+    reads one parameter ConfigMap per environment from ``dist/argocd/``. Default:
+    applications."""
 
 
 ARGOCD_TABLE = ("tool", "guestbook", "argocd")

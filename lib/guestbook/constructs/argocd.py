@@ -2,10 +2,14 @@
 
 ``kubectl apply -f dist/argocd/`` bootstraps everything: the root Application
 then keeps ``dist/argocd/`` itself in sync, so adding an environment is a commit.
+In ``applicationset`` mode one ApplicationSet stands in for the per-environment
+Applications: its git files generator reads one parameter ConfigMap per environment
+from ``dist/argocd/`` and its template renders the same Application for each.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +19,7 @@ from constructs import Construct
 
 from guestbook.constructs.custom import custom_object
 from guestbook.constructs.labels import MANAGED_BY, PART_OF, SYNC_WAVE
+from guestbook.environments import ARGOCD_FOLDER
 from guestbook.props.argocd import ArgoCdProps
 from guestbook.settings import ArgoCdSettings
 
@@ -23,6 +28,12 @@ IN_CLUSTER = "https://kubernetes.default.svc"
 # Deleting an Application also deletes what it deployed (cascade), as `argocd app delete` does.
 CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 RETRY = {"limit": 5, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}}
+# A commit that changes nothing under an Application's own path reuses its manifests
+# (and, with a webhook, does not even refresh it): each environment is exactly its folder.
+MANIFEST_GENERATE_PATHS = "argocd.argoproj.io/manifest-generate-paths"
+APPLICATIONSET = "guestbook"
+PARAMETERS_PREFIX = "guestbook-environment-"
+"""Name prefix of the per-environment parameter ConfigMaps the ApplicationSet reads."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,12 +49,17 @@ class EnvironmentTarget:
 
     def destination(self) -> dict[str, str]:
         """The Application destination: cluster (by name or server) and namespace."""
-        cluster = (
-            {"name": self.props.destination.name}
-            if self.props.destination.name
-            else {"server": self.props.destination.server or IN_CLUSTER}
-        )
-        return {**cluster, "namespace": self.namespace}
+        return {**self.cluster(), "namespace": self.namespace}
+
+    def cluster(self) -> dict[str, str]:
+        """The destination cluster alone: ``{"name": ...}`` or ``{"server": ...}``."""
+        if self.props.destination.name:
+            return {"name": self.props.destination.name}
+        return {"server": self.props.destination.server or IN_CLUSTER}
+
+    def sync_policy(self) -> dict[str, Any]:
+        """The Application's syncPolicy."""
+        return _sync_policy(self.props.automated, self.props.prune, self.props.self_heal)
 
 
 def _labels(component: str) -> dict[str, str]:
@@ -78,6 +94,27 @@ def _sync_policy(automated: bool, prune: bool, self_heal: bool) -> dict[str, Any
     return policy
 
 
+def _application_spec(
+    settings: ArgoCdSettings,
+    environment: str,
+    destination: Mapping[str, str],
+    sync_policy: Mapping[str, Any],
+) -> dict[str, Any]:
+    """An environment Application's spec (also the ApplicationSet's template, with
+    template expressions for ``environment`` and the destination)."""
+    return {
+        "project": settings.project,
+        "source": {
+            "repoURL": settings.repo_url,
+            "targetRevision": settings.revision,
+            "path": f"{settings.dist_path}/{environment}",
+            "directory": {"recurse": True},
+        },
+        "destination": dict(destination),
+        "syncPolicy": dict(sync_policy),
+    }
+
+
 class GuestbookApplication(Construct):
     """The Application that syncs ``dist/<env>/`` into the environment's namespace."""
 
@@ -87,26 +124,118 @@ class GuestbookApplication(Construct):
         super().__init__(scope, id)
         self.name = f"guestbook-{target.name}"
         """Application name."""
-        props = target.props
         self.application = _api_object(
             self,
             "Application",
             kind="Application",
             name=self.name,
             component="application",
-            spec={
-                "project": settings.project,
-                "source": {
-                    "repoURL": settings.repo_url,
-                    "targetRevision": settings.revision,
-                    "path": f"{settings.dist_path}/{target.name}",
-                    "directory": {"recurse": True},
-                },
-                "destination": target.destination(),
-                "syncPolicy": _sync_policy(props.automated, props.prune, props.self_heal),
-            },
+            spec=_application_spec(
+                settings, target.name, target.destination(), target.sync_policy()
+            ),
         )
         self.application.metadata.add_finalizers(CASCADE_FINALIZER)
+        self.application.metadata.add_annotation(MANIFEST_GENERATE_PATHS, ".")
+
+
+def parameters(target: EnvironmentTarget) -> dict[str, str]:
+    """What the ApplicationSet's template needs of one environment (ConfigMap data).
+
+    The per-environment parts of the Application: its name, namespace, cluster, and the
+    automated sync policy, the last two as JSON (``null``: manual sync), which the
+    template patch inserts as they are (JSON is YAML).
+    """
+    automated = target.sync_policy().get("automated")
+    return {
+        "environment": target.name,
+        "namespace": target.namespace,
+        "cluster": json.dumps(target.cluster(), separators=(",", ":")),
+        "automated": json.dumps(automated, separators=(",", ":")),
+    }
+
+
+# Only field lookups, so the template reads the same in Go's text/template and to a person.
+TEMPLATE_PATCH = """\
+spec:
+  destination: {{ .data.cluster }}
+  syncPolicy:
+    automated: {{ .data.automated }}
+"""
+
+
+class EnvironmentParameters(Construct):
+    """One environment's parameters for the ApplicationSet: a ConfigMap in Argo CD's
+    namespace, read from git by the generator (and applied by the root, so the fleet's
+    settings can be listed in the cluster too)."""
+
+    def __init__(self, scope: Construct, id: str, *, target: EnvironmentTarget) -> None:
+        super().__init__(scope, id)
+        self.name = f"{PARAMETERS_PREFIX}{target.name}"
+        """ConfigMap name."""
+        self.config_map = cdk8s.ApiObject(
+            self,
+            "ConfigMap",
+            api_version="v1",
+            kind="ConfigMap",
+            metadata=cdk8s.ApiObjectMetadata(name=self.name, labels=_labels("environment")),
+        )
+        self.config_map.add_json_patch(cdk8s.JsonPatch.add("/data", parameters(target)))
+
+
+class GuestbookApplicationSet(Construct):
+    """One ApplicationSet generating every environment's Application from git.
+
+    A git files generator over the parameter ConfigMaps in ``dist/argocd/``; the template is
+    the Applications mode's Application with ``{{ .data.* }}`` for what differs, and the
+    template patch sets the cluster and the automated policy.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, settings: ArgoCdSettings) -> None:
+        super().__init__(scope, id)
+        self.name = APPLICATIONSET
+        """ApplicationSet name."""
+        template_spec = _application_spec(
+            settings,
+            "{{ .data.environment }}",
+            {"namespace": "{{ .data.namespace }}"},
+            # The shared part; the template patch adds `automated` per environment.
+            _sync_policy(automated=False, prune=False, self_heal=False),
+        )
+        self.application_set = _api_object(
+            self,
+            "ApplicationSet",
+            kind="ApplicationSet",
+            name=self.name,
+            component="applicationset",
+            spec={
+                "goTemplate": True,
+                "goTemplateOptions": ["missingkey=error"],
+                "generators": [
+                    {
+                        "git": {
+                            "repoURL": settings.repo_url,
+                            "revision": settings.revision,
+                            "files": [{"path": parameters_glob(settings)}],
+                        }
+                    }
+                ],
+                "template": {
+                    "metadata": {
+                        "name": "guestbook-{{ .data.environment }}",
+                        "labels": _labels("application"),
+                        "annotations": {MANIFEST_GENERATE_PATHS: "."},
+                        "finalizers": [CASCADE_FINALIZER],
+                    },
+                    "spec": template_spec,
+                },
+                "templatePatch": TEMPLATE_PATCH,
+            },
+        )
+
+
+def parameters_glob(settings: ArgoCdSettings) -> str:
+    """The generator's path glob: the parameter ConfigMaps' files in ``dist/argocd/``."""
+    return f"{settings.dist_path}/{ARGOCD_FOLDER}/configmap-{PARAMETERS_PREFIX}*.yaml"
 
 
 class Project(Construct):
@@ -178,10 +307,12 @@ class RootApplication(Construct):
                 "syncPolicy": _sync_policy(automated=True, prune=True, self_heal=True),
             },
         )
+        self.application.metadata.add_annotation(MANIFEST_GENERATE_PATHS, ".")
 
 
 class GuestbookArgoCd(Construct):
-    """Everything in ``dist/argocd/``: both projects, the root and one Application per environment.
+    """Everything in ``dist/argocd/``: both projects, the root and, per ``settings.mode``,
+    one Application per environment or one ApplicationSet and a parameter ConfigMap each.
 
     ``kinds`` are the (API group, kind) pairs the environments render; the
     environments' project allows exactly those.
@@ -208,6 +339,7 @@ class GuestbookArgoCd(Construct):
             # CreateNamespace=true needs Namespace; nothing else cluster-wide.
             cluster_kinds=[("", "Namespace")],
         )
+        fleet = settings.mode == "applicationset"
         self.root_project = Project(
             self,
             "RootProject",
@@ -215,10 +347,30 @@ class GuestbookArgoCd(Construct):
             description="The app of apps: Argo CD objects in Argo CD's namespace only.",
             repo_url=settings.repo_url,
             destinations=[{"server": IN_CLUSTER, "namespace": settings.namespace}],
-            namespaced_kinds=[("argoproj.io", "Application"), ("argoproj.io", "AppProject")],
+            # The kinds of both modes, whichever is rendered: Argo CD checks a sync against
+            # the project as it is before the sync, so a commit switching modes could never
+            # sync if the project admitted only the kinds of the mode it leaves.
+            namespaced_kinds=[
+                ("argoproj.io", "Application"),
+                ("argoproj.io", "AppProject"),
+                ("argoproj.io", "ApplicationSet"),
+                ("", "ConfigMap"),
+            ],
         )
         self.root = RootApplication(self, "Root", settings=settings, project=self.root_project.name)
-        self.applications = [
-            GuestbookApplication(self, t.name, target=t, settings=settings) for t in targets
-        ]
-        """One Application per environment, in the order given."""
+        self.applications = (
+            []
+            if fleet
+            else [GuestbookApplication(self, t.name, target=t, settings=settings) for t in targets]
+        )
+        """Applications mode: one Application per environment, in the order given."""
+        self.application_set = (
+            GuestbookApplicationSet(self, "ApplicationSet", settings=settings) if fleet else None
+        )
+        """ApplicationSet mode: the ApplicationSet."""
+        self.parameters = (
+            [EnvironmentParameters(self, f"{t.name}-parameters", target=t) for t in targets]
+            if fleet
+            else []
+        )
+        """ApplicationSet mode: one parameter ConfigMap per environment."""
