@@ -297,20 +297,30 @@ def test_manual_drift_is_reverted_by_self_heal(harness: Harness) -> None:
 
 
 def test_staging_redis_leader_is_haproxy_in_front_of_every_redis_pod(harness: Harness) -> None:
-    # Given staging synced with redis.highAvailability on (Synced and Healthy: the first test)
+    # Given staging synced with redis.highAvailability on (Synced and Healthy: the first test;
+    # its frontend count belongs to the HPA, which an earlier test scaled)
     ns = namespace("staging")
-    assert_workloads_match_dist(harness, "staging")
-    slices = harness.kubectl.items("endpointslices.discovery.k8s.io", ns)
+
+    def redis_endpoints() -> dict[str, list[str]] | None:
+        slices = harness.kubectl.items("endpointslices.discovery.k8s.io", ns)
+        found = {
+            s: ready_endpoint_pods(slices, s)
+            for s in ("redis-leader", "redis-nodes", "redis-sentinel")
+        }
+        counts = {service: len(pods) for service, pods in found.items()}
+        want = {"redis-leader": 2, "redis-nodes": 3, "redis-sentinel": 3}
+        return found if counts == want else None
+
+    found = wait_for(f"{ns}: the failover Services' endpoints", redis_endpoints, timeout=60)
     # Then redis-leader, which the frontend and followers use, is served by HAProxy only
-    leader = ready_endpoint_pods(slices, "redis-leader")
-    assert len(leader) == 2 and all(p.startswith("redis-leader-proxy-") for p in leader), leader
+    leader = found["redis-leader"]
+    assert all(p.startswith("redis-leader-proxy-") for p in leader), leader
     # And HAProxy's server list (the headless redis-nodes) holds the leader and both followers
-    nodes = ready_endpoint_pods(slices, "redis-nodes")
+    nodes = found["redis-nodes"]
     assert sorted(p.rsplit("-", 2)[0] for p in nodes) == [
         "redis-follower", "redis-follower", "redis-leader",
     ], nodes  # fmt: skip
-    # And Sentinel runs its three pods, reachable by its Service
-    assert len(ready_endpoint_pods(slices, "redis-sentinel")) == 3
+    # And Sentinel runs its three pods, reachable by its Service (found: three ready endpoints)
 
 
 def test_resource_removed_from_dist_is_pruned(harness: Harness) -> None:
