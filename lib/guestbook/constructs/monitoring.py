@@ -15,7 +15,7 @@ from constructs import Construct
 
 from guestbook.constructs.custom import custom_object
 from guestbook.constructs.labels import DASHBOARD_LABEL, Identity
-from guestbook.constructs.redis import RedisFollowers, RedisLeader
+from guestbook.constructs.redis import RedisFollowers, RedisLeader, every_redis_pod
 from guestbook.constructs.values import int_or_string, quantity
 from guestbook.constructs.workload import metadata
 from guestbook.kubernetes import k8s
@@ -175,8 +175,7 @@ class RedisMonitoring(Construct):
     ) -> None:
         super().__init__(scope, id)
         namespace = cdk8s.Chart.of(self).namespace or "default"
-        # Select every Redis pod: the labels leader and followers have in common.
-        selector = dict(sorted(leader.pod_labels.items() & followers.pod_labels.items()))
+        selector = every_redis_pod(leader, followers)
         labels = identity.labels(name="redis", component="metrics", selector=selector)
         self.service = k8s.KubeService(
             self,

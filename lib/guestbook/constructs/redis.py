@@ -207,3 +207,8 @@ class RedisFollowers(_RedisRole):
             ),
             sidecars=sidecars,
         )
+
+
+def every_redis_pod(leader: RedisLeader, followers: RedisFollowers) -> dict[str, str]:
+    """The labels leader and followers have in common: a selector of every Redis pod."""
+    return dict(sorted(leader.pod_labels.items() & followers.pod_labels.items()))

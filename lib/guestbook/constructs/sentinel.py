@@ -27,7 +27,7 @@ from guestbook.constructs.failover import (
     start_node_sh,
 )
 from guestbook.constructs.labels import Identity
-from guestbook.constructs.redis import RedisFollowers, RedisLeader
+from guestbook.constructs.redis import RedisFollowers, RedisLeader, every_redis_pod
 from guestbook.constructs.values import int_or_string, quantity
 from guestbook.constructs.workload import (
     Probes,
@@ -105,7 +105,7 @@ class RedisFailover(Construct):
         )
         """The configuration files, as Sentinel, HAProxy and the Redis pods read them."""
         # Every Redis pod: the labels leader and followers have in common.
-        nodes = dict(sorted(leader.pod_labels.items() & followers.pod_labels.items()))
+        nodes = every_redis_pod(leader, followers)
         self.nodes = k8s.KubeService(
             self,
             "Nodes",
