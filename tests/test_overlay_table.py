@@ -48,3 +48,32 @@ def test_a_nested_key_shows_the_default_its_parent_gives_it() -> None:
 def test_a_document_without_markers_is_refused() -> None:
     with pytest.raises(ValueError, match="markers"):
         replace_between("no markers here\n", BEGIN, END, "table\n")
+
+
+def test_a_container_resources_block_is_one_row_naming_its_leaves() -> None:
+    # Given a model whose field is the Resources block (requests and limits of cpu and memory)
+    leaf = {"default": None, "description": "CPU. Default: unset."}
+    schema = {
+        "properties": {
+            "resources": {
+                "$ref": "#/$defs/Resources",
+                "description": "Container resources. Default: requests 100m / 100Mi.",
+            }
+        },
+        "$defs": {
+            "Resources": {
+                "properties": {
+                    "limits": {"$ref": "#/$defs/ResourceList"},
+                    "requests": {"$ref": "#/$defs/ResourceList"},
+                }
+            },
+            "ResourceList": {"properties": {"cpu": leaf, "memory": leaf}},
+        },
+    }
+    # When the table is generated
+    rows = markdown(schema).splitlines()[2:]
+    # Then the block is one row: its documented default, and the keys it holds
+    assert rows == [
+        "| `resources` | requests 100m / 100Mi | Container resources: "
+        "`limits.cpu`, `limits.memory`, `requests.cpu`, `requests.memory` |"
+    ]

@@ -23,6 +23,32 @@ END = "<!-- end of overlay keys -->"
 
 _DEFAULT = re.compile(r"\s*Default:\s*(.+?)\.?\s*$", re.S)
 
+# Blocks shown as one row naming their keys, not one row per leaf: every workload has the
+# same container resources, and twelve rows of cpu and memory would bury the other keys.
+ONE_ROW = frozenset({"Resources"})
+
+
+def _ref(prop: Mapping[str, Any]) -> str | None:
+    ref = prop.get("$ref") or next((a["$ref"] for a in prop.get("anyOf", ()) if "$ref" in a), None)
+    return None if ref is None else str(ref).rsplit("/", 1)[1]
+
+
+def _leaves(schema: Mapping[str, Any], defs: Mapping[str, Any], prefix: str) -> Iterator[str]:
+    for name, prop in sorted(schema.get("properties", {}).items()):
+        ref = _ref(prop)
+        if ref is None:
+            yield f"{prefix}{name}"
+        else:
+            yield from _leaves(defs[ref], defs, f"{prefix}{name}.")
+
+
+def _described(text: str) -> tuple[str, str | None]:
+    """The meaning and the documented default of a docstring ending in ``Default: X.``."""
+    text = " ".join(text.split())
+    match = _DEFAULT.search(text)
+    meaning = (text[: match.start()] if match else text).rstrip(".")
+    return meaning.replace("``", "`"), match.group(1).replace("``", "`") if match else None
+
 
 def _rows(
     schema: Mapping[str, Any], defs: Mapping[str, Any], prefix: str, defaults: Mapping[str, Any]
@@ -30,21 +56,21 @@ def _rows(
     for name, prop in sorted(schema.get("properties", {}).items()):
         key = f"{prefix}{name}"
         default = defaults.get(name, prop.get("default"))
-        ref = prop.get("$ref") or next(
-            (a["$ref"] for a in prop.get("anyOf", ()) if "$ref" in a), None
-        )
+        ref = _ref(prop)
+        meaning, documented = _described(str(prop.get("description", "")))
+        if ref in ONE_ROW:
+            keys = ", ".join(f"`{leaf}`" for leaf in _leaves(defs[ref], defs, ""))
+            yield key, documented or "unset", f"{meaning}: {keys}"
+            continue
         if ref is not None:
             inner = default if isinstance(default, Mapping) else {}
-            yield from _rows(defs[ref.rsplit("/", 1)[1]], defs, f"{key}.", inner)
+            yield from _rows(defs[ref], defs, f"{key}.", inner)
             continue
-        text = " ".join(str(prop.get("description", "")).split())
-        match = _DEFAULT.search(text)
-        meaning = (text[: match.start()] if match else text).rstrip(".")
-        if default is None and match:
-            shown = match.group(1).replace("``", "`")
+        if default is None and documented is not None:
+            shown = documented
         else:
             shown = f"`{json.dumps(default)}`" if default is not None else "unset"
-        yield key, shown, meaning.replace("``", "`")
+        yield key, shown, meaning
 
 
 def markdown(schema: Mapping[str, Any]) -> str:
