@@ -16,7 +16,7 @@ KUBECONFORM := $(TOOLS)/bin/kubeconform
 # silences exactly that banner for Node 20 (see CONTRIBUTING.md "Node and jsii").
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup runtime test-lowest test-network docs kubeconform reader cel schemas synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools failover-tools e2e
+.PHONY: setup runtime test-lowest test-network docs kubeconform reader cel schemas api-lifecycle synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools failover-tools e2e
 
 CHECKOV_VERSION := 3.3.30
 CHECKOV := .tools/checkov/bin/checkov
@@ -126,6 +126,11 @@ $(CEL): $(GO_CEL)/go.mod $(GO_CEL)/go.sum $(filter-out %_test.go,$(wildcard $(GO
 # generated from pinned Go modules; up-to-date versions are skipped.
 schemas: $(VENV)/.runtime ## kubeconform schemas into .tools/schemas
 	@GUESTBOOK_TOOLS_DIR=$(CURDIR)/$(TOOLS) $(BIN)/python -m guestbook.validate.schemas
+
+# When each beta/alpha API is deprecated and removed, from k8s.io/api at every selectable
+# version (committed: lib/guestbook/manifests/api_lifecycle.json; a test compares it).
+api-lifecycle: $(VENV)/.runtime ## regenerate the deprecated/removed API table
+	$(BIN)/python -m guestbook.validate.api_lifecycle
 
 # A real OCI registry on loopback for the `guestbook pin` tests, and crane to push to it:
 # go-containerregistry at the version pinned in e2e/tools/registry/go.mod (see docs/pinning.md,
