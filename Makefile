@@ -239,6 +239,7 @@ bench: setup bench-tools ## benchmarks (not tests): fleets vs Helm and Kustomize
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/diff.py
 	$(BIN)/python bench/fleet.py $(BENCH_TOOLS)
+	$(BIN)/python bench/figures.py
 
 bench-smoke: setup bench-tools ## the fleet benchmark at its smallest size, once (CI)
 	$(BIN)/python bench/fleet.py --smoke $(BENCH_TOOLS)
