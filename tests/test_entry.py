@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,12 +59,53 @@ def test_plain_calls_are_parsed_and_anything_unusual_is_left_to_typer() -> None:
     )
     assert call is not None
     assert call.paths == [Path("a"), Path("b")]
-    assert call.values == {"--format": "text", "--config": "c.yaml"}
-    assert call.quiet
-    assert call.complete
-    # Given help, unknown options, a missing value or "--", Then nothing is parsed
-    for args in (["--help"], ["-x"], ["--fail-on"], ["--format", "--quiet"], ["--", "a"]):
+    assert call.values == {
+        "output_format": "text",
+        "config": Path("c.yaml"),
+        "quiet": True,
+        "complete": True,
+    }
+    # Given help, unknown options, a missing value, an invalid choice, an option the fast path
+    # leaves to Typer, or "--", Then nothing is parsed
+    for args in (
+        ["--help"],
+        ["-x"],
+        ["--fail-on"],
+        ["--format", "--quiet"],
+        ["--format", "nope"],
+        ["--explain", "probe"],
+        ["--", "a"],
+    ):
         assert parse_validate(args) is None
+
+
+def test_the_fast_path_reads_the_options_the_typer_command_declares() -> None:
+    # Given the validate command as Typer builds it (Click's, vendored), and the option table
+    import typer.main
+
+    from guestbook.cli import app
+    from guestbook.validate.cli_options import OPTIONS
+
+    command = typer.main.get_command(app).commands["validate"]  # type: ignore[attr-defined]
+
+    def declared(p: Any) -> tuple[object, ...]:
+        choices = tuple(p.type_descriptor.choices or ())
+        return (p.name, tuple(p.opts), p.is_flag, p.multiple, p.help, p.metavar, choices)
+
+    options = [p for p in command.params if p.param_type_name == "option"]
+    # Then every option Typer parses is the table's, with its names, kind, help and choices
+    assert [declared(p) for p in options] == [
+        (
+            o.param,
+            o.names,
+            o.kind == "flag",
+            o.kind == "repeated",
+            o.help,
+            o.metavar,
+            o.choices,
+        )
+        for o in OPTIONS
+    ]
 
 
 def test_sigterm_unwinds_and_exits_143_without_a_traceback(tmp_path: Path) -> None:
@@ -94,7 +136,7 @@ def test_repeated_crd_options_take_the_fast_path() -> None:
     call = parse_validate(["--crd", "crds", "dist", "--crd=more.yaml"])
     # Then the fast path keeps both, in order
     assert call is not None
-    assert call.crds == [Path("crds"), Path("more.yaml")]
+    assert call.values == {"crd": [Path("crds"), Path("more.yaml")]}
     assert call.paths == [Path("dist")]
 
 
