@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -128,6 +129,52 @@ def test_sigterm_unwinds_and_exits_143_without_a_traceback(tmp_path: Path) -> No
     assert code == 143
     assert out == "cleaned up\n"
     assert "interrupted by SIGTERM" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "--format", "json", "dist"],  # the fast path, output larger than a pipe
+        ["validate", "--format", "json", "--", "dist"],  # the same through Typer (Click)
+        ["validate", "--quiet", "dist"],  # one line: still buffered when the process ends
+        ["--version"],
+    ],
+)
+def test_a_reader_that_goes_away_ends_the_command_quietly_with_141(args: list[str]) -> None:
+    # Given a guestbook command whose stdout is a pipe nobody reads (`guestbook ... | true`)
+    with subprocess.Popen(
+        [GUESTBOOK, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()
+        # When it writes its output
+        err = process.stderr.read().decode()
+        code = process.wait(timeout=120)
+    # Then it ends as a pipeline's writer conventionally does: 128 + SIGPIPE, nothing said
+    assert (code, err) == (128 + signal.SIGPIPE, "")
+
+
+def test_sighup_unwinds_like_sigterm(tmp_path: Path) -> None:
+    # Given a guestbook command whose terminal goes away (SIGHUP) while it runs
+    script = tmp_path / "hung_up.py"
+    script.write_text(
+        "import os, signal\n"
+        "from guestbook import entry\n"
+        "def run(args):\n"
+        "    try:\n"
+        "        os.kill(os.getpid(), signal.SIGHUP)\n"
+        "    finally:\n"
+        "        print('cleaned up')\n"
+        "entry._main = run\n"
+        "entry.main()\n"
+    )
+    # When it runs
+    code, out, err = _run([sys.executable, str(script)])
+    # Then its finally blocks ran, it exits 128 + 1 and says why, with no traceback
+    assert code == 129
+    assert out == "cleaned up\n"
+    assert "interrupted by SIGHUP" in err
     assert "Traceback" not in err
 
 

@@ -24,7 +24,7 @@ import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 if TYPE_CHECKING:
     from guestbook.validate.cli_options import ValidateCall
@@ -49,8 +49,13 @@ def _run_validate(call: ValidateCall) -> int:
         return run(call.paths, call.values)
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Signals that unwind the command: Ctrl-C, what CI runners and ``timeout`` send, a closed
+terminal."""
+
+
 class Interrupted(BaseException):
-    """SIGINT or SIGTERM arrived: unwind (every ``finally`` runs), then exit 128 + signal.
+    """A stop signal arrived: unwind (every ``finally`` runs), then exit 128 + signal.
 
     A BaseException that is not KeyboardInterrupt, so Click does not turn it into
     "Aborted!" with exit 1 (which means findings here) and library code that
@@ -62,6 +67,36 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
+class OutputClosed(BaseException):
+    """Whoever read stdout went away (``guestbook diff | head``): unwind, then exit quietly.
+
+    A BaseException for the same reasons as :class:`Interrupted`; Click would turn the
+    BrokenPipeError it replaces into exit 1.
+    """
+
+
+class _PipeGuard:
+    """stdout, whose writes raise :class:`OutputClosed` when the reader is gone."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise OutputClosed from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise OutputClosed from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def _interrupt(signum: int, _frame: object) -> None:
     raise Interrupted(signum)
 
@@ -69,21 +104,32 @@ def _interrupt(signum: int, _frame: object) -> None:
 def main() -> None:
     """Entry point of the ``guestbook`` console script.
 
-    SIGTERM (what CI runners and ``timeout`` send) unwinds like Ctrl-C, so a
-    render's staging folder, a diff's git worktree and any lock are cleaned up.
+    A stop signal (:data:`STOP_SIGNALS`) unwinds, so a render's staging folder, a
+    diff's git worktree and any lock are cleaned up. A closed stdout ends the
+    command quietly with 128 + SIGPIPE, the status of a pipeline's writer whose
+    reader left.
     """
     # jsii prints a large end-of-life banner on every start under Node 20. Silence exactly
     # that banner (the switch names the Node major) before anything starts jsii, unless set.
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     _run_optimized(sys.argv[1:])
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in STOP_SIGNALS:
         signal.signal(signum, _interrupt)
+    stdout = sys.stdout
+    sys.stdout = cast(TextIO, _PipeGuard(stdout))
     try:
-        _main(sys.argv[1:])
+        try:
+            _main(sys.argv[1:])
+        finally:
+            sys.stdout.flush()  # a small output is still buffered: its reader may be gone too
     except Interrupted as stop:
         name = signal.Signals(stop.signum).name
         print(f"guestbook: interrupted by {name}; nothing half-written was kept", file=sys.stderr)
         raise SystemExit(128 + stop.signum) from None
+    except OutputClosed:
+        # What is still buffered goes nowhere, so the interpreter's last flush cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+        raise SystemExit(128 + signal.SIGPIPE) from None
 
 
 def _run_optimized(args: Sequence[str]) -> None:
