@@ -16,7 +16,7 @@ KUBECONFORM := $(TOOLS)/bin/kubeconform
 # silences exactly that banner for Node 20 (see CONTRIBUTING.md "Node and jsii").
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup runtime test-lowest test-network docs kubeconform reader cel schemas synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools failover-tools e2e
+.PHONY: setup runtime test-lowest test-network docs kubeconform reader cel schemas api-lifecycle synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools failover-tools e2e
 
 CHECKOV_VERSION := 3.3.30
 CHECKOV := .tools/checkov/bin/checkov
@@ -127,6 +127,11 @@ $(CEL): $(GO_CEL)/go.mod $(GO_CEL)/go.sum $(filter-out %_test.go,$(wildcard $(GO
 schemas: $(VENV)/.runtime ## kubeconform schemas into .tools/schemas
 	@GUESTBOOK_TOOLS_DIR=$(CURDIR)/$(TOOLS) $(BIN)/python -m guestbook.validate.schemas
 
+# When each beta/alpha API is deprecated and removed, from k8s.io/api at every selectable
+# version (committed: lib/guestbook/manifests/api_lifecycle.json; a test compares it).
+api-lifecycle: $(VENV)/.runtime ## regenerate the deprecated/removed API table
+	$(BIN)/python -m guestbook.validate.api_lifecycle
+
 # A real OCI registry on loopback for the `guestbook pin` tests, and crane to push to it:
 # go-containerregistry at the version pinned in e2e/tools/registry/go.mod (see docs/pinning.md,
 # "Image pinning"). Rebuilt only when that module changes.
@@ -234,6 +239,7 @@ bench: setup bench-tools ## benchmarks (not tests): fleets vs Helm and Kustomize
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/diff.py
 	$(BIN)/python bench/fleet.py $(BENCH_TOOLS)
+	$(BIN)/python bench/figures.py
 
 bench-smoke: setup bench-tools ## the fleet benchmark at its smallest size, once (CI)
 	$(BIN)/python bench/fleet.py --smoke $(BENCH_TOOLS)

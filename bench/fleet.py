@@ -16,7 +16,8 @@ For each fleet size, as cold processes with several repetitions (min and median)
 
 Then every environment's Helm and Kustomize output is checked against ours
 (same objects, normalized); any difference fails the run. Writes a table,
-``bench/results.json`` and ``bench/fleet.png``.
+``bench/results.json`` and ``bench/fleet.png``; ``bench/figures.py`` (run next by
+``make bench``) puts the figures into docs/benchmarks.md.
 
     .venv/bin/python bench/fleet.py --helm PATH --kustomize PATH [--sizes 3,30] [--runs 5]
     .venv/bin/python bench/fleet.py --helm PATH --kustomize PATH --smoke
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import peer_tools
+from figures import table
 from fleet_overlays import write_overlays
 from peers.kustomize.overlays import write_overlays as write_kustomize_overlays
 
@@ -234,18 +236,6 @@ def measure(fleet: Fleet, runs: int) -> dict[str, Any]:
     }
 
 
-def table(results: list[dict[str, Any]]) -> str:
-    """The results as a Markdown table (medians, min in parentheses)."""
-    header = ["environments", *MEASURES, *(f"{a}/{b}" for a, b in RATIOS)]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
-    for row in results:
-        cells = [str(row["environments"])]
-        cells += [f"{row['seconds'][m]:.2f} ({row['min_seconds'][m]:.2f})" for m in MEASURES]
-        cells += [f"{row['ratios'][f'{a}/{b}']:.2f}" for a, b in RATIOS]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def plot(results: list[dict[str, Any]], description: str, path: Path) -> None:
     """Median render time against fleet size for the three renderers."""
     import matplotlib
@@ -307,6 +297,7 @@ def main() -> None:
     if args.smoke:
         return
     report = {
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
         "machine": host,
         "load_average_1min_before": float(description.rsplit(" ", 1)[1]),
         "tools": tool_versions(args.helm, args.kustomize),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,23 +60,67 @@ def test_plain_calls_are_parsed_and_anything_unusual_is_left_to_typer() -> None:
     )
     assert call is not None
     assert call.paths == [Path("a"), Path("b")]
-    assert call.values == {"--format": "text", "--config": "c.yaml"}
-    assert call.quiet
-    assert call.complete
-    # Given help, unknown options, a missing value or "--", Then nothing is parsed
-    for args in (["--help"], ["-x"], ["--fail-on"], ["--format", "--quiet"], ["--", "a"]):
+    assert call.values == {
+        "output_format": "text",
+        "config": Path("c.yaml"),
+        "quiet": True,
+        "complete": True,
+    }
+    # Given help, unknown options, a missing value, an invalid choice, an option the fast path
+    # leaves to Typer, or "--", Then nothing is parsed
+    for args in (
+        ["--help"],
+        ["-x"],
+        ["--fail-on"],
+        ["--format", "--quiet"],
+        ["--format", "nope"],
+        ["--explain", "probe"],
+        ["--", "a"],
+    ):
         assert parse_validate(args) is None
 
 
-def test_sigterm_unwinds_and_exits_143_without_a_traceback(tmp_path: Path) -> None:
-    # Given a guestbook command that is stopped by SIGTERM while it runs
+def test_the_fast_path_reads_the_options_the_typer_command_declares() -> None:
+    # Given the validate command as Typer builds it (Click's, vendored), and the option table
+    import typer.main
+
+    from guestbook.cli import app
+    from guestbook.validate.cli_options import OPTIONS
+
+    command = typer.main.get_command(app).commands["validate"]  # type: ignore[attr-defined]
+
+    def declared(p: Any) -> tuple[object, ...]:
+        choices = tuple(p.type_descriptor.choices or ())
+        return (p.name, tuple(p.opts), p.is_flag, p.multiple, p.help, p.metavar, choices)
+
+    options = [p for p in command.params if p.param_type_name == "option"]
+    # Then every option Typer parses is the table's, with its names, kind, help and choices
+    assert [declared(p) for p in options] == [
+        (
+            o.param,
+            o.names,
+            o.kind == "flag",
+            o.kind == "repeated",
+            o.help,
+            o.metavar,
+            o.choices,
+        )
+        for o in OPTIONS
+    ]
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_signal_unwinds_and_exits_128_plus_it_without_a_traceback(
+    stop: signal.Signals, tmp_path: Path
+) -> None:
+    # Given a guestbook command stopped by SIGTERM (CI, timeout) or SIGHUP (a closed terminal)
     script = tmp_path / "stopped.py"
     script.write_text(
         "import os, signal, sys\n"
         "from guestbook import entry\n"
         "def run(args):\n"
         "    try:\n"
-        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        f"        os.kill(os.getpid(), signal.{stop.name})\n"
         "    finally:\n"
         "        print('cleaned up')\n"
         "entry._main = run\n"
@@ -82,11 +128,34 @@ def test_sigterm_unwinds_and_exits_143_without_a_traceback(tmp_path: Path) -> No
     )
     # When it runs
     code, out, err = _run([sys.executable, str(script)])
-    # Then its finally blocks ran, it exits 128 + 15 and says why, with no traceback
-    assert code == 143
+    # Then its finally blocks ran, it exits 128 + the signal and says why, with no traceback
+    assert code == 128 + stop
     assert out == "cleaned up\n"
-    assert "interrupted by SIGTERM" in err
+    assert f"interrupted by {stop.name}" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "--format", "json", "dist"],  # the fast path, output larger than a pipe
+        ["validate", "--format", "json", "--", "dist"],  # the same through Typer (Click)
+        ["validate", "--quiet", "dist"],  # one line: still buffered when the process ends
+        ["--version"],
+    ],
+)
+def test_a_reader_that_goes_away_ends_the_command_quietly_with_141(args: list[str]) -> None:
+    # Given a guestbook command whose stdout is a pipe nobody reads (`guestbook ... | true`)
+    with subprocess.Popen(
+        [GUESTBOOK, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()
+        # When it writes its output
+        err = process.stderr.read().decode()
+        code = process.wait(timeout=120)
+    # Then it ends as a pipeline's writer conventionally does: 128 + SIGPIPE, nothing said
+    assert (code, err) == (128 + signal.SIGPIPE, "")
 
 
 def test_repeated_crd_options_take_the_fast_path() -> None:
@@ -94,7 +163,7 @@ def test_repeated_crd_options_take_the_fast_path() -> None:
     call = parse_validate(["--crd", "crds", "dist", "--crd=more.yaml"])
     # Then the fast path keeps both, in order
     assert call is not None
-    assert call.crds == [Path("crds"), Path("more.yaml")]
+    assert call.values == {"crd": [Path("crds"), Path("more.yaml")]}
     assert call.paths == [Path("dist")]
 
 

@@ -47,11 +47,12 @@ def test_wheel_holds_every_module_the_typing_marker_and_the_console_script(wheel
         scripts = archive.read(entry_points).decode()
     # Then it holds exactly the package's modules (a `packages.find` that leaves out a
     # subpackage, e.g. `include = ["guestbook"]` without "guestbook.*", fails here) and
-    # py.typed, and installs the `guestbook` command
+    # py.typed and the API lifecycle table, and installs the `guestbook` command
     package = ROOT / "lib"
     modules = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}
     assert {n for n in names if n.endswith(".py")} == modules
     assert "guestbook/py.typed" in names
+    assert "guestbook/manifests/api_lifecycle.json" in names
     assert "guestbook = guestbook.entry:main" in scripts
 
 

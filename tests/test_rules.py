@@ -82,6 +82,7 @@ def test_the_audited_severities_hold() -> None:
         "service-target-port-undeclared",
         "duplicate-container-port",
         "deployment-selector-overlap",
+        "deprecated-api",
     } <= warnings
     # and what the validated files may not show is an error only in a complete set
     assert depends == {

@@ -85,6 +85,26 @@ def test_machine_formats_report_the_failure(output_format: str) -> None:
     assert "extensions/v1beta1" in run.stdout
 
 
+@pytest.mark.parametrize(
+    ("version", "line"),
+    [
+        ("1.37.2", "warning [deprecated-api] ClusterTrustBundle/shop-roots: ClusterTrustBundle "
+         "certificates.k8s.io/v1beta1 is deprecated in Kubernetes 1.37, removed in 1.40; "
+         "use certificates.k8s.io/v1 ClusterTrustBundle"),
+        ("1.36.3", None),
+    ],
+)  # fmt: skip
+def test_an_api_the_target_deprecates_warns_without_failing(version: str, line: str | None) -> None:
+    # Given a ClusterTrustBundle at certificates.k8s.io/v1beta1 (deprecated from 1.37)
+    fixture = FIXTURES / "deprecated_api_version.yaml"
+    # When validated against a target that deprecates it, and one that does not yet
+    run = guestbook("--kubernetes-version", version, str(fixture))
+    # Then both pass; only the first warns, at the apiVersion line, naming what replaces it
+    assert run.returncode == 0, run.stdout + run.stderr
+    warned = [text for text in run.stdout.splitlines() if "[deprecated-api]" in text]
+    assert warned == ([f"{fixture}:2: {line}"] if line else [])
+
+
 def test_quiet_lists_only_failing_findings_but_counts_the_rest() -> None:
     # Given dist/ (warnings but no errors), When validated quietly
     run = guestbook("--quiet")

@@ -135,3 +135,48 @@ def test_text_escapes_line_breaks_and_control_characters_in_names() -> None:
         "  hint: rename\\nit",
     ]
     assert len(lines) == 3
+
+
+HOSTILE = Finding(
+    rule="object-name",
+    severity=Severity.ERROR,
+    message="name 'a\x1b[31mred\x00' is bad\x0b",
+    path=Path("dist/odd\x07name.yaml"),
+    line=4,
+    ref=ObjectRef("ConfigMap", "shop", "a\x1b]0;title\x07\ufffe"),
+    hint="rename\x08 it",
+)
+HOSTILE_REPORT = Report(
+    findings=(HOSTILE,),
+    files=1,
+    documents=1,
+    kubernetes_version="1.34.3",
+    paths=(HOSTILE.path,),
+)
+
+
+def test_junit_stays_valid_xml_when_manifests_hold_control_characters() -> None:
+    # Given a finding whose file, object name, message and hint hold characters XML 1.0 forbids
+    # When it is written as JUnit
+    document = FORMATS["junit"](HOSTILE_REPORT, Severity.ERROR)
+    # Then a parser reads it, and each forbidden character is shown escaped
+    root = ET.fromstring(document)
+    [case] = root.iter("testcase")
+    assert case.get("name") == "dist/odd\\x07name.yaml"
+    failure = case.find("failure")
+    assert failure is not None
+    assert failure.get("message") == "1 finding: name 'a\\x1b[31mred\\x00' is bad\\x0b"
+    assert "ConfigMap/shop/a\\x1b]0;title\\x07\\ufffe" in (failure.text or "")
+    assert "(hint: rename\\x08 it)" in (failure.text or "")
+
+
+def test_github_annotations_pass_no_control_character_to_the_log() -> None:
+    # Given the same finding, When it is written as workflow commands
+    lines = FORMATS["github"](HOSTILE_REPORT, Severity.ERROR).splitlines()
+    # Then escape sequences reach the log as text, never as bytes a terminal would obey
+    assert lines[0] == (
+        "::error file=dist/odd\\x07name.yaml,line=4,"
+        "title=object-name (ConfigMap/shop/a\\x1b]0;title\\x07\ufffe)"
+        "::name 'a\\x1b[31mred\\x00' is bad\\x0b%0Ahint: rename\\x08 it"
+    )
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in "".join(lines))

@@ -93,7 +93,8 @@ def test_removed_api_version_is_an_error_naming_the_replacement() -> None:
     finding = only(schema_findings("removed_api_version.yaml"))
     assert (finding.rule, finding.line) == ("api-version", 1)
     assert finding.message == (
-        "Deployment is not served as extensions/v1beta1 by Kubernetes 1.34.3"
+        "Deployment is not served as extensions/v1beta1 by Kubernetes 1.34.3 "
+        "(deprecated in 1.8, removed in 1.16)"
     )
     assert finding.hint.startswith("use apiVersion apps/v1")
 

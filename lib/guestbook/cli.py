@@ -9,13 +9,14 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from guestbook.diff.output import FORMATS as DIFF_FORMATS
 from guestbook.errors import GuestbookError, user_errors
-from guestbook.kubernetes import KUBERNETES_VERSION
+from guestbook.validate.cli_options import BY_PARAM as VALIDATE_OPTIONS
+from guestbook.validate.cli_options import run as run_validate
 from guestbook.validate.model import Severity
 from guestbook.validate.output import DEFAULT_FORMAT
 from guestbook.validate.output import FORMATS as VALIDATE_FORMATS
@@ -144,103 +145,45 @@ def schema(
                 raise GuestbookError(f"{output}: cannot write: {err.strerror}") from None
 
 
+def _validate_option(param: str) -> Any:
+    """A validate option as Typer declares it, from the one table the fast path reads too."""
+    option = VALIDATE_OPTIONS[param]
+    return typer.Option(*option.names, help=option.help, metavar=option.metavar)
+
+
 @app.command()
 def validate(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(help="Manifest files or folders (multi-document YAML). Default: dist/."),
     ] = None,
-    kubernetes_version: Annotated[
-        str | None,
-        typer.Option(
-            "--kubernetes-version",
-            help="Validate against this Kubernetes version (one of the supported ones). "
-            f"Default: the configuration's, else {KUBERNETES_VERSION}.",
-        ),
-    ] = None,
-    output_format: Annotated[
-        ValidateFormat, typer.Option("--format", help="Report format.")
-    ] = DEFAULT_FORMAT,
-    fail_on: Annotated[
-        Severity | None,
-        typer.Option(
-            "--fail-on",
-            help="Exit 1 on findings this bad or worse. Default: the configuration's, else error.",
-        ),
-    ] = None,
-    quiet: Annotated[
-        bool,
-        typer.Option(
-            "--quiet", "-q", help="Text format: list only findings at or above --fail-on."
-        ),
-    ] = False,
-    server: Annotated[
-        Path | None,
-        typer.Option(
-            "--server",
-            metavar="KUBECONFIG",
-            help="Also send every object to this kubeconfig's API server as a dry-run "
-            "server-side apply (findings with rule id 'server'). Nothing is persisted.",
-        ),
-    ] = None,
-    complete: Annotated[
-        bool,
-        typer.Option(
-            "--complete",
-            help="The given files hold every object their references can name: a reference "
-            "they cannot resolve is an error (default: a warning, 'cannot verify').",
-        ),
-    ] = False,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            metavar="FILE",
-            help="Configuration file: a .guestbook-validate.yaml or a pyproject.toml with "
-            "[tool.guestbook.validate]. Default: the one in the current folder, if any.",
-        ),
-    ] = None,
-    explain: Annotated[
-        str | None,
-        typer.Option(
-            "--explain",
-            metavar="RULE",
-            help="Print what rule RULE checks, why it has its severity and how to fix it; "
-            "validate nothing.",
-        ),
-    ] = None,
-    crd: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--crd",
-            metavar="PATH",
-            help="A CustomResourceDefinition file, or a folder of them (repeatable): validate "
-            "the custom resources it defines against it, CEL rules included. CRDs among the "
-            "manifests are used without it.",
-        ),
-    ] = None,
+    kubernetes_version: Annotated[str | None, _validate_option("kubernetes_version")] = None,
+    output_format: Annotated[ValidateFormat, _validate_option("output_format")] = DEFAULT_FORMAT,
+    fail_on: Annotated[Severity | None, _validate_option("fail_on")] = None,
+    quiet: Annotated[bool, _validate_option("quiet")] = False,
+    server: Annotated[Path | None, _validate_option("server")] = None,
+    complete: Annotated[bool, _validate_option("complete")] = False,
+    config: Annotated[Path | None, _validate_option("config")] = None,
+    explain: Annotated[str | None, _validate_option("explain")] = None,
+    crd: Annotated[list[Path] | None, _validate_option("crd")] = None,
 ) -> None:
     """Check manifests the way the API server would, offline: kubeconform, then the rules.
 
     Exit 0 when nothing fails, 1 on findings at or above --fail-on, 2 on usage or setup problems.
     """
+    values = {
+        "kubernetes_version": kubernetes_version,
+        "output_format": output_format,
+        "fail_on": fail_on,
+        "quiet": quiet,
+        "server": server,
+        "complete": complete,
+        "config": config,
+        "explain": explain,
+        "crd": crd,
+    }
     with user_errors():
-        from guestbook.validate import command
-
-        if explain is not None:
-            sys.stdout.write(command.explain(explain))
-            raise SystemExit(0)
-        code = command.run(
-            paths or [Path("dist")],
-            kubernetes_version=kubernetes_version,
-            output_format=output_format,
-            fail_on=fail_on,
-            quiet=quiet,
-            server=server,
-            complete=complete,
-            config=config,
-            crds=crd or [],
-        )
+        code = run_validate(paths or [], values)
     raise SystemExit(code)
 
 

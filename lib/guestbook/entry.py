@@ -6,12 +6,14 @@ collector paused while ``validate`` runs.
 
 Plain ``guestbook validate`` runs without Typer's start-up.
 
-Typer resolves option values through pydantic when a command starts, about
-0.1 s, which was half of validating a small tree. A ``validate`` call made of
-paths and the documented options with valid values is parsed here and runs
-the same code as the Typer command. Anything else (``--help``, an unknown or
-malformed option, an invalid choice, ``--``) goes to the Typer app, so help
-and error messages are Typer's own.
+Importing and starting Typer costs about 0.1 s of CPU (measured in
+docs/benchmarks.md), which was half of validating a small tree. A ``validate``
+call made of paths and plain options with valid values is parsed here from the
+option table the Typer command is declared from
+(:mod:`guestbook.validate.cli_options`) and runs the same function. Anything
+else (``--help``, an unknown or malformed option, an invalid choice, ``--``,
+``--server``, ``--explain``) goes to the Typer app, so help and error messages
+are Typer's own.
 """
 
 from __future__ import annotations
@@ -22,81 +24,38 @@ import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO, cast
+
+if TYPE_CHECKING:
+    from guestbook.validate.cli_options import ValidateCall
 
 # Commands that render in this process (``diff`` renders in subprocesses, under -O too).
 RENDERING_COMMANDS = frozenset({"synth"})
-VALUE_OPTIONS = ("--kubernetes-version", "--format", "--fail-on", "--config")
-FLAG_OPTIONS = ("--quiet", "-q", "--complete")
-REPEATED_OPTIONS = ("--crd",)
-
-
-@dataclass
-class ValidateCall:
-    """A ``guestbook validate`` call's arguments, as given (choices checked by the caller)."""
-
-    paths: list[Path] = field(default_factory=list)
-    values: dict[str, str] = field(default_factory=dict)
-    quiet: bool = False
-    complete: bool = False
-    crds: list[Path] = field(default_factory=list)
 
 
 def parse_validate(args: Sequence[str]) -> ValidateCall | None:
     """The arguments after ``validate``, or None when only Typer should handle them."""
-    call = ValidateCall()
-    rest = list(args)
-    while rest:
-        arg = rest.pop(0)
-        name, equals, value = arg.partition("=")
-        if arg == "--complete":
-            call.complete = True
-        elif arg in FLAG_OPTIONS:
-            call.quiet = True
-        elif name in REPEATED_OPTIONS and equals:
-            call.crds.append(Path(value))
-        elif arg in REPEATED_OPTIONS and rest and not rest[0].startswith("-"):
-            call.crds.append(Path(rest.pop(0)))
-        elif name in VALUE_OPTIONS and equals:
-            call.values[name] = value
-        elif arg in VALUE_OPTIONS and rest and not rest[0].startswith("-"):
-            call.values[arg] = rest.pop(0)
-        elif arg and not arg.startswith("-"):
-            call.paths.append(Path(arg))
-        else:
-            return None
-    return call
+    from guestbook.validate.cli_options import parse
+
+    return parse(args)
 
 
-def _run_validate(call: ValidateCall) -> int | None:
-    """Run ``guestbook validate`` like the Typer command; None when a choice is invalid."""
+def _run_validate(call: ValidateCall) -> int:
+    """Run ``guestbook validate`` as the Typer command does, from the same option table."""
     from guestbook.errors import user_errors
-    from guestbook.validate.command import run
-    from guestbook.validate.model import Severity
-    from guestbook.validate.output import DEFAULT_FORMAT, FORMATS
+    from guestbook.validate.cli_options import run
 
-    severities = {s.value: s for s in Severity}
-    output_format = call.values.get("--format", DEFAULT_FORMAT)
-    fail_on = call.values.get("--fail-on")
-    if output_format not in FORMATS or (fail_on is not None and fail_on not in severities):
-        return None
-    config = call.values.get("--config")
     with user_errors():
-        return run(
-            call.paths or [Path("dist")],
-            kubernetes_version=call.values.get("--kubernetes-version"),
-            output_format=output_format,
-            fail_on=severities[fail_on] if fail_on is not None else None,
-            quiet=call.quiet,
-            complete=call.complete,
-            config=Path(config) if config is not None else None,
-            crds=call.crds,
-        )
+        return run(call.paths, call.values)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Signals that unwind the command: Ctrl-C, what CI runners and ``timeout`` send, a closed
+terminal."""
 
 
 class Interrupted(BaseException):
-    """SIGINT or SIGTERM arrived: unwind (every ``finally`` runs), then exit 128 + signal.
+    """A stop signal arrived: unwind (every ``finally`` runs), then exit 128 + signal.
 
     A BaseException that is not KeyboardInterrupt, so Click does not turn it into
     "Aborted!" with exit 1 (which means findings here) and library code that
@@ -108,6 +67,36 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
+class OutputClosed(BaseException):
+    """Whoever read stdout went away (``guestbook diff | head``): unwind, then exit quietly.
+
+    A BaseException for the same reasons as :class:`Interrupted`; Click would turn the
+    BrokenPipeError it replaces into exit 1.
+    """
+
+
+class _PipeGuard:
+    """stdout, whose writes raise :class:`OutputClosed` when the reader is gone."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise OutputClosed from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise OutputClosed from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def _interrupt(signum: int, _frame: object) -> None:
     raise Interrupted(signum)
 
@@ -115,21 +104,32 @@ def _interrupt(signum: int, _frame: object) -> None:
 def main() -> None:
     """Entry point of the ``guestbook`` console script.
 
-    SIGTERM (what CI runners and ``timeout`` send) unwinds like Ctrl-C, so a
-    render's staging folder, a diff's git worktree and any lock are cleaned up.
+    A stop signal (:data:`STOP_SIGNALS`) unwinds, so a render's staging folder, a
+    diff's git worktree and any lock are cleaned up. A closed stdout ends the
+    command quietly with 128 + SIGPIPE, the status of a pipeline's writer whose
+    reader left.
     """
     # jsii prints a large end-of-life banner on every start under Node 20. Silence exactly
     # that banner (the switch names the Node major) before anything starts jsii, unless set.
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     _run_optimized(sys.argv[1:])
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in STOP_SIGNALS:
         signal.signal(signum, _interrupt)
+    stdout = sys.stdout
+    sys.stdout = cast(TextIO, _PipeGuard(stdout))
     try:
-        _main(sys.argv[1:])
+        try:
+            _main(sys.argv[1:])
+        finally:
+            sys.stdout.flush()  # a small output is still buffered: its reader may be gone too
     except Interrupted as stop:
         name = signal.Signals(stop.signum).name
         print(f"guestbook: interrupted by {name}; nothing half-written was kept", file=sys.stderr)
         raise SystemExit(128 + stop.signum) from None
+    except OutputClosed:
+        # What is still buffered goes nowhere, so the interpreter's last flush cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+        raise SystemExit(128 + signal.SIGPIPE) from None
 
 
 def _run_optimized(args: Sequence[str]) -> None:
@@ -162,9 +162,8 @@ def _main(args: list[str]) -> None:
     with _no_cycle_collection() if validating else nullcontext():
         if validating:
             call = parse_validate(args[1:])
-            code = _run_validate(call) if call is not None else None
-            if code is not None:
-                raise SystemExit(code)
+            if call is not None:
+                raise SystemExit(_run_validate(call))
         from guestbook.cli import main as typer_main
 
         typer_main()

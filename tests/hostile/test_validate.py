@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from guestbook.validate.limits import MAX_DEPTH, MAX_FILE_BYTES
@@ -116,6 +117,24 @@ def test_a_line_break_in_a_name_stays_inside_its_finding(tmp_path: Path) -> None
     assert lines and all(line.startswith(f"{manifest}:4: ") for line in lines), out
     assert "ConfigMap/a\\nb\\x1b[2J" in out
     assert "\x1b" not in out
+
+
+def test_a_terminal_escape_in_a_name_reaches_neither_junit_nor_the_ci_log(tmp_path: Path) -> None:
+    # Given a ConfigMap whose name holds a terminal escape and a NUL
+    manifest = tmp_path / "odd.yaml"
+    manifest.write_text(
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "a\\e[2Jb\\0"\ndata: {}\n',
+        encoding="utf-8",
+    )
+    for output_format in ("junit", "github"):
+        # When it is validated for CI
+        run = validate("--format", output_format, manifest)
+        # Then it fails cleanly, the name shown escaped, no control character written
+        assert_clean_failure(run)
+        assert "ConfigMap/a\\x1b[2Jb\\x00" in run.stdout, run.stdout
+        assert not any(ord(c) < 0x20 and c not in "\n\r\t" for c in run.stdout)
+    # and the JUnit document is one an XML parser reads
+    ET.fromstring(validate("--format", "junit", manifest).stdout)
 
 
 def test_a_kind_that_is_a_list_is_reported_at_its_line(tmp_path: Path) -> None:

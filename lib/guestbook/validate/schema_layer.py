@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from guestbook.manifests.api_groups import group_of
+from guestbook.manifests.api_lifecycle import lifecycle_of
 from guestbook.validate.kubeconform import Result, SchemaError
 from guestbook.validate.model import Document, Finding, ObjectRef, Severity
 from guestbook.validate.schemas import SchemaIndex
@@ -215,7 +216,7 @@ def _missing_schema(result: Result, doc: Document | None, index: SchemaIndex) ->
             result,
             doc,
             "api-version",
-            f"{kind} is not served as {api_version} by Kubernetes {version}",
+            f"{kind} is not served as {api_version} by Kubernetes {version}{_history(result)}",
             field_path=("apiVersion",),
             hint=hint,
         )
@@ -229,6 +230,15 @@ def _missing_schema(result: Result, doc: Document | None, index: SchemaIndex) ->
         field_path=("kind",),
         hint=hint,
     )
+
+
+def _history(result: Result) -> str:
+    """`` (deprecated in 1.8, removed in 1.16)`` when the lifecycle table knows the removal."""
+    api = lifecycle_of(result.api_version, result.kind)
+    if api is None or api.removed is None:
+        return ""
+    deprecated = f"deprecated in {api.deprecated}, " if api.deprecated else ""
+    return f" ({deprecated}removed in {api.removed})"
 
 
 def _violation(

@@ -4,13 +4,19 @@
 
     ::error file=dist/dev/svc.yaml,line=9,title=schema (Service/dev/frontend)::unknown field ...
 
-The summary line follows as plain log output.
+The summary line follows as plain log output. Control characters from manifests are
+shown escaped (``\\x1b``), so none reaches the log as a terminal sequence.
 """
 
 from __future__ import annotations
 
 from guestbook.validate.model import Finding, Report, Severity
+from guestbook.validate.output.controls import CONTROLS, escape_table
 from guestbook.validate.output.summary import summary
+
+_SHOWN = escape_table(c for c in CONTROLS if chr(c) not in "\n\r")
+"""Control characters (ESC starts a terminal sequence in the log) other than the line breaks
+the workflow command encodes itself (%0A, %0D)."""
 
 
 def write(report: Report, fail_on: Severity) -> str:
@@ -22,13 +28,15 @@ def write(report: Report, fail_on: Severity) -> str:
 
 def _annotation(finding: Finding) -> str:
     command = "error" if finding.severity is Severity.ERROR else "warning"
-    message = finding.message + (f"\nhint: {finding.hint}" if finding.hint else "")
+    message = finding.message.translate(_SHOWN)
+    if finding.hint:
+        message += f"\nhint: {finding.hint.translate(_SHOWN)}"
     properties = ",".join(
         f"{key}={_property(value)}"
         for key, value in (
-            ("file", finding.path.as_posix()),
+            ("file", finding.path.as_posix().translate(_SHOWN)),
             ("line", str(finding.line)),
-            ("title", f"{finding.rule} ({finding.ref})"),
+            ("title", f"{finding.rule} ({finding.ref})".translate(_SHOWN)),
         )
     )
     return f"::{command} {properties}::{_data(message)}"

@@ -2,6 +2,7 @@
 
 A file with findings at or above ``fail_on`` is a failed case (one
 ``<failure>`` listing them all); other findings go to its ``<system-out>``.
+Characters XML 1.0 forbids are shown escaped (``\\x1b``), so the document stays valid.
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ from collections import defaultdict
 from pathlib import Path
 
 from guestbook.validate.model import Finding, Report, Severity
+from guestbook.validate.output.controls import XML_FORBIDDEN, escape_table
 from guestbook.validate.output.summary import plural
+
+_XML_SAFE = escape_table(XML_FORBIDDEN)
+"""What XML 1.0 forbids (ESC, NUL, ... from a manifest's names or values), shown escaped."""
 
 
 def write(report: Report, fail_on: Severity) -> str:
@@ -33,7 +38,7 @@ def write(report: Report, fail_on: Severity) -> str:
     failures = 0
     for path in paths:
         case = ET.SubElement(
-            suite, "testcase", name=path.as_posix(), classname="guestbook.validate"
+            suite, "testcase", name=_xml(path.as_posix()), classname="guestbook.validate"
         )
         findings = by_file.get(path, [])
         failing = [f for f in findings if f.severity.rank >= fail_on.rank]
@@ -42,7 +47,7 @@ def write(report: Report, fail_on: Severity) -> str:
             failure = ET.SubElement(
                 case,
                 "failure",
-                message=f"{plural(len(failing), 'finding')}: {failing[0].message}",
+                message=_xml(f"{plural(len(failing), 'finding')}: {failing[0].message}"),
                 type=failing[0].rule,
             )
             failure.text = "\n".join(_line(f) for f in failing)
@@ -58,7 +63,11 @@ def write(report: Report, fail_on: Severity) -> str:
 
 def _line(finding: Finding) -> str:
     hint = f" (hint: {finding.hint})" if finding.hint else ""
-    return (
+    return _xml(
         f"{finding.path.as_posix()}:{finding.line}: {finding.severity.value} "
         f"[{finding.rule}] {finding.ref}: {finding.message}{hint}"
     )
+
+
+def _xml(text: str) -> str:
+    return text.translate(_XML_SAFE)

@@ -13,13 +13,10 @@ stays on its line and nothing from a manifest reaches the terminal as a command.
 from __future__ import annotations
 
 from guestbook.validate.model import Report, Severity
+from guestbook.validate.output.controls import CONTROLS, LINE_BREAKS, escape_table
 from guestbook.validate.output.summary import summary
 
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_BREAKING = {
-    c: _NAMED.get(chr(c), f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}")
-    for c in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)
-}
+_BREAKING = escape_table((*CONTROLS, *LINE_BREAKS))
 """Control characters and line breaks, which would split a finding or color the terminal."""
 
 

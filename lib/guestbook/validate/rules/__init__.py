@@ -30,12 +30,14 @@ from guestbook.validate.rules.apiserver import (
     selectors,
     services,
     storage,
+    versions,
     volumes,
     workloads,
 )
 from guestbook.validate.rules.registry import Layer, Rule
 
 _MODULES = (
+    versions,
     metadata,
     selectors,
     containers,
