@@ -364,6 +364,7 @@ def push_overlay_change(harness: Harness, env: str, old: str, new: str, message:
     assert old in text, f"environments/{env}.yaml no longer holds {old!r}"
     overlay.write_text(text.replace(old, new, 1))
     harness.repo.synth()
+    harness.repo.git("add", "--intent-to-add", "--", "dist")  # new files show as added
     changes = harness.repo.git("diff", "--name-status", "--", "dist").split()
     harness.head = harness.repo.commit_and_push(message)
     harness.refresh()
