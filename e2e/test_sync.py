@@ -358,14 +358,14 @@ CANARY_IMAGE = "us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v5@s
 
 def push_overlay_change(harness: Harness, env: str, old: str, new: str, message: str) -> list[str]:
     """Replace ``old`` by ``new`` in an overlay, render, commit, push and wait for every
-    Application; return ``git diff --name-status`` of dist/ before the commit."""
+    Application; return what changed in dist/ (``git diff HEAD --name-status``)."""
     overlay = harness.repo.work / "environments" / f"{env}.yaml"
     text = overlay.read_text()
     assert old in text, f"environments/{env}.yaml no longer holds {old!r}"
     overlay.write_text(text.replace(old, new, 1))
     harness.repo.synth()
     harness.repo.git("add", "--intent-to-add", "--", "dist")  # new files show as added
-    changes = harness.repo.git("diff", "--name-status", "--", "dist").split()
+    changes = harness.repo.git("diff", "HEAD", "--name-status", "--", "dist").split()
     harness.head = harness.repo.commit_and_push(message)
     harness.refresh()
     harness.wait_all_synced(harness.head, timeout=CHANGE)
