@@ -24,6 +24,7 @@ from e2e.assertions import (
 from e2e.cluster import metrics_api_state
 from e2e.harness import EDGE, SECOND_CLUSTER, Harness
 from e2e.kube import wait_for
+from guestbook.tutorial import FRONTEND_IMAGE
 
 FIRST_SYNC = 480.0
 """Seconds for every Application to sync from scratch (staging waits for pod metrics)."""
@@ -349,6 +350,122 @@ def test_resource_removed_from_dist_is_pruned(harness: Harness) -> None:
         describe=harness.describe,
     )
     harness.wait_all_synced(harness.head, timeout=CHANGE)
+
+
+CANARY_IMAGE = "us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v5@sha256:" + "5" * 64
+"""The image the prod canary tries (kwok runs no image, so any reference will do)."""
+
+
+def push_overlay_change(harness: Harness, env: str, old: str, new: str, message: str) -> list[str]:
+    """Replace ``old`` by ``new`` in an overlay, render, commit, push and wait for every
+    Application; return what changed in dist/ (``git diff HEAD --name-status``)."""
+    overlay = harness.repo.work / "environments" / f"{env}.yaml"
+    text = overlay.read_text()
+    assert old in text, f"environments/{env}.yaml no longer holds {old!r}"
+    overlay.write_text(text.replace(old, new, 1))
+    harness.repo.synth()
+    harness.repo.git("add", "--intent-to-add", "--", "dist")  # new files show as added
+    changes = harness.repo.git("diff", "HEAD", "--name-status", "--", "dist").split()
+    harness.head = harness.repo.commit_and_push(message)
+    harness.refresh()
+    harness.wait_all_synced(harness.head, timeout=CHANGE)
+    return changes
+
+
+def frontend_endpoints(harness: Harness, env: str) -> dict[str, tuple[str, str]]:
+    """The pods behind the ready endpoints of Service frontend: name → (track, image)."""
+    ns = namespace(env)
+    kubectl = harness.kube(env)
+    behind = ready_endpoint_pods(kubectl.items("endpointslices.discovery.k8s.io", ns), "frontend")
+    pods = {p["metadata"]["name"]: p for p in kubectl.items("pods", ns, selector="tier=frontend")}
+    return {
+        name: (
+            pods[name]["metadata"]["labels"].get("track", ""),
+            pods[name]["spec"]["containers"][0]["image"],
+        )
+        for name in behind
+        if name in pods
+    }
+
+
+def wait_for_frontend_endpoints(
+    harness: Harness, env: str, want: dict[tuple[str, str], int]
+) -> None:
+    """Wait until the frontend's endpoints are exactly ``want``: (track, image) → pods."""
+
+    def counts() -> dict[tuple[str, str], int]:
+        found: dict[tuple[str, str], int] = {}
+        for track_and_image in frontend_endpoints(harness, env).values():
+            found[track_and_image] = found.get(track_and_image, 0) + 1
+        return found
+
+    wait_for(
+        f"{namespace(env)}: frontend endpoints {want}",
+        lambda: True if counts() == want else None,
+        timeout=CHANGE,
+        describe=lambda: f"found {counts()}\n{harness.describe()}",
+    )
+
+
+def test_canary_serves_beside_the_stable_frontend(harness: Harness) -> None:
+    # Given prod synced with 3 frontend pods on the tutorial's image (an earlier test)
+    stable_image = FRONTEND_IMAGE
+    # When a commit adds a canary of 1 pod on another image
+    changes = push_overlay_change(
+        harness,
+        "prod",
+        "frontend:\n",
+        f"frontend:\n  canary:\n    image: '{CANARY_IMAGE}'\n    replicas: 1\n",
+        "prod: a frontend canary",
+    )
+    assert changes == [
+        "A", "dist/prod/deployment-frontend-canary.yaml",
+        "M", "dist/prod/deployment-frontend.yaml",
+        "A", "dist/prod/serviceaccount-frontend-canary.yaml",
+    ]  # fmt: skip
+    # Then the frontend Service's endpoints are the 3 stable pods and the canary's 1
+    wait_for_frontend_endpoints(
+        harness, "prod", {("stable", stable_image): 3, ("canary", CANARY_IMAGE): 1}
+    )
+    assert_workloads_match_dist(harness, "prod")
+
+
+def test_promoting_the_canary_leaves_only_stable_pods_on_its_image(harness: Harness) -> None:
+    # Given the canary of the previous test
+    ns = namespace("prod")
+    assert harness.kube("prod").get("deployment", "frontend-canary", ns)
+    # When a commit sets the stable image to the canary's and removes the canary
+    changes = push_overlay_change(
+        harness,
+        "prod",
+        f"frontend:\n  canary:\n    image: '{CANARY_IMAGE}'\n    replicas: 1\n",
+        f"frontend:\n  image: '{CANARY_IMAGE}'\n",
+        "prod: promote the frontend canary",
+    )
+    assert changes == [
+        "D", "dist/prod/deployment-frontend-canary.yaml",
+        "M", "dist/prod/deployment-frontend.yaml",
+        "D", "dist/prod/serviceaccount-frontend-canary.yaml",
+    ]  # fmt: skip
+    # Then Argo CD prunes the canary, and the endpoints are the 3 stable pods on its image
+    kubectl = harness.kube("prod")
+
+    def canary_left() -> list[str]:
+        return [
+            f"{kind}/{o['metadata']['name']}"
+            for kind in ("deployments", "serviceaccounts", "pods")
+            for o in kubectl.items(kind, ns)
+            if o["metadata"]["name"].startswith("frontend-canary")
+        ]
+
+    wait_for(
+        f"the canary in {ns} to be pruned",
+        lambda: True if not canary_left() else None,
+        timeout=CHANGE,
+        describe=lambda: f"left: {canary_left()}\n{harness.describe()}",
+    )
+    wait_for_frontend_endpoints(harness, "prod", {("", CANARY_IMAGE): 3})
+    assert_workloads_match_dist(harness, "prod")
 
 
 def push_environments(harness: Harness, overlays: dict[str, str | None], message: str) -> str:

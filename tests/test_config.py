@@ -167,6 +167,20 @@ def test_empty_overlay_gives_the_defaults(tmp_path: Path) -> None:
             "dev.yaml:5: networkPolicy.clientCidrs.1: found '10.0.0.0/33' (string): "
             "must be a CIDR such as 10.0.0.0/8",
         ),
+        (
+            "canary_without_image.yaml",
+            "dev.yaml:2: frontend.canary.image: required key is missing",
+        ),
+        (
+            "canary_negative_replicas.yaml",
+            "dev.yaml:4: frontend.canary.replicas: found -1 (number), expected at least 0",
+        ),
+        (
+            "canary_on_the_stable_image.yaml",
+            "dev.yaml:1: frontend: found a mapping: canary.image is the stable image "
+            "(registry.example/gb-frontend:v6); to promote the canary, set image to its image "
+            "and remove canary",
+        ),
         # Labels and annotations guestbook sets itself are refused, not silently replaced.
         (
             "reserved_label.yaml",
@@ -289,6 +303,7 @@ def test_reserved_label_keys_are_every_key_the_constructs_set(
         "monitoring:\n  enabled: true\nnetworkPolicy:\n  enabled: true\n"
         "availability:\n  disruptionBudgets: true\n"
         "redis:\n  leader:\n    persistence:\n      enabled: true\n"
+        "frontend:\n  canary:\n    image: registry.example/gb-frontend:v6\n"
     )
     # Then every label key guestbook writes (on objects and pod templates) is reserved
     written: set[str] = set()
@@ -297,7 +312,7 @@ def test_reserved_label_keys_are_every_key_the_constructs_set(
         template = obj.get("spec", {}).get("template", {})
         written |= set(template.get("metadata", {}).get("labels", {}))
     assert written <= RESERVED_LABEL_KEYS
-    assert written >= {"app", "tier", "app.kubernetes.io/instance"}
+    assert written >= {"app", "tier", "track", "app.kubernetes.io/instance"}
 
 
 def test_namespace_collision_is_found_when_rendering_one_environment(tmp_path: Path) -> None:

@@ -213,3 +213,68 @@ def test_workload_keeps_every_field_of_the_container_it_is_given() -> None:
     assert rendered["securityContext"]["readOnlyRootFilesystem"] is True
     assert rendered["volumeMounts"] == [{"mountPath": "/data", "name": "scratch"}]
     assert {"startupProbe", "readinessProbe", "livenessProbe"} <= rendered.keys()
+
+
+CANARY_IMAGE = "registry.example/gb-frontend:v6"
+
+
+def _canary_guestbook(**frontend: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    props = GuestbookProps.model_validate(
+        {
+            "frontend": {"canary": {"image": CANARY_IMAGE, "replicas": 2}, **frontend},
+            "availability": {"disruptionBudgets": True},
+        }
+    )
+    return _synth(lambda chart: Guestbook(chart, "gb", props=props))
+
+
+def test_canary_runs_beside_the_stable_frontend_and_the_service_selects_both() -> None:
+    # Given a frontend of 3 pods with a canary of 2 on another image
+    objects = _canary_guestbook(replicas=3)
+    stable = objects[("Deployment", "frontend")]["spec"]
+    canary = objects[("Deployment", "frontend-canary")]["spec"]
+    stable_pods = stable["template"]["metadata"]["labels"]
+    canary_pods = canary["template"]["metadata"]["labels"]
+    # Then the stable selector is unchanged (immutable) and its pods say track: stable
+    assert stable["selector"]["matchLabels"] == {"app": "guestbook", "tier": "frontend"}
+    assert stable_pods == {"app": "guestbook", "tier": "frontend", "track": "stable"}
+    assert stable["replicas"] == 3
+    # And the canary selects track: canary only, so it never claims a stable pod
+    assert canary["selector"]["matchLabels"] == canary_pods
+    assert canary_pods == {"app": "guestbook", "tier": "frontend", "track": "canary"}
+    assert not _matches(canary["selector"]["matchLabels"], stable_pods)
+    assert canary["replicas"] == 2
+    [container] = canary["template"]["spec"]["containers"]
+    assert container["image"] == CANARY_IMAGE
+    # And the Service, the one budget and its own ServiceAccount are in place
+    selector = objects[("Service", "frontend")]["spec"]["selector"]
+    assert _matches(selector, stable_pods) and _matches(selector, canary_pods)
+    budgets = [name for kind, name in objects if kind == "PodDisruptionBudget"]
+    assert "frontend-canary" not in budgets
+    budget = objects[("PodDisruptionBudget", "frontend")]["spec"]["selector"]["matchLabels"]
+    assert _matches(budget, stable_pods) and _matches(budget, canary_pods)
+    assert canary["template"]["spec"]["serviceAccountName"] == "frontend-canary"
+    assert ("ServiceAccount", "frontend-canary") in objects
+
+
+def test_canary_has_no_autoscaler_and_a_single_stable_pod_still_gets_the_budget() -> None:
+    # Given an autoscaled frontend with a canary
+    objects = _canary_guestbook(autoscaling={"enabled": True})
+    # Then only the stable Deployment is autoscaled; the canary keeps its fixed count
+    autoscalers = [name for kind, name in objects if kind == "HorizontalPodAutoscaler"]
+    assert autoscalers == ["frontend"]
+    assert objects[("Deployment", "frontend-canary")]["spec"]["replicas"] == 2
+    # Given one stable pod and the canary's two, Then the budget covers the three together
+    objects = _canary_guestbook(replicas=1)
+    assert ("PodDisruptionBudget", "frontend") in objects
+
+
+def test_without_a_canary_the_frontend_renders_as_before() -> None:
+    objects = _synth(lambda chart: Guestbook(chart, "gb"))
+    deployment = objects[("Deployment", "frontend")]
+    assert deployment["spec"]["template"]["metadata"]["labels"] == {
+        "app": "guestbook",
+        "tier": "frontend",
+    }
+    assert "annotations" not in deployment["metadata"]
+    assert not [name for _, name in objects if name == "frontend-canary"]

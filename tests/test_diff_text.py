@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from guestbook.diff.differ import diff_environments
 from guestbook.diff.model import DiffReport, Revision
 from guestbook.diff.output.text import format_text
+from guestbook.tutorial import FRONTEND_IMAGE
 
 
 def report_of(base: dict[str, list[Any]], head: dict[str, list[Any]]) -> DiffReport:
@@ -90,3 +92,39 @@ def test_every_field_change_stays_on_one_line() -> None:
     report = report_of({"dev": [config("a: 1\nb: 2\n")]}, {"dev": [config("a: 1\nb: 3\n")]})
     # When writing text / Then the change line escapes the newlines
     assert '      ~ data.f: "a: 1\\nb: 2\\n" → "a: 1\\nb: 3\\n"\n' in format_text(report)
+
+
+def test_promoting_a_canary_reads_as_a_new_stable_image_and_the_canary_removed(
+    tmp_path: Path,
+) -> None:
+    # Given prod rendered with a canary, and rendered again after the promotion commit
+    # (frontend.image set to the canary's image, frontend.canary removed)
+    from guestbook.environments import load_environments
+    from guestbook.render import render_manifests
+
+    old, new = FRONTEND_IMAGE, "registry.example/gb-frontend:v6"
+    canary = f"frontend:\n  replicas: 3\n  canary:\n    image: {new}\n    replicas: 1\n"
+    promoted = f"frontend:\n  replicas: 3\n  image: {new}\n"
+
+    def render(overlay: str, side: str) -> list[Any]:
+        envs = tmp_path / side
+        envs.mkdir()
+        (envs / "prod.yaml").write_text(overlay)
+        return list(render_manifests(load_environments(envs))["prod"])
+
+    report = report_of({"prod": render(canary, "base")}, {"prod": render(promoted, "head")})
+    # When writing text
+    text = format_text(report)
+    # Then it says: the stable frontend's image moves to the canary's, its pods lose the
+    # track label and its validator skip goes; the canary's Deployment and ServiceAccount go
+    assert "prod: 1 changed, 2 removed\n" in text
+    assert "  ~ Deployment.apps/guestbook-prod/frontend\n" in text
+    assert f"      ~ spec.template.spec.containers[name=php-redis].image: {old} → {new}\n" in text
+    assert "      - spec.template.metadata.labels.track: stable\n" in text
+    assert (
+        '      - metadata.annotations["guestbook.validate/skip"]: "deployment-selector-overlap: '
+        in text
+    )
+    assert "  - Deployment.apps/guestbook-prod/frontend-canary\n" in text
+    assert "  - ServiceAccount/guestbook-prod/frontend-canary\n" in text
+    assert text.endswith("Summary: 0 objects added, 1 changed, 2 removed.\n")

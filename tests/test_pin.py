@@ -323,7 +323,7 @@ def test_plan_reports_every_unresolvable_image_at_once(tmp_path: Path) -> None:
     resolve = _resolver({"library/redis:6.0.5": A})
     # When planning
     with pytest.raises(GuestbookError) as caught:
-        plan_pins(env, IMAGE_KEYS, resolve)
+        plan_pins(env, images_in_use(env), resolve)
     # Then both missing images are named, with their keys
     lines = str(caught.value).splitlines()
     assert lines[0].endswith("dev.yaml: cannot pin:")
@@ -342,14 +342,33 @@ def test_plan_leaves_an_image_pinned_by_digest_alone(tmp_path: Path) -> None:
     ]
 
 
-def test_images_in_use_leave_out_the_exporter_while_monitoring_is_off(tmp_path: Path) -> None:
-    # Given one environment without and one with monitoring
+def test_images_in_use_leave_out_the_exporter_and_canary_while_they_are_off(
+    tmp_path: Path,
+) -> None:
+    # Given one environment without and one with monitoring and a canary
     (tmp_path / "dev.yaml").write_text("frontend:\n  replicas: 1\n")
-    (tmp_path / "prod.yaml").write_text("monitoring:\n  enabled: true\n")
+    (tmp_path / "prod.yaml").write_text(
+        "monitoring:\n  enabled: true\nfrontend:\n  canary:\n    image: registry.example/web:v6\n"
+    )
     dev, prod = load_environments(tmp_path)
     # Then pin's default keys are the images each deploys
     assert images_in_use(dev) == ["frontend.image", "redis.leader.image", "redis.followers.image"]
     assert images_in_use(prod) == list(IMAGE_KEYS)
+    assert "frontend.canary.image" in IMAGE_KEYS
+
+
+def test_pinning_the_canary_of_an_environment_without_one_is_a_clear_error(
+    tmp_path: Path,
+) -> None:
+    # Given an environment without a canary
+    (tmp_path / "dev.yaml").write_text("frontend:\n  replicas: 1\n")
+    [env] = load_environments(tmp_path)
+    # When its canary image is asked for, Then the error names the key and what is missing
+    with pytest.raises(GuestbookError) as caught:
+        plan_pins(env, ["frontend.canary.image"], _resolver({}))
+    assert str(caught.value) == (
+        f"{env.source}: frontend.canary.image: not set (the environment has no frontend.canary)"
+    )
 
 
 def test_check_keys_keeps_overlay_order_and_rejects_unknown_keys() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import inspect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from guestbook.tutorial import FRONTEND_IMAGE
 from guestbook.validate import documents as reader
 from guestbook.validate.model import Document, Finding, Severity
 from guestbook.validate.rules import RULES, Layer, guestbook, rule, run, table
@@ -20,6 +21,7 @@ from guestbook.validate.rules.registry import API_SERVER_REJECTS, UNVERIFIED
 from tests.rules_fixtures import (
     CORRECTNESS,
     all_fixtures,
+    document,
     expected,
     fired,
     load,
@@ -222,6 +224,41 @@ def test_all_of_dist_together_has_no_cross_environment_findings() -> None:
     documents = [d for _, docs, _ in reader.load([ROOT / "dist"]) for d in docs]
     # Then, namespaces keeping them apart, layers 2-4 still report nothing
     assert fired(run(documents, complete=True), CORRECTNESS) == frozenset()
+
+
+@pytest.mark.parametrize(
+    "canary_image",
+    [
+        pytest.param(FRONTEND_IMAGE + "@sha256:" + "ab" * 32, id="documented-image"),
+        pytest.param("registry.example/gb-frontend:v6", id="new-image"),
+    ],
+)
+def test_a_canary_beside_the_staging_frontend_keeps_every_rule_quiet(
+    render_overlay: Callable[..., dict[tuple[str, str], dict[str, Any]]], canary_image: str
+) -> None:
+    # Given staging (autoscaler, budgets, NetworkPolicies, monitoring, failover) with a canary
+    staging = (ROOT / "environments" / "staging.yaml").read_text()
+    canary = f"frontend:\n  canary:\n    image: '{canary_image}'\n    replicas: 1\n  "
+    overlay = staging.replace("frontend:\n  ", canary, 1)
+    assert overlay != staging
+    objects = render_overlay(overlay, "staging")
+    assert ("Deployment", "frontend-canary") in objects
+    documents = [document(obj, f"{kind}-{name}.yaml") for (kind, name), obj in objects.items()]
+    # When every rule runs on the set, declared complete
+    findings = run(documents, complete=True)
+    # Then layers 2-4 and the exceptions find nothing (the stable Deployment's skip of the
+    # selector overlap is used), and the canary gets no warning the stable frontend lacks
+    layers = (*CORRECTNESS, Layer.EXCEPTIONS)
+    assert [f"{f.rule}: {f.message}" for f in findings if f.rule in _ids(layers)] == []
+
+    def warnings_of(name: str) -> set[str]:
+        return {f.rule for f in findings if f.ref.name == name and f.ref.kind == "Deployment"}
+
+    assert warnings_of("frontend-canary") <= warnings_of("frontend")
+
+
+def _ids(layers: Sequence[Layer]) -> set[str]:
+    return {r.id for r in RULES if r.layer in layers}
 
 
 def _replace_somewhere(obj: Any, path_choice: int, value: Any) -> Any:

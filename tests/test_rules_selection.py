@@ -28,6 +28,20 @@ def test_overlap_is_a_warning_reported_once_per_pair() -> None:
     assert "redis-leader" in finding.message and "redis-follower" in finding.message
 
 
+def test_overlap_one_way_says_which_deployment_matches_the_others_pods() -> None:
+    # Given web selecting tier=front and web-canary also selecting track=canary, which the
+    # pods of web do not carry
+    findings = run(load("deployments_with_overlapping_selectors"))
+    [finding] = [f for f in findings if f.rule == "deployment-selector-overlap"]
+    # Then the warning is on web, says its selector matches web-canary's pods and not the
+    # reverse, and points at the canary exception rather than only at recreating both
+    assert finding.ref.name == "web"
+    assert "also matches the pods of Deployment/web-canary" in finding.message
+    assert "does not match the pods of Deployment/web" in finding.message
+    assert "each may" not in finding.message
+    assert "canary" in finding.hint
+
+
 def test_target_port_message_lists_what_the_pods_declare() -> None:
     # Given a Service targeting port 80 on pods that declare http=8080
     [finding] = [

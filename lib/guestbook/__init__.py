@@ -37,6 +37,7 @@ __all__ = [
     "ArgoCdProps",
     "AutoscalingProps",
     "AvailabilityProps",
+    "CanaryProps",
     "DestinationProps",
     "Environment",
     "Frontend",

@@ -33,6 +33,7 @@ from guestbook.yamlio import UniqueKeyLoader
 
 IMAGE_KEYS: tuple[str, ...] = (
     "frontend.image",
+    "frontend.canary.image",
     "redis.leader.image",
     "redis.followers.image",
     "monitoring.exporterImage",
@@ -74,17 +75,23 @@ def check_keys(keys: Iterable[str]) -> list[str]:
 
 
 def images_in_use(env: Environment) -> list[str]:
-    """The image keys whose images ``env`` deploys: the exporter only with monitoring on."""
+    """The image keys whose images ``env`` deploys: the exporter only with monitoring on,
+    the canary's only with a canary."""
+    effective = env.props.model_dump(by_alias=True)
     return [
         key
         for key in IMAGE_KEYS
-        if key != "monitoring.exporterImage" or env.props.monitoring.enabled
+        if _value_at(effective, key) is not None
+        and (key != "monitoring.exporterImage" or env.props.monitoring.enabled)
     ]
 
 
 def _value_at(data: Mapping[str, Any], key: str) -> Any:
+    """The value at a dotted key path, or None where a section along it is unset."""
     current: Any = data
     for part in key.split("."):
+        if current is None:
+            return None
         current = current[part]
     return current
 
@@ -99,7 +106,12 @@ def plan_pins(env: Environment, keys: Sequence[str], resolve: Resolver) -> list[
     problems: list[str] = []
     todo: list[tuple[str, ImageReference, str | None]] = []
     for key in keys:
-        image = str(_value_at(effective, key))
+        value = _value_at(effective, key)
+        if value is None:
+            section = key.rsplit(".", 1)[0]
+            problems.append(f"{key}: not set (the environment has no {section})")
+            continue
+        image = str(value)
         try:
             ref = parse_image(image)
             todo.append((key, ref, tag_to_resolve(ref)))

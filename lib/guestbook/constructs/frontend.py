@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from constructs import Construct
 
 from guestbook.constructs import security
-from guestbook.constructs.labels import Identity
+from guestbook.constructs.labels import TRACK_LABEL, VALIDATE_SKIP, Identity
 from guestbook.constructs.values import int_or_string
 from guestbook.constructs.workload import (
     Probes,
@@ -31,13 +33,29 @@ def frontend_probes() -> Probes:
     )
 
 
+CANARY_NAME = f"{FRONTEND_SERVICE}-canary"
+"""Name of the canary Deployment (and its ServiceAccount)."""
+CANARY_OVERLAP = (
+    "deployment-selector-overlap: the stable selector (app, tier) also matches the canary's "
+    "pods, which the canary's own ReplicaSets own; adding track to it would mean recreating "
+    "the Deployment (a selector is immutable), see docs/production.md\n"
+)
+"""Why the stable Deployment skips the overlap rule beside a canary (a validator exception)."""
+
+
 class Frontend(Construct):
-    """The frontend Deployment and its Service.
+    """The frontend Deployment and its Service, and a canary Deployment when asked for.
 
     The image finds Redis through the DNS names ``redis-leader`` and
     ``redis-follower`` in its own namespace (``GET_HOSTS_FROM=dns``), so it
     must render into the same namespace as :class:`RedisLeader` and
     :class:`RedisFollowers`.
+
+    With ``props.canary`` the stable pods carry ``track: stable`` and a second Deployment,
+    ``frontend-canary``, runs the canary image in pods labelled ``track: canary``. The
+    stable Deployment's selector stays ``app, tier`` (a selector is immutable), the canary's
+    adds ``track: canary`` so it never claims a stable pod; the Service, the disruption
+    budget and the NetworkPolicies select ``app, tier`` and so cover both.
     """
 
     def __init__(
@@ -53,6 +71,7 @@ class Frontend(Construct):
         props = props or FrontendProps()
         identity = identity or Identity()
         policy = policy or WorkloadPolicy()
+        canary = props.canary
         self.service_name = FRONTEND_SERVICE
         """Name of the frontend Service."""
         self.port = props.service.port
@@ -60,9 +79,13 @@ class Frontend(Construct):
         self.container_port = FRONTEND_PORT
         """The port Apache listens on inside the pod."""
         self.pod_labels = {"app": "guestbook", "tier": "frontend"}
-        """Labels on the frontend pods; the Deployment and Service select by exactly these."""
+        """Labels every frontend pod carries, stable or canary: the stable Deployment, the
+        Service, the budget and the NetworkPolicies select by exactly these."""
         labels = identity.labels(name="guestbook", component="frontend", selector=self.pod_labels)
         scaling = props.autoscaling
+        stable_max = scaling.max_replicas if scaling.enabled else props.replicas
+        # track: stable only beside a canary: other renders (and the tutorial's) stay as they were.
+        stable_pods = {**self.pod_labels, TRACK_LABEL: "stable"} if canary else self.pod_labels
         self.workload = Workload(
             self,
             "Workload",
@@ -72,24 +95,49 @@ class Frontend(Construct):
                 name=FRONTEND_SERVICE,
                 labels=labels,
                 selector=self.pod_labels,
-                pod_labels=self.pod_labels,
+                pod_labels=stable_pods,
                 # An HPA owns the replica count; pinning it here would make Argo CD undo scaling.
                 replicas=None if scaling.enabled else props.replicas,
-                max_replicas=scaling.max_replicas if scaling.enabled else props.replicas,
-                container=k8s.Container(
-                    name="php-redis",
-                    image=props.image,
-                    env=[k8s.EnvVar(name="GET_HOSTS_FROM", value="dns")],
-                    resources=resource_requirements(props.resources),
-                    ports=[k8s.ContainerPort(container_port=FRONTEND_PORT)],
-                ),
+                # The budget selects the canary's pods too.
+                max_replicas=stable_max + (canary.replicas if canary else 0),
+                container=self._container(props, props.image),
                 contract=security.FRONTEND,
                 probes=frontend_probes(),
+                deployment_annotations={VALIDATE_SKIP: CANARY_OVERLAP} if canary else {},
             ),
         )
         """The Deployment and what hardening adds to it."""
         self.deployment = self.workload.deployment
         """The frontend Deployment."""
+        self.canary: Workload | None = None
+        """The canary Deployment, when ``props.canary`` is set."""
+        if canary:
+            canary_pods = {**self.pod_labels, TRACK_LABEL: "canary"}
+            self.canary = Workload(
+                self,
+                "Canary",
+                identity=identity,
+                props=WorkloadProps(
+                    # No budget of its own: a pod that two budgets select cannot be evicted.
+                    policy=replace(
+                        policy,
+                        availability=policy.availability.model_copy(
+                            update={"disruption_budgets": False}
+                        ),
+                    ),
+                    name=CANARY_NAME,
+                    labels=identity.labels(
+                        name="guestbook", component="frontend", selector=canary_pods
+                    ),
+                    selector=canary_pods,
+                    pod_labels=canary_pods,
+                    replicas=canary.replicas,
+                    max_replicas=canary.replicas,
+                    container=self._container(props, canary.image),
+                    contract=security.FRONTEND,
+                    probes=frontend_probes(),
+                ),
+            )
         self.autoscaler: k8s.KubeHorizontalPodAutoscalerV2 | None = None
         """The HPA, when autoscaling is on."""
         if scaling.enabled:
@@ -128,4 +176,14 @@ class Frontend(Construct):
             service_type=props.service.type,
             node_port=props.service.node_port,
             annotations=props.service.annotations,
+        )
+
+    @staticmethod
+    def _container(props: FrontendProps, image: str) -> k8s.Container:
+        return k8s.Container(
+            name="php-redis",
+            image=image,
+            env=[k8s.EnvVar(name="GET_HOSTS_FROM", value="dns")],
+            resources=resource_requirements(props.resources),
+            ports=[k8s.ContainerPort(container_port=FRONTEND_PORT)],
         )

@@ -15,6 +15,9 @@ PART_OF = "guestbook"
 
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 """The Argo CD sync-wave annotation, set on every object when sync waves are on."""
+VALIDATE_SKIP = "guestbook.validate/skip"
+"""The annotation naming the validator rules an object skips, one ``rule-id: reason`` a line
+(read by ``guestbook validate``)."""
 TUTORIAL_LABEL_KEYS = ("app", "role", "tier")
 """The upstream tutorial's labels, which Services, NetworkPolicies and budgets select pods by."""
 RECOMMENDED_LABEL_KEYS = (
@@ -25,9 +28,14 @@ RECOMMENDED_LABEL_KEYS = (
     "app.kubernetes.io/managed-by",
 )
 """The recommended labels; ``app.kubernetes.io/instance`` is how Argo CD tracks objects."""
+TRACK_LABEL = "track"
+"""Tells the stable frontend pods from the canary's (``stable``, ``canary``), as in the
+Kubernetes docs' canary example; no Service selects by it."""
 DASHBOARD_LABEL = "grafana_dashboard"
 """The label Grafana's sidecar finds dashboard ConfigMaps by."""
-RESERVED_LABEL_KEYS = frozenset({*TUTORIAL_LABEL_KEYS, *RECOMMENDED_LABEL_KEYS, DASHBOARD_LABEL})
+RESERVED_LABEL_KEYS = frozenset(
+    {*TUTORIAL_LABEL_KEYS, TRACK_LABEL, *RECOMMENDED_LABEL_KEYS, DASHBOARD_LABEL}
+)
 """Every label key the constructs set themselves: an overlay may not set these."""
 
 

@@ -99,6 +99,8 @@ class WorkloadProps:
     """Replace pods with the Recreate strategy (a ReadWriteOnce volume). Default: rolling."""
     policy: WorkloadPolicy = field(default_factory=WorkloadPolicy)
     """Hardening, probes and availability. Default: hardened, probes on, no availability."""
+    deployment_annotations: Mapping[str, str] = field(default_factory=dict)
+    """Annotations on the Deployment only, not its companions. Default: none."""
 
 
 def with_fields(container: k8s.Container, **changes: object) -> k8s.Container:
@@ -170,7 +172,12 @@ class Workload(Construct):
         self.deployment = k8s.KubeDeployment(
             self,
             "Deployment",
-            metadata=meta,
+            metadata=metadata(
+                identity,
+                name=props.name,
+                labels=props.labels,
+                annotations=props.deployment_annotations,
+            ),
             spec=k8s.DeploymentSpec(
                 replicas=props.replicas,
                 selector=selector,

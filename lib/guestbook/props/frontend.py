@@ -51,6 +51,22 @@ class AutoscalingProps(Model):
         return self
 
 
+class CanaryProps(Model):
+    """A canary release: a second Deployment, ``frontend-canary``, beside the stable one.
+
+    Its pods carry ``track: canary`` and the stable pods ``track: stable``; the frontend
+    Service selects both, so the canary's share of requests is its share of the pods. It has
+    a fixed replica count, never an autoscaler, and no disruption budget of its own (the
+    stable one covers every frontend pod). Promote by setting ``frontend.image`` to the
+    canary's image and removing ``canary``.
+    """
+
+    image: Image
+    """Image under test, other than ``frontend.image``. Required."""
+    replicas: Replicas = Field(default=1, ge=0)
+    """Canary pods (0 stops them, keeping the Deployment). Default: 1."""
+
+
 class FrontendProps(Model):
     """The PHP guestbook frontend."""
 
@@ -64,3 +80,14 @@ class FrontendProps(Model):
     """Container resources. Default: requests 100m / 100Mi."""
     service: FrontendServiceProps = FrontendServiceProps()
     """The frontend Service. Default: ClusterIP on port 80."""
+    canary: CanaryProps | None = None
+    """A canary Deployment on another image, beside the stable one. Default: none."""
+
+    @model_validator(mode="after")
+    def _canary_differs(self) -> FrontendProps:
+        if self.canary is not None and self.canary.image == self.image:
+            raise ValueError(
+                f"canary.image is the stable image ({self.image}); to promote the canary, "
+                "set image to its image and remove canary"
+            )
+        return self

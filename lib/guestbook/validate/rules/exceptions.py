@@ -18,12 +18,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from guestbook.constructs.labels import VALIDATE_SKIP
 from guestbook.manifests.fields import as_map, get
 from guestbook.manifests.inventory import Check
 from guestbook.validate.model import Document, Finding, ObjectRef
 from guestbook.validate.rules.registry import Layer, Rule, error, unknown_rule
 
-ANNOTATION = "guestbook.validate/skip"
+ANNOTATION = VALIDATE_SKIP
 
 EXCEPTION_INVALID = error(
     "exception-invalid",

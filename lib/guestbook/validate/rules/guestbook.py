@@ -177,10 +177,17 @@ def _plays(image: str, role: str) -> bool:
     return any(c.role == role and split_image(c.image)[:2] == (name, tag) for c in CONTRACTS)
 
 
+def labelled(pod: PodTemplate, *roles: str) -> bool:
+    """Whether ``pod`` carries the labels of one of ``roles``, whatever its image."""
+    return any(
+        all(pod.labels.get(key) == value for key, value in ROLE_LABELS[role].items())
+        for role in roles
+    )
+
+
 def role_container(pod: PodTemplate, role: str) -> Container | None:
     """The first app container of ``pod`` playing ``role``: labels and documented image."""
-    labels = ROLE_LABELS[role]
-    if any(pod.labels.get(key) != value for key, value in labels.items()):
+    if not labelled(pod, role):
         return None
     for container in app_containers(pod):
         if container.image and _plays(container.image, role):
@@ -418,8 +425,12 @@ def check_redis_exposure(inventory: Inventory) -> Iterator[Finding]:
         )
         for redis in _redis_pods(inventory, namespace):
             target = pod_endpoint(inventory, redis)
+            # By labels, as NetworkPolicies see pods: a pod labelled as the frontend on an image
+            # whose contract is not documented (a canary of a new build) is the frontend here.
             others = [
-                pod_endpoint(inventory, p) for p in pods if p is not redis and not runs(p, *allowed)
+                pod_endpoint(inventory, p)
+                for p in pods
+                if p is not redis and not labelled(p, *allowed)
             ]
             by_rule: dict[tuple[int, FieldPath], tuple[Policy, FieldPath, list[str]]] = {}
             for source in (*others, OTHER_NAMESPACE, OUTSIDE):

@@ -218,20 +218,35 @@ def check_deployment_overlap(inventory: Inventory) -> Iterator[Finding]:
     for deployments in by_namespace.values():
         for i, (first, first_selector) in enumerate(deployments):
             for second, second_selector in deployments[i + 1 :]:
-                if first_selector.matches(second.labels):
-                    owner, other = first, second
-                elif second_selector.matches(first.labels):
-                    owner, other = second, first
-                else:
+                first_claims = first_selector.matches(second.labels)
+                second_claims = second_selector.matches(first.labels)
+                if not (first_claims or second_claims):
                     continue
+                owner, other = (first, second) if first_claims else (second, first)
                 shown = _describe(get(owner.doc.obj, "spec", "selector"))
+                if first_claims and second_claims:
+                    message = "each may adopt or delete the other's pods"
+                    hint = (
+                        "add a distinguishing label (e.g. role) to both selectors; "
+                        "selectors are immutable, so this means recreating the Deployments"
+                    )
+                else:
+                    # The canary shape: the narrower one never claims the wider one's pods.
+                    message = (
+                        f"{other.name}'s selector does not match the pods of {owner.name}, "
+                        f"but {owner.name} adopts {other.name}'s pods when they lose their owner"
+                    )
+                    hint = (
+                        f"add a label to {owner.name}'s selector that {other.name}'s pods do not "
+                        "carry (immutable: recreate it); for a canary beside its stable "
+                        "Deployment, skip this rule on the stable one with the reason"
+                    )
                 yield DEPLOYMENT_SELECTOR_OVERLAP.at(
                     owner.doc,
                     f"{owner.name} selector ({shown}) also matches the pods of {other.name}; "
-                    "each may adopt or delete the other's pods",
+                    + message,
                     field_path=("spec", "selector"),
-                    hint="add a distinguishing label (e.g. role) to both selectors; "
-                    "selectors are immutable, so this means recreating the Deployments",
+                    hint=hint,
                 )
 
 
