@@ -199,11 +199,12 @@ $(KUSTOMIZE):
 
 BENCH_TOOLS := --helm $(HELM) --kustomize $(KUSTOMIZE)
 
-bench: setup bench-tools ## benchmarks (not tests): fleets vs Helm and Kustomize, bench/results.json
+bench: setup bench-tools ## benchmarks (not tests): fleets vs Helm and Kustomize, --crd; bench/results.json
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/diff.py
 	$(BIN)/python bench/fleet.py $(BENCH_TOOLS)
+	$(BIN)/python bench/crds.py
 
 bench-smoke: setup bench-tools ## the fleet benchmark at its smallest size, once (CI)
 	$(BIN)/python bench/fleet.py --smoke $(BENCH_TOOLS)

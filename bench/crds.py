@@ -5,14 +5,17 @@ Renders the generated fleet, fetches 20 CRDs from pinned Go module releases
 processes on the same files: the plain ``guestbook validate``, the same with
 ``--crd`` and an empty CRD schema cache (cold), and with the cache filled by the
 previous run (warm). Prints the medians side by side; the target is a warm run
-at most 10 % slower than the plain one.
+at most 10 % slower than the plain one. Records the figures, with the machine and
+the date, under the key ``crds`` of ``bench/results.json`` (``make bench``).
 
-    .venv/bin/python bench/crds.py [--environments 100] [--runs 5]
+    .venv/bin/python bench/crds.py [--environments 100] [--runs 5] [--results PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
 import shutil
 import statistics
@@ -22,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from fleet import machine
 from fleet_overlays import render_fleet
 
 from guestbook.validate.schemas.gomod import download
@@ -29,6 +33,9 @@ from guestbook.validate.tools import tools_dir
 from guestbook.validate.user_crds import CACHE_FOLDER
 
 TARGET_RATIO = 1.10
+RESULTS = Path(__file__).resolve().parent / "results.json"
+KEY = "crds"
+"""This benchmark's key in the results file (the other keys belong to bench/fleet.py)."""
 
 CRD_FILES = {
     ("sigs.k8s.io/gateway-api", "v1.4.0"): (
@@ -82,12 +89,21 @@ def private_tools(scratch: Path) -> Path:
     return tools
 
 
+def record(results: Path, entry: dict[str, object]) -> None:
+    """Write ``entry`` under :data:`KEY` of the results file, keeping every other key."""
+    report = json.loads(results.read_text(encoding="utf-8")) if results.exists() else {}
+    report[KEY] = entry
+    results.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
 def main() -> None:
-    """Render the fleet, fetch the CRDs, time the three runs, print the figures."""
+    """Render the fleet, fetch the CRDs, time the three runs, print and record the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--environments", type=int, default=100)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
 
     with tempfile.TemporaryDirectory(prefix="guestbook-bench-crds-") as tmp:
         scratch = Path(tmp)
@@ -100,9 +116,10 @@ def main() -> None:
                 shutil.copyfile(modules[key].dir / path, crds / Path(path).name)
         size = sum(p.stat().st_size for p in crds.iterdir())
         files = len(list(output.rglob("*.yaml")))
+        crd_count = len(list(crds.iterdir()))
         print(
             f"{args.environments} environments ({files} files); "
-            f"{len(list(crds.iterdir()))} CRDs ({size / 1e6:.1f} MB)"
+            f"{crd_count} CRDs ({size / 1e6:.1f} MB)"
         )
 
         tools = private_tools(scratch)
@@ -111,11 +128,11 @@ def main() -> None:
         cache = tools / "schemas" / CACHE_FOLDER
         runs = {
             "plain": ([*guestbook, str(output)], None),
-            "--crd, cold cache": (
+            "crd_cold": (
                 [*guestbook, "--crd", str(crds), str(output)],
                 lambda: shutil.rmtree(cache, ignore_errors=True),
             ),
-            "--crd, warm cache": ([*guestbook, "--crd", str(crds), str(output)], None),
+            "crd_warm": ([*guestbook, "--crd", str(crds), str(output)], None),
         }
         timed(runs["plain"][0], env)  # warm the file system cache
         times: dict[str, list[float]] = {name: [] for name in runs}
@@ -124,12 +141,37 @@ def main() -> None:
                 times[name].append(timed(command, env, before))
 
     medians = {name: statistics.median(values) for name, values in times.items()}
+    labels = {"plain": "plain", "crd_cold": "--crd, cold cache", "crd_warm": "--crd, warm cache"}
     for name, median in medians.items():
         fastest = min(times[name])
-        print(f"{name + ':':20} {median:.3f} s median, {fastest:.3f} s min ({args.runs} runs)")
-    ratio = medians["--crd, warm cache"] / medians["plain"]
+        print(
+            f"{labels[name] + ':':20} {median:.3f} s median, {fastest:.3f} s min ({args.runs} runs)"
+        )
+    ratio = medians["crd_warm"] / medians["plain"]
     verdict = "met" if ratio <= TARGET_RATIO else "MISSED"
     print(f"warm / plain: {ratio:.3f} (target <= {TARGET_RATIO}: {verdict})")
+    record(
+        args.results,
+        {
+            "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": machine(),
+            "load_average_1min_before": round(load_before, 2),
+            "load_average_1min_after": round(os.getloadavg()[0], 2),
+            "environments": args.environments,
+            "files": files,
+            "crds": crd_count,
+            "crd_megabytes": round(size / 1e6, 1),
+            "runs": args.runs,
+            "seconds": {name: round(value, 4) for name, value in medians.items()},
+            "min_seconds": {name: round(min(values), 4) for name, values in times.items()},
+            "ratios": {
+                "crd_warm/plain": round(ratio, 3),
+                "crd_cold/plain": round(medians["crd_cold"] / medians["plain"], 3),
+            },
+            "target_ratio": TARGET_RATIO,
+        },
+    )
+    print(f"wrote {args.results} ({KEY})")
 
 
 if __name__ == "__main__":
