@@ -210,6 +210,19 @@ def test_transition_rules_are_skipped_and_said_so(tools: Path) -> None:
     assert skipped[0].path.name == "gateway.networking.k8s.io_gatewayclasses.yaml"
 
 
+GADGETS = Path(__file__).parent / "fixtures" / "cel"
+
+
+def test_apiversion_and_kind_need_no_place_in_a_crds_schema(tools: Path) -> None:
+    # Given a CRD whose schema names only spec (the API server keeps apiVersion, kind and
+    # metadata of every custom resource whatever its schema says), and a valid Gadget
+    report = validate(
+        [GADGETS / "gadget_valid.yaml"], crds=[GADGETS / "gadget-crd.yaml"], tools=tools
+    )
+    # Then it is valid: apiVersion and kind are no unknown fields
+    assert custom(report) == []
+
+
 # CRDs among the manifests
 
 
