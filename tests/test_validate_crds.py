@@ -223,6 +223,39 @@ def test_apiversion_and_kind_need_no_place_in_a_crds_schema(tools: Path) -> None
     assert custom(report) == []
 
 
+def test_a_cel_rule_alone_is_reported(tools: Path) -> None:
+    # Given a Gadget whose only fault is its CRD's CEL rule
+    example = GADGETS / "gadget_breaking_only_its_rule.yaml"
+    report = validate([example], crds=[GADGETS / "gadget-crd.yaml"], tools=tools)
+    # Then that rule is the finding
+    finding = only(custom(report))
+    assert (finding.rule, finding.message) == (
+        "cel",
+        "spec: address must be empty when mode is Off",
+    )
+
+
+@pytest.mark.parametrize(
+    ("example", "schema_finding"),
+    [
+        ("gadget_with_an_invalid_address.yaml", "is not valid ipv4"),
+        ("gadget_with_a_too_long_label.yaml", "spec.label: maxLength"),
+        ("gadget_with_too_many_ports.yaml", "spec.ports: maxItems"),
+    ],
+)
+def test_cel_rules_are_not_evaluated_where_the_api_server_skips_them(
+    tools: Path, example: str, schema_finding: str
+) -> None:
+    # Given a Gadget breaking the CEL rule and a format, length or size limit of its schema
+    # (the API server's blocking errors: it evaluates no CEL rule then; seen on Gateway API's
+    # invalid-addresses example)
+    report = validate([GADGETS / example], crds=[GADGETS / "gadget-crd.yaml"], tools=tools)
+    # Then the schema finding is reported, and no CEL finding, as the API server does
+    findings = custom(report)
+    assert [f.rule for f in findings] == ["schema"], findings
+    assert schema_finding in findings[0].message
+
+
 # CRDs among the manifests
 
 
