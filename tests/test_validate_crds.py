@@ -25,6 +25,7 @@ from guestbook.errors import GuestbookError
 from guestbook.kubernetes import KUBERNETES_VERSION
 from guestbook.validate import user_crds
 from guestbook.validate.cel import field_path
+from guestbook.validate.install import HELPERS, build_helper, go_binary
 from guestbook.validate.kubeconform import Kubeconform
 from guestbook.validate.model import Finding, Report, Severity
 from guestbook.validate.pipeline import validate
@@ -35,7 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CRDS = Path(__file__).parent / "fixtures" / "crds"
 GATEWAY = CRDS / "gateway-api-v1.4.0"
 ROLLOUTS = CRDS / "argo-rollouts-v1.8.3"
-GO_CEL = ROOT / "lib" / "guestbook" / "validate" / "go-cel"
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
 CUSTOM_RULES = {"schema", "schema-missing", "api-version", "cel", "list-type", "crd"}
 
@@ -52,14 +52,8 @@ def cel_tools(tmp_path_factory: pytest.TempPathFactory) -> Path:
             (tools / "bin" / name).symlink_to(project / "bin" / name)
     for version in (project / "schemas").glob("*-standalone-strict"):
         (tools / "schemas" / version.name).symlink_to(version)
-    subprocess.run(
-        ["go", "build", "-trimpath", "-o", str(tools / "bin" / "guestbook-cel"), "."],
-        cwd=GO_CEL,
-        env={**os.environ, "GOFLAGS": "-mod=readonly -buildvcs=false", "GOWORK": "off"},
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
+    [cel] = [helper for helper in HELPERS if helper.binary == "guestbook-cel"]
+    build_helper(go_binary(), cel, tools / "bin")  # as `guestbook tools install` builds it
     return tools
 
 
