@@ -9,14 +9,11 @@ GO ?= go
 VENV := .venv
 BIN := $(VENV)/bin
 TOOLS := .tools
-# kubeconform, pinned; `make setup` installs it into .tools/bin with `go install`.
-KUBECONFORM_VERSION := v0.8.0
-KUBECONFORM := $(TOOLS)/bin/kubeconform
 # jsii warns on every start that Node 20 is end-of-life; this supported switch
 # silences exactly that banner for Node 20 (see CONTRIBUTING.md "Node and jsii").
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup runtime test-lowest test-network docs kubeconform reader cel schemas api-lifecycle synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools failover-tools e2e
+.PHONY: setup runtime test-lowest test-network docs tools kubeconform reader cel schemas api-lifecycle synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools failover-tools e2e
 
 CHECKOV_VERSION := 3.3.30
 CHECKOV := .tools/checkov/bin/checkov
@@ -25,7 +22,7 @@ TOOLS_BIN := $(CURDIR)/.tools/bin
 ACTIONLINT := $(TOOLS_BIN)/actionlint-$(ACTIONLINT_VERSION)
 
 # What rendering and validating need; `make synth` installs only this.
-RUNTIME := $(VENV)/.runtime kubeconform reader cel schemas
+RUNTIME := $(VENV)/.runtime tools
 runtime: $(RUNTIME) ## install what `guestbook synth` and `guestbook validate` need (idempotent)
 
 setup: $(RUNTIME) $(VENV)/.installed node_modules/.installed $(CHECKOV) $(ACTIONLINT) registry-tools ## install everything the project needs, dev tools included (idempotent)
@@ -75,7 +72,7 @@ docs: $(VENV)/.installed ## the API reference, docs/api/, from the public names'
 test-network: setup ## the tests that install from the package index: our wheel beside the newest cdk8s (CI)
 	$(BIN)/pytest -q -m network
 
-test-lowest: $(LOWEST)/.installed kubeconform schemas registry-tools ## the main tests at the lowest dependency versions allowed (CI)
+test-lowest: $(LOWEST)/.installed tools registry-tools ## the main tests at the lowest dependency versions allowed (CI)
 	PYTHONPATH=$(CURDIR)/lib $(LOWEST)/bin/python -m pytest -q -p no:cacheprovider $(LOWEST_TESTS)
 
 # checkov has its own venv: its many dependencies must not move the project's pins.
@@ -88,44 +85,17 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Skipped when the binary already is the pinned version (go version -m reads its build info).
-kubeconform: ## kubeconform $(KUBECONFORM_VERSION) into .tools/bin
-	@if $(GO) version -m $(KUBECONFORM) 2>/dev/null | grep -Eq '^\s+mod\s+github.com/yannh/kubeconform\s+$(KUBECONFORM_VERSION)\s'; then :; else \
-	  echo "installing kubeconform $(KUBECONFORM_VERSION) into $(TOOLS)/bin"; \
-	  GOBIN=$(CURDIR)/$(TOOLS)/bin $(GO) install -ldflags "-s -w -X main.version=$(KUBECONFORM_VERSION)" \
-	    github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION); \
-	fi
-
-# guestbook-reader, the fast path of `guestbook validate`'s YAML reading (see docs/validation.md "Validation"):
-# our own Go module in the package tree, built with the yaml.v3 pinned in its go.mod and go.sum.
-# Rebuilt only when that module changes; `guestbook validate` reads in Python without it.
+# The validation tools: kubeconform (pinned in lib/guestbook/validate/install.py), guestbook-reader
+# (go-reader/, the fast path of `guestbook validate`'s YAML reading), guestbook-cel (go-cel/, the CEL
+# rules of CRDs given to --crd; about 3 CPU-minutes cold, seconds with a warm Go build cache) and the
+# offline schemas of every supported Kubernetes version, into .tools by `guestbook tools install`,
+# the command pip users run (docs/validation.md, "Tools"): one code path. What is current is skipped.
 GO_READER := lib/guestbook/validate/go-reader
-READER := $(TOOLS_BIN)/guestbook-reader
-reader: $(READER) ## guestbook-reader into .tools/bin
-
-$(READER): $(GO_READER)/go.mod $(GO_READER)/go.sum $(filter-out %_test.go,$(wildcard $(GO_READER)/*.go))
-	mkdir -p $(TOOLS_BIN)
-	cd $(GO_READER) && GOFLAGS="-mod=readonly -buildvcs=false" $(GO) build -trimpath -o $@ .
-	touch $@
-
-# guestbook-cel, the CEL rules (x-kubernetes-validations) of CRDs given to `guestbook validate --crd`
-# (see docs/validation.md, "Your CRDs"): our own Go module around k8s.io/apiextensions-apiserver's
-# CEL validator, at the version pinned in its go.mod. A cold build costs about 3 CPU-minutes
-# (the Kubernetes dependency tree), seconds with a warm Go build cache; rebuilt only when that
-# module changes.
 GO_CEL := lib/guestbook/validate/go-cel
-CEL := $(TOOLS_BIN)/guestbook-cel
-cel: $(CEL) ## guestbook-cel into .tools/bin
+tools: $(VENV)/.runtime ## kubeconform, guestbook-reader, guestbook-cel and the offline schemas into .tools
+	$(BIN)/guestbook tools install --dir $(CURDIR)/$(TOOLS)
 
-$(CEL): $(GO_CEL)/go.mod $(GO_CEL)/go.sum $(filter-out %_test.go,$(wildcard $(GO_CEL)/*.go))
-	mkdir -p $(TOOLS_BIN)
-	cd $(GO_CEL) && GOFLAGS="-mod=readonly -buildvcs=false" $(GO) build -trimpath -o $@ .
-	touch $@
-
-# Offline schemas for every supported Kubernetes version (guestbook/kubernetes.py),
-# generated from pinned Go modules; up-to-date versions are skipped.
-schemas: $(VENV)/.runtime ## kubeconform schemas into .tools/schemas
-	@GUESTBOOK_TOOLS_DIR=$(CURDIR)/$(TOOLS) $(BIN)/python -m guestbook.validate.schemas
+kubeconform reader cel schemas: tools ## (each installs all the validation tools: `make tools`)
 
 # When each beta/alpha API is deprecated and removed, from k8s.io/api at every selectable
 # version (committed: lib/guestbook/manifests/api_lifecycle.json; a test compares it).
@@ -234,11 +204,12 @@ $(KUSTOMIZE):
 
 BENCH_TOOLS := --helm $(HELM) --kustomize $(KUSTOMIZE)
 
-bench: setup bench-tools ## benchmarks (not tests): fleets vs Helm and Kustomize, bench/results.json
+bench: setup bench-tools ## benchmarks (not tests): fleets vs Helm and Kustomize, --crd; bench/results.json
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/diff.py
 	$(BIN)/python bench/fleet.py $(BENCH_TOOLS)
+	$(BIN)/python bench/crds.py
 	$(BIN)/python bench/figures.py
 
 bench-smoke: setup bench-tools ## the fleet benchmark at its smallest size, once (CI)

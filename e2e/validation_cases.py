@@ -13,6 +13,10 @@ Layers 1 and 2 are what the API server itself checks, so for them (and for valid
 manifests) ``guestbook validate`` and the server must agree; layers 3 to 5 go beyond the
 server, which must accept those manifests. ``# with: a, b`` names fixtures the case builds
 on; they are validated with it (only the case's own findings count).
+
+The real CRDs' folders (tests/fixtures/crds/<project>/) add their projects' own examples
+(valid everywhere) and own invalid examples (layer 1: the API server rejects them), each
+validated with ``--crd`` on the project's ``crds/`` folder, which the cluster has installed.
 """
 
 from __future__ import annotations
@@ -34,11 +38,29 @@ class Folder:
 
     path: Path
     default_layer: int | None
+    crds: Path | None = None
+    """The folder of CRDs the cases are custom resources of (given with ``--crd``)."""
+    valid: bool = False
+    """Every case is a valid manifest (a project's own examples), whatever its header."""
 
+    @property
+    def name(self) -> str:
+        """What the ids of its cases start with: the folder's name, after its project's."""
+        return f"{self.path.parent.name}/{self.path.name}" if self.crds else self.path.name
+
+
+FIXTURES = ROOT / "tests" / "fixtures"
+CRD_PROJECTS = (
+    FIXTURES / "crds" / "gateway-api-v1.4.0",
+    FIXTURES / "crds" / "argo-rollouts-v1.8.3",
+)
+"""Real CRDs with their projects' own examples (see tests/fixtures/crds/README.md)."""
 
 FOLDERS = (
-    Folder(ROOT / "tests" / "fixtures" / "validate", default_layer=1),  # schema cases
-    Folder(ROOT / "tests" / "fixtures" / "rules", default_layer=None),  # rule cases (# expect:)
+    Folder(FIXTURES / "validate", default_layer=1),  # schema cases
+    Folder(FIXTURES / "rules", default_layer=None),  # rule cases (# expect:)
+    *(Folder(p / "examples", None, crds=p / "crds", valid=True) for p in CRD_PROJECTS),
+    *(Folder(p / "invalid-examples", default_layer=1, crds=p / "crds") for p in CRD_PROJECTS),
 )
 
 
@@ -50,6 +72,8 @@ class Case:
     layer: int | None
     """1-5, or None for a manifest that should be valid everywhere."""
     with_files: tuple[Path, ...] = ()
+    crds: Path | None = None
+    """The CRD folder of the case's custom resources."""
 
     @property
     def must_agree(self) -> bool:
@@ -58,8 +82,10 @@ class Case:
 
     @property
     def id(self) -> str:
-        """A short test id: folder/name."""
-        return f"{self.path.parent.name}/{self.path.stem}"
+        """A short test id: folder/name (project/folder/name for custom resources)."""
+        folder = self.path.parent
+        prefix = f"{folder.parent.name}/{folder.name}" if self.crds else folder.name
+        return f"{prefix}/{self.path.stem}"
 
 
 def rule_layers() -> dict[str, int]:
@@ -110,9 +136,9 @@ def collect(folders: Iterable[Folder] = FOLDERS) -> list[Case]:
         for path in sorted(folder.path.glob("*.yaml")):
             header = path.read_text(encoding="utf-8").splitlines()[:HEADER_LINES]
             try:
-                layer = layer_of(header, folder.default_layer, layers)
+                layer = None if folder.valid else layer_of(header, folder.default_layer, layers)
             except ValueError as err:
                 raise ValueError(f"{path}: {err}") from None
             extra = tuple(folder.path / f"{name}.yaml" for name in with_names(header))
-            cases.append(Case(path, layer, extra))
+            cases.append(Case(path, layer, extra, folder.crds))
     return cases

@@ -53,6 +53,17 @@ def test_wheel_holds_every_module_the_typing_marker_and_the_console_script(wheel
     assert {n for n in names if n.endswith(".py")} == modules
     assert "guestbook/py.typed" in names
     assert "guestbook/manifests/api_lifecycle.json" in names
+    # And the Go helpers' sources that `guestbook tools install` builds, without their tests
+    for module in ("go-reader", "go-cel"):
+        folder = package / "guestbook" / "validate" / module
+        sources = {
+            p.relative_to(package).as_posix()
+            for p in folder.iterdir()
+            if p.name in ("go.mod", "go.sum") or p.name.endswith(".go")
+        }
+        assert {n for n in names if n.startswith(f"guestbook/validate/{module}/")} == {
+            s for s in sources if not s.endswith("_test.go")
+        }
     assert "guestbook = guestbook.entry:main" in scripts
 
 
@@ -104,6 +115,7 @@ def test_an_installed_wheel_finds_the_tools_of_the_project_it_runs_in(
     # Given the wheel installed alone into a fresh virtual environment
     python = _fresh_venv(tmp_path / "venv", "--no-deps", "--no-index", str(wheel))
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GUESTBOOK_TOOLS_DIR")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
     # And a project where `make setup` ran, and a folder in no project
     project = tmp_path / "project"
     (project / ".tools" / "bin").mkdir(parents=True)
@@ -125,7 +137,14 @@ def test_an_installed_wheel_finds_the_tools_of_the_project_it_runs_in(
     missing = tools(tmp_path / "elsewhere")
     assert missing.returncode == 1
     assert "set GUESTBOOK_TOOLS_DIR" in missing.stderr
-    assert "run `make setup`" in missing.stderr
+    # and the command that installs them into the per-user folder
+    user = tmp_path / "cache" / "guestbook" / "tools"
+    assert f"run `guestbook tools install` to build them into {user}" in missing.stderr
+    # Once that folder exists, it is used outside any project
+    user.mkdir(parents=True)
+    assert tools(tmp_path / "elsewhere").stdout == f"{user}\n"
+    # but a project's own tools still come first
+    assert tools(project / "environments").stdout == f"{project / '.tools'}\n"
 
 
 def test_the_lowest_constraints_pin_every_dependency_to_its_lower_bound() -> None:
@@ -179,3 +198,61 @@ def test_the_wheel_installs_beside_the_newest_cdk8s_and_cdk8s_plus_37(
     kinds = json.loads(done.stdout)
     assert "Deployment/redis-leader" in kinds
     assert any(k.startswith("Deployment/shop-cart") for k in kinds), kinds
+
+
+@pytest.mark.network
+def test_a_pip_user_installs_the_tools_once_and_validates_anywhere(
+    wheel: Path, tmp_path: Path
+) -> None:
+    # Given our wheel and its dependencies from the package index in a fresh virtual
+    # environment, used in a folder of no project, with an empty per-user cache
+    python = _fresh_venv(tmp_path / "venv", str(wheel))
+    guestbook = str(Path(python).with_name("guestbook"))
+    go_env = subprocess.run(
+        ["go", "env", "GOCACHE", "GOMODCACHE"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GUESTBOOK_TOOLS_DIR")}
+    # (the Go caches stay where they are: XDG_CACHE_HOME would move the build cache too)
+    env |= {
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "GOCACHE": go_env[0],
+        "GOMODCACHE": go_env[1],
+    }
+    here = tmp_path / "elsewhere"
+    here.mkdir()
+    manifest = here / "configmap.yaml"
+    manifest.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: 1\n")
+    gateway = ROOT / "tests" / "fixtures" / "crds" / "gateway-api-v1.4.0"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [guestbook, *args], cwd=here, env=env, capture_output=True, text=True,
+            check=False, timeout=1800,
+        )  # fmt: skip
+
+    # When it validates before installing the tools, Then exit 2 names the command
+    before = run("validate", str(manifest))
+    assert before.returncode == 2
+    assert "run `guestbook tools install`" in before.stderr
+    # When the tools are installed (the Go toolchain builds them from the module proxy)
+    installed = run("tools", "install")
+    # Then they land in the per-user folder
+    user = tmp_path / "cache" / "guestbook" / "tools"
+    assert installed.returncode == 0, installed.stderr
+    assert installed.stdout.startswith(f"{user}: installed kubeconform, guestbook-reader, ")
+    assert {p.name for p in (user / "bin").iterdir() if not p.name.startswith(".")} == {
+        "kubeconform",
+        "guestbook-reader",
+        "guestbook-cel",
+    }
+    # And validation uses them from then on: the schema layer, and CEL with --crd
+    after = run("validate", str(manifest))
+    assert after.returncode == 1, after.stderr
+    assert "data.a: got number, want string" in after.stdout
+    invalid = gateway / "invalid-examples" / "hostname-tcp.yaml"
+    cel = run("validate", "--crd", str(gateway / "crds"), str(invalid))
+    assert cel.returncode == 1, cel.stderr
+    assert "[cel]" in cel.stdout
+    # And a second install finds everything current
+    again = run("tools", "install")
+    assert again.stdout == f"{user}: up to date\n", again.stderr

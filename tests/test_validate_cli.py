@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -58,11 +59,13 @@ def test_usage_problems_exit_2_with_one_message(args: list[str], message: str) -
     assert "Traceback" not in run.stderr
 
 
-def test_missing_setup_exits_2_and_says_make_setup(tmp_path: Path) -> None:
+def test_missing_tools_exit_2_and_name_the_install_command(tmp_path: Path) -> None:
+    # (PYTHONPATH kept: the code under test may come from it)
     env = {"PATH": "/usr/bin:/bin", "GUESTBOOK_TOOLS_DIR": str(tmp_path)}
+    env |= {k: v for k, v in os.environ.items() if k == "PYTHONPATH"}
     run = guestbook("dist", env=env)
     assert run.returncode == 2
-    assert "make setup" in run.stderr
+    assert "run `guestbook tools install`" in run.stderr
     assert "Traceback" not in run.stderr
 
 

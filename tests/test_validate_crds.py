@@ -25,6 +25,7 @@ from guestbook.errors import GuestbookError
 from guestbook.kubernetes import KUBERNETES_VERSION
 from guestbook.validate import user_crds
 from guestbook.validate.cel import field_path
+from guestbook.validate.install import HELPERS, build_helper, go_binary
 from guestbook.validate.kubeconform import Kubeconform
 from guestbook.validate.model import Finding, Report, Severity
 from guestbook.validate.pipeline import validate
@@ -35,7 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CRDS = Path(__file__).parent / "fixtures" / "crds"
 GATEWAY = CRDS / "gateway-api-v1.4.0"
 ROLLOUTS = CRDS / "argo-rollouts-v1.8.3"
-GO_CEL = ROOT / "lib" / "guestbook" / "validate" / "go-cel"
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
 CUSTOM_RULES = {"schema", "schema-missing", "api-version", "cel", "list-type", "crd"}
 
@@ -52,14 +52,8 @@ def cel_tools(tmp_path_factory: pytest.TempPathFactory) -> Path:
             (tools / "bin" / name).symlink_to(project / "bin" / name)
     for version in (project / "schemas").glob("*-standalone-strict"):
         (tools / "schemas" / version.name).symlink_to(version)
-    subprocess.run(
-        ["go", "build", "-trimpath", "-o", str(tools / "bin" / "guestbook-cel"), "."],
-        cwd=GO_CEL,
-        env={**os.environ, "GOFLAGS": "-mod=readonly -buildvcs=false", "GOWORK": "off"},
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
+    [cel] = [helper for helper in HELPERS if helper.binary == "guestbook-cel"]
+    build_helper(go_binary(), cel, tools / "bin")  # as `guestbook tools install` builds it
     return tools
 
 
@@ -208,6 +202,52 @@ def test_transition_rules_are_skipped_and_said_so(tools: Path) -> None:
     ]
     assert skipped[0].severity is Severity.WARNING
     assert skipped[0].path.name == "gateway.networking.k8s.io_gatewayclasses.yaml"
+
+
+GADGETS = Path(__file__).parent / "fixtures" / "cel"
+
+
+def test_apiversion_and_kind_need_no_place_in_a_crds_schema(tools: Path) -> None:
+    # Given a CRD whose schema names only spec (the API server keeps apiVersion, kind and
+    # metadata of every custom resource whatever its schema says), and a valid Gadget
+    report = validate(
+        [GADGETS / "gadget_valid.yaml"], crds=[GADGETS / "gadget-crd.yaml"], tools=tools
+    )
+    # Then it is valid: apiVersion and kind are no unknown fields
+    assert custom(report) == []
+
+
+def test_a_cel_rule_alone_is_reported(tools: Path) -> None:
+    # Given a Gadget whose only fault is its CRD's CEL rule
+    example = GADGETS / "gadget_breaking_only_its_rule.yaml"
+    report = validate([example], crds=[GADGETS / "gadget-crd.yaml"], tools=tools)
+    # Then that rule is the finding
+    finding = only(custom(report))
+    assert (finding.rule, finding.message) == (
+        "cel",
+        "spec: address must be empty when mode is Off",
+    )
+
+
+@pytest.mark.parametrize(
+    ("example", "schema_finding"),
+    [
+        ("gadget_with_an_invalid_address.yaml", "is not valid ipv4"),
+        ("gadget_with_a_too_long_label.yaml", "spec.label: maxLength"),
+        ("gadget_with_too_many_ports.yaml", "spec.ports: maxItems"),
+    ],
+)
+def test_cel_rules_are_not_evaluated_where_the_api_server_skips_them(
+    tools: Path, example: str, schema_finding: str
+) -> None:
+    # Given a Gadget breaking the CEL rule and a format, length or size limit of its schema
+    # (the API server's blocking errors: it evaluates no CEL rule then; seen on Gateway API's
+    # invalid-addresses example)
+    report = validate([GADGETS / example], crds=[GADGETS / "gadget-crd.yaml"], tools=tools)
+    # Then the schema finding is reported, and no CEL finding, as the API server does
+    findings = custom(report)
+    assert [f.rule for f in findings] == ["schema"], findings
+    assert schema_finding in findings[0].message
 
 
 # CRDs among the manifests

@@ -38,7 +38,7 @@ def test_command_is_strict_offline_and_pinned_to_the_version(tmp_path: Path) -> 
 
 
 def test_missing_binary_asks_for_make_setup(tmp_path: Path) -> None:
-    with pytest.raises(GuestbookError, match="make setup"):
+    with pytest.raises(GuestbookError, match="guestbook tools install"):
         runner(tmp_path).start(["a.yaml"])
 
 

@@ -69,7 +69,7 @@ def test_layers_can_be_turned_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 
 def test_missing_tools_ask_for_make_setup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("GUESTBOOK_TOOLS_DIR", str(tmp_path))
-    with pytest.raises(GuestbookError, match="make setup"):
+    with pytest.raises(GuestbookError, match="guestbook tools install"):
         validate([FIXTURES / "unknown_field.yaml"])
 
 

@@ -158,7 +158,7 @@ def test_a_crd_that_redefines_a_built_in_kind_is_refused(
 
 
 def test_missing_cache_asks_for_make_setup(tmp_path: Path) -> None:
-    with pytest.raises(GuestbookError, match="make setup"):
+    with pytest.raises(GuestbookError, match="guestbook tools install"):
         SchemaStore(tmp_path, "1.34.3").index()
 
 

@@ -318,6 +318,44 @@ def diff(
         raise typer.Exit(EXIT_FINDINGS)
 
 
+tools_app = typer.Typer(
+    help="The validation tools: kubeconform, guestbook's Go helpers, the offline schemas.",
+    no_args_is_help=True,
+)
+app.add_typer(tools_app, name="tools")
+
+
+@tools_app.command("install")
+def tools_install(
+    tools_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="Install here. Default: $GUESTBOOK_TOOLS_DIR, else the project's .tools/ when "
+            "there is one, else the per-user folder ($XDG_CACHE_HOME/guestbook/tools).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rebuild and regenerate even what is current.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+) -> None:
+    """Build the pinned validation tools with the Go toolchain into the tools folder.
+
+    What `guestbook validate` needs: kubeconform and guestbook's helpers, built from the Go
+    module proxy at pinned versions, and the offline schemas. What is current is skipped.
+    """
+    with user_errors():
+        from guestbook.validate.install import install
+        from guestbook.validate.tools import install_dir
+
+        target = (tools_dir or install_dir()).absolute()
+        log = (lambda _: None) if quiet else (lambda line: print(line, file=sys.stderr))
+        done = install(target, force=force, log=log)
+        if not quiet:
+            print(f"{target}: {'installed ' + ', '.join(done) if done else 'up to date'}")
+
+
 def main() -> None:
     """Entry point of the ``guestbook`` console script."""
     app()

@@ -3,7 +3,7 @@
 kubeconform validates a custom resource against its CRD's OpenAPI schema but
 skips the CEL rules (``x-kubernetes-validations``, kubeconform issue #236) and
 the ``x-kubernetes-list-type`` invariants. guestbook-cel (``go-cel/``, built by
-``make setup``) evaluates both with k8s.io/apiextensions-apiserver's own code,
+``guestbook tools install``) evaluates both with k8s.io/apiextensions-apiserver's own code,
 after pruning and defaulting the object as the API server does; this module
 sends it the CRDs and the objects they define and turns its answer into findings.
 
@@ -28,14 +28,14 @@ from typing import Any
 
 from guestbook.errors import GuestbookError
 from guestbook.validate.model import Document, FieldPath, Finding, Severity
-from guestbook.validate.tools import tools_dir
+from guestbook.validate.tools import INSTALL_HINT, tools_dir
 from guestbook.validate.user_crds import Crd
 
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[([^\]]*)\]")
 
 
 def cel_binary(tools: Path | None = None) -> Path:
-    """guestbook-cel, which ``make setup`` builds into ``.tools/bin``."""
+    """guestbook-cel, which ``guestbook tools install`` builds into the tools folder."""
     return (tools or tools_dir()) / "bin" / "guestbook-cel"
 
 
@@ -97,7 +97,7 @@ def field_path(text: str) -> FieldPath:
 def _ask(binary: Path, crds: Sequence[Crd], objects: Sequence[Document]) -> Mapping[str, Any]:
     if not binary.is_file():
         raise GuestbookError(
-            f"guestbook-cel not found at {binary}; run `make setup` "
+            f"guestbook-cel not found at {binary}; {INSTALL_HINT} "
             "(it evaluates the CEL rules of the CRDs given with --crd)"
         )
     request = {
@@ -113,7 +113,7 @@ def _ask(binary: Path, crds: Sequence[Crd], objects: Sequence[Document]) -> Mapp
             check=False,
         )
     except OSError as err:
-        raise GuestbookError(f"cannot run {binary}: {err}; run `make setup`") from None
+        raise GuestbookError(f"cannot run {binary}: {err}; {INSTALL_HINT}") from None
     try:
         answer = json.loads(proc.stdout)
         if len(answer["crds"]) != len(crds) or len(answer["objects"]) != len(objects):
@@ -122,8 +122,8 @@ def _ask(binary: Path, crds: Sequence[Crd], objects: Sequence[Document]) -> Mapp
         detail = (proc.stderr or proc.stdout).strip().splitlines()
         raise GuestbookError(
             f"guestbook-cel failed (exit {proc.returncode}): "
-            f"{detail[0] if detail else 'no output'}; run `make setup`"
+            f"{detail[0] if detail else 'no output'}; {INSTALL_HINT}"
         ) from None
     if not isinstance(answer, Mapping):
-        raise GuestbookError("guestbook-cel failed: unexpected output; run `make setup`")
+        raise GuestbookError(f"guestbook-cel failed: unexpected output; {INSTALL_HINT}")
     return answer

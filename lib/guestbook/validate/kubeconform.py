@@ -18,6 +18,7 @@ from pathlib import Path
 
 from guestbook.errors import GuestbookError
 from guestbook.validate.schemas import SETUP_HINT, SchemaStore
+from guestbook.validate.tools import INSTALL_HINT
 
 KUBECONFORM_DEFAULT_WORKERS = 4
 """kubeconform's own ``-n`` when none is given (``kubeconform -h``): what a user running it gets."""
@@ -92,7 +93,7 @@ class Kubeconform:
         command line exceeds what the operating system accepts.
         """
         if not self.binary.is_file():
-            raise GuestbookError(f"kubeconform not found at {self.binary}; run `make setup`")
+            raise GuestbookError(f"kubeconform not found at {self.binary}; {INSTALL_HINT}")
         processes = []
         try:
             for batch in batches(files, self.max_argument_chars):
@@ -109,7 +110,7 @@ class Kubeconform:
             for process in processes:
                 process.kill()
                 process.communicate()
-            raise GuestbookError(f"cannot run {self.binary}: {err}; run `make setup`") from None
+            raise GuestbookError(f"cannot run {self.binary}: {err}; {INSTALL_HINT}") from None
         return Run(processes)
 
     def run(self, files: Sequence[str]) -> list[Result]:

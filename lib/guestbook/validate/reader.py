@@ -1,14 +1,16 @@
 """Read many manifest files at once with guestbook-reader, a small Go program (an edge module).
 
-``make setup`` builds it from ``go-reader/`` (beside this file) into ``.tools/bin``. It
-parses the files concurrently with yaml.v3 and answers in JSON, which Python reads
-in a small fraction of PyYAML's time. For each file it either gives exactly what
+``guestbook tools install`` (which ``make setup`` runs) builds it from ``go-reader/``
+(beside this file) into the tools folder's ``bin/``. It parses the files concurrently with
+yaml.v3 and answers in JSON, which Python reads in a small fraction of PyYAML's time. For
+each file it either gives exactly what
 :func:`~guestbook.validate.documents.read_documents` gives (documents, objects, field
 lines; such files have no findings) or says "fallback": anything unusual (YAML
 errors, duplicate keys, anchors, tags, values other than plain strings, decimal
 numbers, booleans and nulls, ...), and then that file is read by ``read_documents``,
-which stays the reference. Without the binary (a library installed without ``make
-setup``) every file is read in Python; a binary that fails is a :class:`GuestbookError`.
+which stays the reference. Without the binary (tools installed by hand, without
+guestbook-reader) every file is read in Python; a binary that fails is a
+:class:`GuestbookError`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 from guestbook.errors import GuestbookError
 from guestbook.validate.documents import expand_lists, read_documents
 from guestbook.validate.model import Document, FieldPath, Finding
+from guestbook.validate.tools import INSTALL_HINT
 
 FileResult = tuple[list[Document], list[Finding]]
 
@@ -49,7 +52,7 @@ class Reader:
             )
         except OSError as err:
             os.close(writer)
-            raise GuestbookError(f"cannot run {self.binary}: {err}; run `make setup`") from None
+            raise GuestbookError(f"cannot run {self.binary}: {err}; {INSTALL_HINT}") from None
         finally:
             os.close(names)
         # The reader takes every name before it reads a file, so this blocks only briefly;
@@ -103,7 +106,7 @@ def _parse(out: bytes, err: bytes, returncode: int, count: int) -> list[dict[str
     if not valid or not all(isinstance(e, dict) for e in entries):
         detail = err.decode("utf-8", "replace").strip() or "no error message"
         raise GuestbookError(
-            f"guestbook-reader failed (exit {returncode}): {detail}; run `make setup` to rebuild it"
+            f"guestbook-reader failed (exit {returncode}): {detail}; {INSTALL_HINT} to rebuild it"
         )
     return list(entries)
 

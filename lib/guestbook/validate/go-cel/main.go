@@ -34,6 +34,7 @@ import (
 	structuraldefaulting "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
+	schemavalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
@@ -86,6 +87,7 @@ type answer struct {
 // One served version of a valid CRD: what its objects are checked with.
 type served struct {
 	schema    *structuralschema.Structural
+	openAPI   schemavalidation.SchemaValidator
 	validator *cel.Validator
 }
 
@@ -162,10 +164,18 @@ func load(raw json.RawMessage, result *crdAnswer) (map[string]served, []string) 
 		if err != nil {
 			return nil, []string{fmt.Sprintf("version %s: %v", version.Name, err)}
 		}
+		openAPI, _, err := schemavalidation.NewSchemaValidator(props.OpenAPIV3Schema)
+		if err != nil {
+			return nil, []string{fmt.Sprintf("version %s: %v", version.Name, err)}
+		}
 		kind := crd.Spec.Names.Kind
 		skipTransitionRules(schema, "", kind+" "+version.Name, result)
 		key := crd.Spec.Group + "/" + version.Name + "/" + kind
-		versions[key] = served{schema: schema, validator: cel.NewValidator(schema, true, celconfig.PerCallLimit)}
+		versions[key] = served{
+			schema:    schema,
+			openAPI:   openAPI,
+			validator: cel.NewValidator(schema, true, celconfig.PerCallLimit),
+		}
 	}
 	return versions, nil
 }
@@ -215,7 +225,7 @@ func objectKey(obj map[string]interface{}) string {
 
 // validate does what the API server does to a new custom resource after its OpenAPI schema
 // check (which kubeconform does): drop unknown fields and nulls, apply defaults, then check
-// list-type invariants and, unless those found a type error, the CEL rules.
+// list-type invariants and, unless the schema check found a blocking error, the CEL rules.
 func validate(version served, obj map[string]interface{}) []violation {
 	value := runtime.DeepCopyJSONValue(numbers(obj)).(map[string]interface{})
 	pruning.Prune(value, version.schema, true)
@@ -225,9 +235,9 @@ func validate(version served, obj map[string]interface{}) []violation {
 	for _, err := range listtype.ValidateListSetsAndMaps(nil, version.schema, value) {
 		found = append(found, violation{Check: "list-type", Field: err.Field, Message: err.ErrorBody()})
 	}
-	if version.validator == nil || !wellTyped(value, version.schema) {
-		// As the API server: CEL rules are not evaluated over values of the wrong type
-		// (the schema layer reports those).
+	if version.validator == nil || blocked(version.openAPI, value) {
+		// As the API server: CEL rules are not evaluated over an object that breaks its
+		// schema in certain ways (the schema layer reports those).
 		return found
 	}
 	errs, _ := version.validator.Validate(context.Background(), nil, version.schema, value, nil, celconfig.RuntimeCELCostBudget)
@@ -237,53 +247,18 @@ func validate(version served, obj map[string]interface{}) []violation {
 	return found
 }
 
-// wellTyped reports whether every value has its schema's type (nulls and untyped nodes pass).
-func wellTyped(value interface{}, s *structuralschema.Structural) bool {
-	if s == nil || value == nil || s.XIntOrString {
-		return true
-	}
-	switch s.Type {
-	case "object":
-		obj, ok := value.(map[string]interface{})
-		if !ok {
-			return false
-		}
-		for key, item := range obj {
-			if property, found := s.Properties[key]; found {
-				if !wellTyped(item, &property) {
-					return false
-				}
-			} else if s.AdditionalProperties != nil && !wellTyped(item, s.AdditionalProperties.Structural) {
-				return false
-			}
-		}
-	case "array":
-		items, ok := value.([]interface{})
-		if !ok {
-			return false
-		}
-		for _, item := range items {
-			if !wellTyped(item, s.Items) {
-				return false
-			}
-		}
-	case "string":
-		_, ok := value.(string)
-		return ok
-	case "integer":
-		_, ok := value.(int64)
-		return ok
-	case "number":
-		switch value.(type) {
-		case int64, float64:
+// blocked reports whether the API server's OpenAPI check of the object finds an error that
+// keeps it from evaluating CEL rules: a wrong type or format, a missing required field, a value
+// outside an enum, a string too long, a list or map too large (its strategy's hasBlockingErr).
+func blocked(openAPI schemavalidation.SchemaValidator, value map[string]interface{}) bool {
+	for _, err := range schemavalidation.ValidateCustomResource(nil, value, openAPI) {
+		switch err.Type {
+		case field.ErrorTypeNotSupported, field.ErrorTypeRequired, field.ErrorTypeTooLong,
+			field.ErrorTypeTooMany, field.ErrorTypeTypeInvalid:
 			return true
 		}
-		return false
-	case "boolean":
-		_, ok := value.(bool)
-		return ok
 	}
-	return true
+	return false
 }
 
 // numbers turns json.Number into int64 or float64, as the API server's decoder does.

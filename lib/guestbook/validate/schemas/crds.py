@@ -3,7 +3,9 @@
 A CRD's ``openAPIV3Schema`` is structural (no ``$ref``), so each served
 version becomes one file. Its ``metadata`` is only ``type: object`` in the
 CRD; the API server validates it as ObjectMeta, so the file uses the built-in
-ObjectMeta definition of the Kubernetes version being generated.
+ObjectMeta definition of the Kubernetes version being generated. ``apiVersion``
+and ``kind`` are kept by the API server whatever the schema says, so a schema
+that does not name them gets them as strings.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ def crd_schemas(
 
 def _with_object_meta(schema: Schema) -> Schema:
     properties = dict(schema.get("properties", {}))
+    for implicit in ("apiVersion", "kind"):
+        properties.setdefault(implicit, {"type": "string"})
     meta = properties.get("metadata")
     ref: Schema = {"$ref": f"#/definitions/{OBJECT_META}"}
     if meta is None or _only_object(meta):

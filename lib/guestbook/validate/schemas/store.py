@@ -21,9 +21,10 @@ from typing import Any
 
 from guestbook.errors import GuestbookError
 from guestbook.validate.schemas.convert import LOCATION_SUFFIX, GroupVersionKind
+from guestbook.validate.tools import INSTALL_HINT
 
 INDEX_FILE = "index.json"
-SETUP_HINT = "run `make setup` to generate the offline schemas"
+SETUP_HINT = f"{INSTALL_HINT} to generate the offline schemas"
 
 
 @dataclass(frozen=True)
