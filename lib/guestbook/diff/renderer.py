@@ -26,6 +26,7 @@ import yaml
 
 from guestbook.diff.model import Manifest
 from guestbook.errors import GuestbookError
+from guestbook.render_cache import CACHE_DIR_ENV
 
 RENDER_TIMEOUT_S = 600
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -79,12 +80,15 @@ def start_render(
     *,
     project: PurePosixPath = AT_TOP,
     write_bytecode: bool = True,
+    cache_dir: Path | None = None,
 ) -> Iterator[RenderJob]:
     """Start rendering the project in ``tree`` (a checkout) into the new folder ``scratch``.
 
     ``project`` is the project's folder inside ``tree`` (a monorepo's subfolder).
     ``what`` names the side in error messages (``base main (1a2b3c)``). With
     ``write_bytecode`` off, Python writes no ``__pycache__`` into the tree.
+    ``cache_dir`` is the render cache both sides share (``$GUESTBOOK_CACHE_DIR``);
+    a tree whose code has no render cache ignores it.
     Leaving the block stops a render that still runs (an error on the other
     side, Ctrl-C, SIGTERM); ``scratch`` is the caller's to remove.
     """
@@ -94,6 +98,8 @@ def start_render(
     tree = tree / project
     scratch.mkdir()
     env = _environment(tree, scratch / "dist", write_bytecode=write_bytecode)
+    if cache_dir is not None:
+        env[CACHE_DIR_ENV] = str(cache_dir)
     with (scratch / "stderr").open("wb") as stderr:
         # A session of its own: a terminal's Ctrl-C reaches us only, and stop() ends the group.
         process = subprocess.Popen(
