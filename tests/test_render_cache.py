@@ -65,6 +65,14 @@ def cache_in(tmp_path: Path) -> RenderCache:
     return RenderCache(tmp_path / "cache", warn=pytest.fail)
 
 
+def warm_cache(envs: Path, tmp_path: Path, rendered: list[str]) -> RenderCache:
+    """A cache holding a render of ``envs`` with the default settings; the spy emptied."""
+    cache = cache_in(tmp_path)
+    render_files(load_environments(envs), SETTINGS, cache=cache)
+    rendered.clear()
+    return cache
+
+
 def entries(cache: RenderCache) -> list[Path]:
     return sorted(p for p in cache.folder.iterdir() if not p.name.startswith("."))
 
@@ -90,9 +98,7 @@ def test_changing_one_overlay_renders_only_that_environment(
     envs: Path, tmp_path: Path, rendered: list[str]
 ) -> None:
     # Given a warm cache
-    cache = cache_in(tmp_path)
-    render_files(load_environments(envs), SETTINGS, cache=cache)
-    rendered.clear()
+    cache = warm_cache(envs, tmp_path, rendered)
     # When b's overlay changes
     (envs / "b.yaml").write_text("frontend:\n  replicas: 5\n")
     files = render_files(load_environments(envs), SETTINGS, cache=cache)
@@ -105,9 +111,7 @@ def test_an_edit_that_changes_no_setting_renders_nothing(
     envs: Path, tmp_path: Path, rendered: list[str]
 ) -> None:
     # Given a warm cache, When a comment is added and a default written out
-    cache = cache_in(tmp_path)
-    render_files(load_environments(envs), SETTINGS, cache=cache)
-    rendered.clear()
+    cache = warm_cache(envs, tmp_path, rendered)
     (envs / "a.yaml").write_text("# scaled later\nfrontend:\n  replicas: 1\nmonitoring: {}\n")
     render_files(load_environments(envs), SETTINGS, cache=cache)
     # Then the merged overlay is the same, so nothing is rendered
@@ -117,9 +121,7 @@ def test_an_edit_that_changes_no_setting_renders_nothing(
 def test_renaming_an_environment_renders_it_under_its_new_name(
     envs: Path, tmp_path: Path, rendered: list[str]
 ) -> None:
-    cache = cache_in(tmp_path)
-    render_files(load_environments(envs), SETTINGS, cache=cache)
-    rendered.clear()
+    cache = warm_cache(envs, tmp_path, rendered)
     (envs / "c.yaml").rename(envs / "d.yaml")
     files = render_files(load_environments(envs), SETTINGS, cache=cache)
     assert rendered == ["d"]
@@ -130,9 +132,8 @@ def test_changed_argocd_settings_render_only_argocd(
     envs: Path, tmp_path: Path, rendered: list[str]
 ) -> None:
     # Given a warm cache
-    cache = cache_in(tmp_path)
+    cache = warm_cache(envs, tmp_path, rendered)
     before = render_files(load_environments(envs), SETTINGS, cache=cache)
-    rendered.clear()
     # When the Argo CD settings change (a revision)
     other = ArgoCdSettings(revision="release-2")
     after = render_files(load_environments(envs), other, cache=cache)
@@ -146,9 +147,7 @@ def test_changed_argocd_settings_render_only_argocd(
 def test_an_environment_argocd_setting_renders_it_and_argocd(
     envs: Path, tmp_path: Path, rendered: list[str]
 ) -> None:
-    cache = cache_in(tmp_path)
-    render_files(load_environments(envs), SETTINGS, cache=cache)
-    rendered.clear()
+    cache = warm_cache(envs, tmp_path, rendered)
     (envs / "a.yaml").write_text("frontend:\n  replicas: 1\nargocd:\n  automated: false\n")
     after = render_files(load_environments(envs), SETTINGS, cache=cache)
     assert rendered == ["a"]
@@ -159,9 +158,7 @@ def test_a_changed_fingerprint_renders_everything(
     envs: Path, tmp_path: Path, rendered: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a warm cache
-    cache = cache_in(tmp_path)
-    render_files(load_environments(envs), SETTINGS, cache=cache)
-    rendered.clear()
+    cache = warm_cache(envs, tmp_path, rendered)
     # When the fingerprint changes (new code, a new cdk8s, another Node: see the tests below)
     monkeypatch.setattr("guestbook.render_cache.fingerprint", lambda: "another")
     render_files(load_environments(envs), SETTINGS, cache=cache)

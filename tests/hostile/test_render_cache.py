@@ -18,21 +18,15 @@ import pytest
 from guestbook.environments import load_environments
 from guestbook.render_cache import CACHE_DIR_ENV, ENTRY_MAX_BYTES, decode_entry, environment_key
 from tests.conftest import ROOT, read_tree
+from tests.hostile.test_synth import synth as synth_in
 
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
 TIMEOUT_S = 300
 
 
 def synth(cache: Path | str, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [GUESTBOOK, "synth", "-q", "-o", str(out), *args],
-        cwd=ROOT,
-        env={**os.environ, CACHE_DIR_ENV: str(cache)},
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
+    """``guestbook synth`` of the project into ``out`` with the render cache ``cache``."""
+    return synth_in(ROOT, "-o", str(out), *args, **{CACHE_DIR_ENV: str(cache)})
 
 
 def assert_rendered_with_one_warning(done: subprocess.CompletedProcess[str], out: Path) -> None:
@@ -156,15 +150,7 @@ def test_sigterm_while_entries_are_written_leaves_only_whole_entries(tmp_path: P
     for name in names:
         assert decode_entry((cache / name).read_bytes(), by_key[name]) is not None
     # And the next run renders the rest and takes the whole ones
-    again = subprocess.run(
-        [GUESTBOOK, "synth", "-q", "-o", "out"],
-        cwd=project,
-        env={**os.environ, CACHE_DIR_ENV: str(cache)},
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
+    again = synth_in(project, "-o", "out", **{CACHE_DIR_ENV: str(cache)})
     assert again.returncode == 0, again.stderr
     assert len(os.listdir(project / "out")) == 152  # 150 environments, argocd/, the marker
 
