@@ -11,7 +11,7 @@ from pathlib import Path
 
 from guestbook.diff.differ import diff_environments
 from guestbook.diff.model import DiffReport, Manifest, Revision
-from guestbook.diff.renderer import start_render
+from guestbook.diff.renderer import ParsedFiles, start_render
 from guestbook.diff.worktree import (
     checkout,
     default_base,
@@ -62,8 +62,9 @@ def compare(cwd: Path, base: str | None = None, environments: Sequence[str] = ()
             tree, f"base {revision}", run / "base-render", project=project, cache_dir=cache_dir
         ) as base_render,
     ):
-        base_objects = base_render.result()
-        head_objects = head_render.result()
+        parsed: ParsedFiles = {}  # a file the same on both sides is parsed once
+        base_objects = base_render.result(parsed)
+        head_objects = head_render.result(parsed)
     wanted = _select(environments, base_objects, head_objects)
     return DiffReport(
         base=revision,
