@@ -1,6 +1,7 @@
 """cdk8s app entry: render every environment in environments/ into dist/ (or $CDK8S_OUTDIR).
 
-`cdk8s synth` and `python main.py` produce the same files as `guestbook synth`.
+`cdk8s synth` and `python main.py` produce the same files as `guestbook synth`, with the
+same render cache.
 """
 
 import os
@@ -9,7 +10,8 @@ from pathlib import Path
 from guestbook.environments import load_environments
 from guestbook.errors import user_errors
 from guestbook.render import synth
-from guestbook.settings import load_argocd_settings
+from guestbook.render_cache import RenderCache
+from guestbook.settings import load_argocd_settings, load_synth_settings
 
 if __name__ == "__main__":
     with user_errors():
@@ -17,4 +19,6 @@ if __name__ == "__main__":
             load_environments(Path("environments")),
             Path(os.environ.get("CDK8S_OUTDIR", "dist")),
             settings=load_argocd_settings(Path("pyproject.toml")),
+            cache=RenderCache.for_project(),
+            jobs=load_synth_settings(Path("pyproject.toml")).effective_jobs(),
         )

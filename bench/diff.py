@@ -2,7 +2,8 @@
 
 Each run is a cold `guestbook diff --base HEAD` process in this checkout: the
 base is checked out into a temporary worktree and rendered by its own code,
-the working tree is rendered too, then both are compared. Target: at most
+the working tree is rendered too, then both are compared, each run with an
+empty render cache (both sides rendered in full). Target: at most
 3.0 s on the project's 2-core machine. Run with `.venv/bin/python bench/diff.py`.
 """
 
@@ -13,8 +14,11 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+from guestbook.render_cache import CACHE_DIR_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 GUESTBOOK = Path(sys.executable).with_name("guestbook")
@@ -24,16 +28,21 @@ TARGET_SECONDS = 3.0
 
 def time_once() -> tuple[float, float]:
     """Wall and CPU seconds (this process's children) of one `guestbook diff`."""
-    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(
-        [str(GUESTBOOK), "diff", "--base", "HEAD", "--format", "json"],
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
-    )
-    wall = time.perf_counter() - start
+    with tempfile.TemporaryDirectory(prefix="guestbook-bench-cache-") as cache:
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(
+            [str(GUESTBOOK), "diff", "--base", "HEAD", "--format", "json"],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env={
+                **os.environ,
+                "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+                CACHE_DIR_ENV: cache,
+            },
+        )
+        wall = time.perf_counter() - start
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     return wall, cpu

@@ -37,7 +37,7 @@ RATIO_LABELS = {
 """Short column names for the ratios the docs discuss; any other ratio shows its key."""
 MISSING = "-"
 """A measure a fleet does not have."""
-KNOWN_TOP_LEVEL = {"machine", "date", "load_average_1min_before", "tools", "fleets"}
+KNOWN_TOP_LEVEL = {"machine", "date", "load_average_1min_before", "tools", "fleets", "crds"}
 
 
 def _keys(rows: Iterable[Mapping[str, Any]], field: str) -> list[str]:
@@ -52,10 +52,15 @@ def _number(value: Any, digits: int = 2) -> str:
     return f"{value:.{digits}f}" if isinstance(value, int | float) else MISSING
 
 
-def table(fleets: Sequence[Mapping[str, Any]]) -> str:
-    """One row per fleet size: median (min) seconds of every measure, then the ratios."""
-    measures = _keys(fleets, "seconds")
-    ratios = _keys(fleets, "ratios")
+def table(
+    fleets: Sequence[Mapping[str, Any]],
+    measures: Sequence[str] | None = None,
+    ratios: Sequence[str] | None = None,
+) -> str:
+    """One row per fleet size: median (min) seconds of each measure, then the ratios
+    (``a/b`` keys); by default every measure and ratio the fleets hold."""
+    measures = _keys(fleets, "seconds") if measures is None else measures
+    ratios = _keys(fleets, "ratios") if ratios is None else ratios
     header = ["environments", "files", *measures, *(RATIO_LABELS.get(r, r) for r in ratios)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
     for row in fleets:
@@ -68,6 +73,54 @@ def table(fleets: Sequence[Mapping[str, Any]]) -> str:
             )
         cells += [_number(row.get("ratios", {}).get(r)) for r in ratios]
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _is_render(measure: str) -> bool:
+    """A cold render of the whole fleet (ours or a peer's, one process or parallel)."""
+    return measure.endswith(("_render", "_render_parallel"))
+
+
+def tables(fleets: Sequence[Mapping[str, Any]]) -> str:
+    """The cold renders in one table, every other measure in a second one."""
+    measures, ratios = _keys(fleets, "seconds"), _keys(fleets, "ratios")
+    render = [m for m in measures if _is_render(m)]
+    render_ratios = [r for r in ratios if _is_render(r.split("/", 1)[0])]
+    parts = [table(fleets, render, render_ratios)] if render else []
+    others = [m for m in measures if m not in render]
+    other_ratios = [r for r in ratios if r not in render_ratios]
+    if others or other_ratios:
+        parts.append(table(fleets, others, other_ratios))
+    return "\n".join(parts)
+
+
+def _crds(results: Mapping[str, Any]) -> str:
+    """bench/crds.py's run: the fleet validated plain, and with 20 CRDs cold and warm."""
+    crds = results.get("crds")
+    if not isinstance(crds, Mapping) or not isinstance(crds.get("seconds"), Mapping):
+        return ""
+    labels = {"plain": "plain", "crd_cold": "`--crd`, cold cache", "crd_warm": "`--crd`, warm"}
+    lines = [
+        f"With CRDs ({crds.get('date', 'undated')}, {crds.get('environments', '?')} environments,"
+        f" {crds.get('files', '?')} files, {crds.get('crds', '?')} CRDs given by `--crd`,"
+        f" median (min) of {crds.get('runs', '?')} runs, load average"
+        f" {crds.get('load_average_1min_before', '?')} at the start):",
+        "",
+        "| run | wall seconds | CPU seconds | wall vs plain | CPU vs plain |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    ratios = crds.get("ratios", {})
+    for key, label in labels.items():
+        least = crds.get("min_seconds", {}).get(key)
+        wall = f"{_number(crds['seconds'].get(key))} ({_number(least)})"
+        cpu = _number(crds.get("cpu_seconds", {}).get(key))
+        plain = key == "plain"
+        vs_wall = "1" if plain else _number(ratios.get(f"{key}/plain"))
+        vs_cpu = "1" if plain else _number(ratios.get(f"{key}/plain (cpu)"))
+        lines.append(f"| {label} | {wall} | {cpu} | {vs_wall} | {vs_cpu} |")
+    target = crds.get("target_ratio")
+    if target is not None:
+        lines += ["", f"Target: the warm run at most {target} times the plain one."]
     return "\n".join(lines) + "\n"
 
 
@@ -176,9 +229,10 @@ def figures(results: Mapping[str, Any]) -> str:
     head = f"Measured on {results.get('date', 'an unrecorded date')} on {_machine(results)}"
     if tools:
         head += ", with " + ", ".join(str(v) for v in tools.values())
-    head += f": wall seconds, median (min) of {_runs(fleets)} runs per measure.\n"
-    parts = [head, table(fleets), _slopes(fleets), _crossovers(fleets), _equivalence(fleets)]
-    parts.append(_extras(results))
+    runs = _runs(fleets)
+    head += f": wall seconds, median (min) of {runs} run{'' if runs == '1' else 's'} per measure.\n"
+    parts = [head, tables(fleets), _slopes(fleets), _crossovers(fleets), _equivalence(fleets)]
+    parts += [_crds(results), _extras(results)]
     return "\n".join(p for p in parts if p)
 
 

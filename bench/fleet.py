@@ -2,17 +2,26 @@
 
 For each fleet size, as cold processes with several repetitions (min and median):
 
-- ``ours_render``: one ``guestbook synth`` of the whole fleet (and ``argocd/``);
+- ``ours_render``: one cold ``guestbook synth --no-cache --jobs 1`` of the whole fleet (and
+  ``argocd/``), one process;
 - ``helm_render``: ``helm template`` once per environment (bench/peers/helm, the
   overlay file as the values file), output written to one file per environment;
 - ``kustomize_render``: ``kustomize build`` once per generated overlay (bench/peers/kustomize);
+- ``ours_render_parallel``, ``helm_render_parallel``, ``kustomize_render_parallel``: the same
+  cold renders with as many processes as the cores available (``guestbook synth --no-cache``
+  with its default ``--jobs``; the peers' processes started ``xargs -P`` style);
+- ``ours_synth_one_changed``: ``guestbook synth`` with a warm render cache after one overlay
+  changed (a new value each run, so exactly one environment is rendered);
 - ``kubeconform``: kubeconform alone on our rendered files, with the pipeline's flags but
   kubeconform's own default concurrency (``-n 4``): what a user running it would see;
 - ``kubeconform_pipeline``: the exact kubeconform command ``guestbook validate`` starts
   (fewer workers, leaving a core to the Python side), alone;
 - ``ours_validate``: ``guestbook validate`` on the same files;
 - ``ours_diff``: ``guestbook diff --base HEAD`` in a temporary git repository with the
-  fleet committed and one overlay changed in the working tree.
+  fleet committed and one overlay changed in the working tree, with an empty render cache
+  (two cold renders of the fleet);
+- ``ours_diff_one_changed``: the same diff with a warm render cache and the overlay changed to
+  a new value each run (the base all cached, the head one environment to render).
 
 Then every environment's Helm and Kustomize output is checked against ours
 (same objects, normalized); any difference fails the run. Writes a table,
@@ -40,11 +49,13 @@ from pathlib import Path
 from typing import Any
 
 import peer_tools
-from figures import table
+import yaml
+from figures import tables
 from fleet_overlays import write_overlays
 from peers.kustomize.overlays import write_overlays as write_kustomize_overlays
 
 from guestbook.kubernetes import KUBERNETES_VERSION
+from guestbook.render_cache import CACHE_DIR_ENV as CACHE_ENV
 from guestbook.validate.kubeconform import DEFAULT_WORKERS, KUBECONFORM_DEFAULT_WORKERS, Kubeconform
 from guestbook.validate.schemas import SchemaStore
 from guestbook.validate.tools import kubeconform_binary, schemas_root
@@ -52,31 +63,77 @@ from guestbook.validate.tools import kubeconform_binary, schemas_root
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
-MEASURES = (
+RENDER_MEASURES = (
     "ours_render",
     "helm_render",
     "kustomize_render",
+    "ours_render_parallel",
+    "helm_render_parallel",
+    "kustomize_render_parallel",
+)
+OTHER_MEASURES = (
+    "ours_synth_one_changed",
+    "ours_diff_one_changed",
+    "ours_diff",
     "kubeconform",
     "kubeconform_pipeline",
     "ours_validate",
-    "ours_diff",
 )
-RATIOS = (
+MEASURES = RENDER_MEASURES + OTHER_MEASURES
+RENDER_RATIOS = (
     ("ours_render", "helm_render"),
     ("ours_render", "kustomize_render"),
+    ("ours_render_parallel", "helm_render_parallel"),
+    ("ours_render_parallel", "kustomize_render_parallel"),
+)
+OTHER_RATIOS = (
+    ("ours_synth_one_changed", "kustomize_render"),
     ("ours_validate", "kubeconform"),
     ("ours_validate", "kubeconform_pipeline"),
 )
+RATIOS = RENDER_RATIOS + OTHER_RATIOS
+JOBS = len(os.sched_getaffinity(0))
+"""Processes of the parallel measures: the cores this process may run on (synth's default)."""
 ENV = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+CHANGED = "env-000"
+"""The environment whose overlay the one-changed measures edit."""
 
 
-def run(command: list[str], *, cwd: Path | None = None, stdout: Any = subprocess.DEVNULL) -> None:
+def run(
+    command: list[str],
+    *,
+    cwd: Path | None = None,
+    stdout: Any = subprocess.DEVNULL,
+    env: dict[str, str] | None = None,
+) -> None:
     """Run one command; stop the benchmark with its output when it fails."""
     process = subprocess.run(
-        command, cwd=cwd, env=ENV, stdout=stdout, stderr=subprocess.PIPE, text=True, check=False
+        command,
+        cwd=cwd,
+        env={**ENV, **(env or {})},
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
     )
     if process.returncode:
         sys.exit(f"{' '.join(command[:4])} ... exited {process.returncode}:\n{process.stderr}")
+
+
+def run_parallel(commands: list[tuple[list[str], Path]], jobs: int) -> None:
+    """Run each command with its stdout to its file, at most ``jobs`` at once (``xargs -P``)."""
+    running: list[tuple[subprocess.Popen[bytes], Any]] = []
+    pending = list(commands)
+    while pending or running:
+        while pending and len(running) < jobs:
+            command, output = pending.pop(0)
+            out = output.open("wb")
+            running.append((subprocess.Popen(command, env=ENV, stdout=out), out))
+        process, out = running.pop(0)
+        code = process.wait()
+        out.close()
+        if code:
+            sys.exit(f"{' '.join(process.args[:4])} ... exited {code}")  # type: ignore[index]
 
 
 def timed(action: Callable[[int], None], runs: int) -> list[float]:
@@ -100,13 +157,47 @@ class Fleet:
         self.overlays = write_overlays(self.root / "environments", size)
         self.kustomize_dirs = write_kustomize_overlays(self.root / "kustomize", self.overlays)
         self.dist = self.root / "dist"
-        run([GUESTBOOK, "synth", "--quiet", "--output", str(self.dist)], cwd=self.root)
+        run(
+            [GUESTBOOK, "synth", "--quiet", "--no-cache", "--output", str(self.dist)], cwd=self.root
+        )
         self.files = sorted(str(p) for p in self.dist.rglob("*.yaml"))
+        self.cache = self.root / "render-cache"
+        # The one-changed synth edits a copy: the peers are checked against environments/.
+        self.incremental = self.root / "incremental-environments"
+        shutil.copytree(self.root / "environments", self.incremental)
+        self.edits = 0
+        self.diff_repo = self.root / "repo"
+
+    def _ours_cold(self, number: int, *jobs: str) -> None:
+        output = self.root / f"ours-{number}"
+        command = [GUESTBOOK, "synth", "--quiet", "--no-cache", *jobs, "--output", str(output)]
+        run(command, cwd=self.root)
+        shutil.rmtree(output)
 
     def ours_render(self, number: int) -> None:
-        output = self.root / f"ours-{number}"
-        run([GUESTBOOK, "synth", "--quiet", "--output", str(output)], cwd=self.root)
-        shutil.rmtree(output)
+        self._ours_cold(number, "--jobs", "1")
+
+    def ours_render_parallel(self, number: int) -> None:
+        self._ours_cold(number)
+
+    def _edit(self, environments: Path) -> None:
+        """Give the changed environment's frontend a replica count no earlier run used."""
+        self.edits += 1
+        overlay = environments / f"{CHANGED}.yaml"
+        data = yaml.safe_load(overlay.read_text())
+        data["frontend"]["replicas"] = 100 + self.edits
+        overlay.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    def ours_synth_one_changed(self, number: int) -> None:
+        if number == -1:  # the warm-up fills the cache with the committed fleet first
+            self._synth_cached()
+        self._edit(self.incremental)
+        self._synth_cached()
+
+    def _synth_cached(self) -> None:
+        command = [GUESTBOOK, "synth", "--quiet", "-e", str(self.incremental)]
+        command += ["--output", str(self.root / "incremental-dist")]
+        run(command, cwd=self.root, env={CACHE_ENV: str(self.cache)})
 
     def helm_render(self, number: int) -> None:
         output = self.root / f"helm-{number}"
@@ -123,6 +214,31 @@ class Fleet:
         for name, folder in self.kustomize_dirs.items():
             with (output / f"{name}.yaml").open("w") as out:
                 run(peer_tools.kustomize_command(self.kustomize, folder), stdout=out)
+        shutil.rmtree(output)
+
+    def helm_render_parallel(self, number: int) -> None:
+        output = self.root / f"helm-parallel-{number}"
+        output.mkdir()
+        commands = [
+            (
+                peer_tools.helm_command(
+                    self.helm, name, self.root / "environments" / f"{name}.yaml"
+                ),
+                output / f"{name}.yaml",
+            )
+            for name in self.overlays
+        ]
+        run_parallel(commands, JOBS)
+        shutil.rmtree(output)
+
+    def kustomize_render_parallel(self, number: int) -> None:
+        output = self.root / f"kustomize-parallel-{number}"
+        output.mkdir()
+        commands = [
+            (peer_tools.kustomize_command(self.kustomize, folder), output / f"{name}.yaml")
+            for name, folder in self.kustomize_dirs.items()
+        ]
+        run_parallel(commands, JOBS)
         shutil.rmtree(output)
 
     def kubeconform(self, number: int) -> None:
@@ -150,12 +266,27 @@ class Fleet:
         run([*git, "init", "--quiet", "--initial-branch=main"], cwd=repo)
         run([*git, "add", "."], cwd=repo)
         run([*git, "commit", "--quiet", "-m", "fleet"], cwd=repo)
-        changed = repo / "environments" / f"{next(iter(self.overlays))}.yaml"
+        changed = repo / "environments" / f"{CHANGED}.yaml"
         changed.write_text(changed.read_text().replace("replicas: 1", "replicas: 4", 1))
         return repo
 
     def ours_diff(self, number: int) -> None:
-        run([GUESTBOOK, "diff", "--base", "HEAD", "--format", "json"], cwd=self.diff_repo)
+        with tempfile.TemporaryDirectory(prefix="cold-cache-") as cache:
+            run(
+                [GUESTBOOK, "diff", "--base", "HEAD", "--format", "json"],
+                cwd=self.diff_repo,
+                env={CACHE_ENV: cache},
+            )
+
+    def ours_diff_one_changed(self, number: int) -> None:
+        # The cache warmed by ours_synth_one_changed holds the committed fleet (the base);
+        # only the head's changed environment is new.
+        self._edit(self.diff_repo / "environments")
+        run(
+            [GUESTBOOK, "diff", "--base", "HEAD", "--format", "json"],
+            cwd=self.diff_repo,
+            env={CACHE_ENV: str(self.cache)},
+        )
 
     def check_equivalence(self) -> list[str]:
         """Differences between each peer's objects and ours, per environment."""
@@ -214,9 +345,8 @@ def tool_versions(helm: Path, kustomize: Path) -> dict[str, str]:
 def measure(fleet: Fleet, runs: int) -> dict[str, Any]:
     """Time every measure on one fleet; the equivalence check comes last."""
     seconds: dict[str, list[float]] = {}
+    fleet.diff_repo = fleet.prepare_diff()
     for name in MEASURES:
-        if name == "ours_diff":
-            fleet.diff_repo = fleet.prepare_diff()
         seconds[name] = timed(getattr(fleet, name), runs)
         print(f"  {name:20} median {statistics.median(seconds[name]):7.3f} s", flush=True)
     problems = fleet.check_equivalence()
@@ -231,6 +361,7 @@ def measure(fleet: Fleet, runs: int) -> dict[str, Any]:
         "seconds": {name: round(value, 4) for name, value in medians.items()},
         "min_seconds": {name: round(min(values), 4) for name, values in seconds.items()},
         "ratios": {f"{a}/{b}": round(medians[a] / medians[b], 3) for a, b in RATIOS},
+        "parallel_jobs": JOBS,
         "peers_equivalent": True,
         "load_average_1min_after": round(os.getloadavg()[0], 2),
     }
@@ -249,9 +380,15 @@ def plot(results: list[dict[str, Any]], description: str, path: Path) -> None:
         "ours_render": "guestbook synth (one process)",
         "helm_render": "helm template (one per environment)",
         "kustomize_render": "kustomize build (one per overlay)",
+        "ours_render_parallel": f"guestbook synth, {JOBS} processes",
+        "helm_render_parallel": f"helm template, {JOBS} at once",
+        "kustomize_render_parallel": f"kustomize build, {JOBS} at once",
+        "ours_synth_one_changed": "guestbook synth, one overlay changed (cache)",
     }
     for key, label in labels.items():
-        axes.plot(sizes, [row["seconds"][key] for row in results], marker="o", label=label)
+        style = "--" if key.endswith("_parallel") else ":" if "changed" in key else "-"
+        values = [row["seconds"][key] for row in results]
+        axes.plot(sizes, values, marker="o", linestyle=style, label=label)
     axes.set_xlabel("environments in the fleet")
     axes.set_ylabel("wall seconds (median, cold processes)")
     axes.set_title("Rendering a fleet", fontsize=11)
@@ -293,7 +430,7 @@ def main() -> None:
             results.append(measure(fleet, runs))
             print(f"  peers: all {size} environments render the same objects as ours")
     print()
-    print(table(results))
+    print(tables(results))
     if args.smoke:
         return
     report = {

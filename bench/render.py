@@ -1,5 +1,7 @@
 """Benchmark (not a test): cold-process wall time of rendering every environment.
 
+Cold: ``--no-cache``, so every environment is rendered (see bench/fleet.py for the cache).
+
 Target: at most 1.0 s on the project's 2-core machine. Run with `make bench`.
 """
 
@@ -23,7 +25,7 @@ def time_once(outdir: Path) -> float:
     """Seconds for one `guestbook synth` in a fresh process."""
     start = time.perf_counter()
     subprocess.run(
-        [str(GUESTBOOK), "synth", "--quiet", "--output", str(outdir)],
+        [str(GUESTBOOK), "synth", "--quiet", "--no-cache", "--output", str(outdir)],
         cwd=ROOT,
         check=True,
         env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},

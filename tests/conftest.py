@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,12 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Tests run the CLI in temporary copies of the project, which have no .tools/ of their own.
 os.environ.setdefault("GUESTBOOK_TOOLS_DIR", str(ROOT / ".tools"))
+# The renders tests start (the CLI, main.py, diff) share a render cache of this session's own,
+# never the project's .tools/cache (set here, before modules copy os.environ at import).
+if "GUESTBOOK_CACHE_DIR" not in os.environ:
+    _SESSION_CACHE = tempfile.mkdtemp(prefix="guestbook-test-render-cache-")
+    os.environ["GUESTBOOK_CACHE_DIR"] = _SESSION_CACHE
+    atexit.register(shutil.rmtree, _SESSION_CACHE, True)
 
 
 def by_kind_name(manifests: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:

@@ -63,6 +63,24 @@ def test_empty_overlay_gives_the_defaults(tmp_path: Path) -> None:
     assert env.props == OverlayProps()
 
 
+def test_an_overlay_changes_no_default_of_the_environments_loaded_after_it(
+    tmp_path: Path,
+) -> None:
+    # Given an overlay setting keys deep inside the defaults and lists, then an empty one
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    (envs / "a.yaml").write_text(
+        "frontend:\n  resources:\n    requests:\n      memory: 64Mi\n"
+        "  service:\n    annotations:\n      x: y\nannotations:\n  team: a\n"
+    )
+    (envs / "b.yaml").write_text("{}\n")
+    # When both are loaded (the defaults are built once and shared)
+    _, b = load_environments(envs)
+    load_environments(envs)
+    # Then the empty one has exactly the defaults
+    assert b.props == OverlayProps()
+
+
 @pytest.mark.parametrize(
     ("fixture", "expected"),
     [

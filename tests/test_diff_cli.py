@@ -17,9 +17,13 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from guestbook.cli import app
+from guestbook.diff.compare import compare
+from guestbook.diff.output import format_report
 from tests.conftest import ROOT
 from tests.diff_repos import Repo, project_repo, static_repo
 
@@ -521,3 +525,68 @@ def test_the_pull_request_workflow_fetches_the_history_the_diff_needs() -> None:
     # And the diff names the PR's base branch rather than guessing it
     [run] = [s["run"] for s in steps if "guestbook diff" in s.get("run", "")]
     assert '--base "origin/$BASE_REF"' in run
+
+
+# --- the render cache both sides share ------------------------------------------
+
+
+def test_both_sides_share_the_projects_render_cache(
+    tmp_path: Path, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a project with a tools folder of its own (no cache named by the environment)
+    repo = project_repo(tmp_path / "repo")
+    (repo.root / ".tools").mkdir()
+    monkeypatch.delenv("GUESTBOOK_CACHE_DIR")
+    monkeypatch.delenv("GUESTBOOK_TOOLS_DIR")
+    # And one overlay changed
+    repo.write("environments/dev.yaml", "frontend:\n  replicas: 7\n")
+    # When diffing
+    data = as_json(run(repo.root, "--base", "HEAD", "--format", "json"))
+    assert data["has_changes"]
+    # Then the cache in the project's tools folder holds both sides: the four environments
+    # and argocd/ (shared where nothing changed), and the base's dev, which the base's
+    # checkout, having no tools folder, could only have written there through the diff
+    cache = repo.root / ".tools" / "cache" / "render"
+    assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 6
+
+
+DIFF_EDITS = st.tuples(
+    st.sampled_from(["dev", "prod", "staging", "tutorial"]),
+    st.sampled_from(
+        [
+            "frontend:\n  replicas: 6\n",
+            "networkPolicy:\n  enabled: true\n",
+            "redis:\n  followers:\n    replicas: 1\n",
+            "{}\n",
+        ]
+    ),
+)
+
+
+@settings(
+    max_examples=3,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(edits=st.lists(DIFF_EDITS, min_size=1, max_size=2))
+def test_a_diff_with_a_warm_cache_equals_a_cold_one(
+    tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[str, str]]
+) -> None:
+    # Given the project committed, one cache kept across examples and a fresh one
+    root = tmp_path_factory.mktemp("diff-edits")
+    repo = project_repo(root / "repo")
+    warm, cold = root.parent / "warm-cache", root / "cold-cache"
+    # When the working tree is edited and diffed with each cache
+    for name, text in edits:
+        repo.write(f"environments/{name}.yaml", text)
+    reports = []
+    for cache in (warm, cold, warm):
+        previous = os.environ["GUESTBOOK_CACHE_DIR"]
+        os.environ["GUESTBOOK_CACHE_DIR"] = str(cache)
+        try:
+            report = compare(repo.root, "HEAD")
+        finally:
+            os.environ["GUESTBOOK_CACHE_DIR"] = previous
+        reports.append(format_report(report, "json"))
+    # Then the reports are the same, byte for byte
+    assert reports[0] == reports[1] == reports[2]

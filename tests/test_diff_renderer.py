@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from guestbook.diff.renderer import render_tree
+from guestbook.diff.renderer import ParsedFiles, read_rendered, render_tree
 from guestbook.errors import GuestbookError
+from tests.conftest import ROOT
 from tests.diff_repos import static_repo
 
 CONFIG_MAP = """\
@@ -116,3 +118,20 @@ def test_a_tree_renders_with_assertions_and_jsii_checks_compiled_out(tmp_path: P
     [obj] = render_tree(tree, "the working tree")["dev"]
     # Then it ran under `python -O`, as jsii documents for skipping its generated checks
     assert obj["data"]["stamp"] == 1
+
+
+def test_a_file_the_same_on_both_sides_is_parsed_once(tmp_path: Path) -> None:
+    # Given two outputs that differ in one file only
+    base, head = tmp_path / "base", tmp_path / "head"
+    shutil.copytree(ROOT / "dist", base)
+    shutil.copytree(ROOT / "dist", head)
+    changed = head / "dev" / "deployment-frontend.yaml"
+    changed.write_text(changed.read_text().replace("replicas: 1", "replicas: 9"))
+    # When both are read with one record of parsed files
+    parsed: ParsedFiles = {}
+    before, after = read_rendered(base, "base", parsed), read_rendered(head, "head", parsed)
+    # Then the objects are those of separate reads, and the unchanged files' objects are shared
+    assert before == read_rendered(base, "base")
+    assert after == read_rendered(head, "head")
+    assert before["prod"][0] is after["prod"][0]
+    assert before["dev"] != after["dev"]

@@ -15,6 +15,7 @@ import typer
 
 from guestbook.diff.output import FORMATS as DIFF_FORMATS
 from guestbook.errors import GuestbookError, user_errors
+from guestbook.settings import JOBS_MAX
 from guestbook.validate.cli_options import BY_PARAM as VALIDATE_OPTIONS
 from guestbook.validate.cli_options import run as run_validate
 from guestbook.validate.model import Severity
@@ -102,21 +103,49 @@ def synth(
         ),
     ] = Path("dist"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Render every environment; neither read nor write the render cache.",
+        ),
+    ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            max=JOBS_MAX,
+            help="Processes that render at once when many environments must be rendered. "
+            "Default: [tool.guestbook.synth] jobs, else the cores available.",
+        ),
+    ] = None,
 ) -> None:
     """Render environments into OUTPUT/<env>/ and Argo CD's objects into OUTPUT/argocd/.
 
     One file per object. Nothing in OUTPUT changes unless every environment renders.
+    Environments whose inputs did not change since they were last rendered are taken
+    from the render cache in .tools/cache/render (see docs/environments.md).
     Argo CD's repository settings come from [tool.guestbook.argocd] in ./pyproject.toml;
     GUESTBOOK_REPO_URL and GUESTBOOK_REVISION override them.
     """
     with user_errors():
         from guestbook.environments import load_environments
         from guestbook.render import synth as render
-        from guestbook.settings import load_argocd_settings
+        from guestbook.render_cache import RenderCache
+        from guestbook.settings import load_argocd_settings, load_synth_settings
 
         environments = load_environments(environments_dir, env or ())
         settings = load_argocd_settings()
-        count = render(environments, output, settings=settings, partial=bool(env))
+        count = render(
+            environments,
+            output,
+            settings=settings,
+            partial=bool(env),
+            cache=None if no_cache else RenderCache.for_project(),
+            jobs=load_synth_settings().effective_jobs(jobs),
+        )
     if not quiet:
         names = ", ".join(e.name for e in environments)
         print(

@@ -1,68 +1,42 @@
 """Render environments into ``dist/<env>/``: one file per object, byte-for-byte reproducible.
 
-Rendering happens in memory; :mod:`guestbook.output` writes the files to a
-temporary folder beside the output and swaps them in only when every environment
-rendered, so a failed render leaves ``dist/`` exactly as it was, and it refuses an
-output folder that is not a render's own.
+Rendering happens in memory: folders found in the render cache
+(:mod:`guestbook.render_cache`) are taken from it, and many environments render in
+several processes. :mod:`guestbook.output` writes the files to a temporary folder
+beside the output and swaps them in only when every environment rendered, so a failed
+render leaves ``dist/`` exactly as it was, and it refuses an output folder that is not a
+render's own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import multiprocessing
+import signal
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import cdk8s
-from constructs import Construct
-
-from guestbook.constructs.argocd import EnvironmentTarget, GuestbookArgoCd
-from guestbook.constructs.guestbook import Guestbook
 from guestbook.environments import ARGOCD_FOLDER, Environment
 from guestbook.errors import GuestbookError
 from guestbook.manifests.api_groups import group_of
 from guestbook.output import GENERATED_BY, RenderedFile, check_output, write_output
+from guestbook.render_cache import (
+    Kind,
+    RenderCache,
+    RenderedFolder,
+    argocd_key,
+    environment_key,
+)
 from guestbook.settings import ArgoCdSettings
 from guestbook.yamlio import to_yaml
 
 Manifest = dict[str, Any]
+MIN_ENVIRONMENTS_PER_PROCESS = 16
+"""Fewest environments worth a worker process: each pays Python's and jsii's start-up
+(about 1 CPU-second, the render of some 30 environments)."""
 
 
-class GuestbookChart(cdk8s.Chart):
-    """A chart holding one environment's guestbook, in the environment's namespace."""
-
-    def __init__(self, scope: Construct, environment: Environment) -> None:
-        super().__init__(scope, environment.name, namespace=environment.namespace)
-        self.guestbook = Guestbook(
-            self,
-            "Guestbook",
-            props=environment.props,
-            instance=environment.name,
-            sync_waves=environment.props.argocd.sync_waves,
-        )
-
-
-class ArgoCdChart(cdk8s.Chart):
-    """Argo CD's objects for every environment, in Argo CD's namespace."""
-
-    def __init__(
-        self,
-        scope: Construct,
-        settings: ArgoCdSettings,
-        environments: Sequence[Environment],
-        kinds: Iterable[tuple[str, str]],
-    ) -> None:
-        super().__init__(scope, ARGOCD_FOLDER, namespace=settings.namespace)
-        targets = [
-            EnvironmentTarget(name=env.name, namespace=env.namespace, props=env.props.argocd)
-            for env in environments
-            if env.props.argocd.enabled
-        ]
-        self.argocd = GuestbookArgoCd(
-            self, "ArgoCd", settings=settings, targets=targets, kinds=kinds
-        )
-
-
-def _group_kind(manifest: Manifest) -> tuple[str, str]:
+def _group_kind(manifest: Manifest) -> Kind:
     api_version = str(manifest["apiVersion"])
     return group_of(api_version), str(manifest["kind"])
 
@@ -82,6 +56,10 @@ def render_manifests(
     resolves dependencies across the whole app on every ``to_json``, so one shared
     app would make a fleet's render grow with the square of its size.
     """
+    import cdk8s
+
+    from guestbook.charts import ArgoCdChart, GuestbookChart
+
     rendered = {env.name: list(GuestbookChart(cdk8s.App(), env).to_json()) for env in environments}
     if settings is not None:
         kinds = {_group_kind(m) for manifests in rendered.values() for m in manifests}
@@ -90,27 +68,146 @@ def render_manifests(
     return rendered
 
 
+def _folder(name: str, manifests: Sequence[Manifest]) -> RenderedFolder:
+    """The files of one output folder, each with the header naming where it came from."""
+    origin = "the Argo CD settings" if name == ARGOCD_FOLDER else f"environment {name!r}"
+    header = f"{GENERATED_BY} from {origin}. Do not edit: run `make synth`.\n"
+    files: dict[str, RenderedFile] = {}
+    for manifest in manifests:
+        path = f"{name}/{file_name(manifest)}"
+        if path in files:
+            raise GuestbookError(
+                f"two objects render to {path}; "
+                "object kinds and names must be unique in an environment"
+            )
+        files[path] = RenderedFile(path, (header + to_yaml(manifest)).encode("utf-8"))
+    kinds = frozenset(_group_kind(m) for m in manifests)
+    return RenderedFolder(name, tuple(files[path] for path in sorted(files)), kinds)
+
+
+def render_environment(environment: Environment) -> RenderedFolder:
+    """Render one environment's folder (starts the jsii runtime on first use)."""
+    import cdk8s
+
+    from guestbook.charts import GuestbookChart
+
+    manifests = list(GuestbookChart(cdk8s.App(), environment).to_json())
+    return _folder(environment.name, manifests)
+
+
+def render_argocd(
+    settings: ArgoCdSettings, environments: Sequence[Environment], kinds: Iterable[Kind]
+) -> RenderedFolder:
+    """Render ``argocd/``: Argo CD's objects for ``environments``, admitting ``kinds``."""
+    import cdk8s
+
+    from guestbook.charts import ArgoCdChart
+
+    chart = ArgoCdChart(cdk8s.App(), settings, environments, kinds)
+    return _folder(ARGOCD_FOLDER, list(chart.to_json()))
+
+
+def _render_share(environments: Sequence[Environment]) -> list[RenderedFolder]:
+    """A worker process's part of a render."""
+    return [render_environment(env) for env in environments]
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the whole process group: the parent unwinds and ends the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def render_environments(
+    environments: Sequence[Environment],
+    jobs: int = 1,
+    done: Callable[[RenderedFolder], None] = lambda folder: None,
+) -> list[RenderedFolder]:
+    """Render ``environments`` with up to ``jobs`` processes; call ``done`` with each folder.
+
+    Worker processes are started (fresh interpreters, each with its own jsii
+    runtime) only for at least :data:`MIN_ENVIRONMENTS_PER_PROCESS` environments
+    each; this process renders a share too. Every environment is rendered in an
+    app of its own, so the bytes do not depend on which process renders it.
+    """
+    processes = max(1, min(jobs, len(environments) // MIN_ENVIRONMENTS_PER_PROCESS))
+    shares = [list(environments[i::processes]) for i in range(processes)]
+    rendered: list[RenderedFolder] = []
+
+    def finished(folder: RenderedFolder) -> None:
+        rendered.append(folder)
+        done(folder)
+
+    if processes == 1:
+        for env in environments:
+            finished(render_environment(env))
+        return rendered
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(processes - 1, initializer=_ignore_interrupts) as pool:
+        others = pool.map_async(_render_share, shares[1:])
+        for env in shares[0]:
+            finished(render_environment(env))
+        for share in others.get():
+            for folder in share:
+                finished(folder)
+    return rendered
+
+
+def render_folders(
+    environments: Sequence[Environment],
+    settings: ArgoCdSettings | None = None,
+    *,
+    cache: RenderCache | None = None,
+    jobs: int = 1,
+) -> list[RenderedFolder]:
+    """Every output folder of ``environments`` (and ``argocd``, with ``settings``).
+
+    With ``cache``, a folder whose key is in it is taken from it and the others are
+    rendered (up to ``jobs`` processes) and stored; see :mod:`guestbook.render_cache`.
+    """
+    folders: dict[str, RenderedFolder] = {}
+    keys: dict[str, str] = {}
+    missing: list[Environment] = []
+    for env in environments:
+        hit = None
+        if cache is not None:
+            keys[env.name] = environment_key(env)
+            hit = cache.get(keys[env.name], env.name)
+        if hit is None:
+            missing.append(env)
+        else:
+            folders[env.name] = hit
+
+    def store(folder: RenderedFolder) -> None:
+        folders[folder.name] = folder
+        if cache is not None:
+            cache.put(keys[folder.name], folder)
+
+    render_environments(missing, jobs, store)
+    ordered = [folders[env.name] for env in environments]
+    if settings is not None:
+        kinds = {kind for folder in ordered for kind in folder.kinds}
+        key = argocd_key(settings, environments, kinds) if cache is not None else ""
+        argocd = cache.get(key, ARGOCD_FOLDER) if cache is not None else None
+        if argocd is None:
+            argocd = render_argocd(settings, environments, kinds)
+            if cache is not None:
+                cache.put(key, argocd)
+        ordered.append(argocd)
+    if cache is not None:
+        cache.evict()
+    return ordered
+
+
 def render_files(
-    environments: Sequence[Environment], settings: ArgoCdSettings | None = None
+    environments: Sequence[Environment],
+    settings: ArgoCdSettings | None = None,
+    *,
+    cache: RenderCache | None = None,
+    jobs: int = 1,
 ) -> list[RenderedFile]:
     """Every output file of ``environments`` (and of Argo CD, with ``settings``), sorted."""
-    files: list[RenderedFile] = []
-    for folder, manifests in render_manifests(environments, settings).items():
-        seen: set[str] = set()
-        origin = "the Argo CD settings" if folder == ARGOCD_FOLDER else f"environment {folder!r}"
-        header = f"{GENERATED_BY} from {origin}. Do not edit: run `make synth`.\n"
-        for manifest in manifests:
-            name = file_name(manifest)
-            if name in seen:
-                raise GuestbookError(
-                    f"two objects render to {folder}/{name}; "
-                    "object kinds and names must be unique in an environment"
-                )
-            seen.add(name)
-            files.append(
-                RenderedFile(f"{folder}/{name}", (header + to_yaml(manifest)).encode("utf-8"))
-            )
-    return sorted(files, key=lambda f: f.path)
+    folders = render_folders(environments, settings, cache=cache, jobs=jobs)
+    return sorted((file for folder in folders for file in folder.files), key=lambda f: f.path)
 
 
 def synth(
@@ -119,6 +216,8 @@ def synth(
     *,
     settings: ArgoCdSettings | None = None,
     partial: bool = False,
+    cache: RenderCache | None = None,
+    jobs: int = 1,
 ) -> int:
     """Render ``environments`` into ``outdir``; return the number of files written.
 
@@ -128,14 +227,15 @@ def synth(
     rendered from ``settings`` (the defaults when None). Either way an ``outdir``
     that :func:`guestbook.output.check_output` refuses (the working directory, an
     environments folder, a folder with files a render did not write, ...) raises
-    GuestbookError before anything is rendered or written.
+    GuestbookError before anything is rendered or written. ``cache`` and ``jobs``
+    are :func:`render_folders`'s; without a cache everything is rendered.
     """
     # Refused before rendering, so a wrong -o costs no render; checked again under the lock.
     protected = sorted({env.source.parent for env in environments})
     check_output(outdir, protected=protected)
     if not partial:
         settings = settings or ArgoCdSettings()
-    files = render_files(environments, None if partial else settings)
+    files = render_files(environments, None if partial else settings, cache=cache, jobs=jobs)
     only = [env.name for env in environments] if partial else None
     write_output(files, outdir, only, protected=protected)
     return len(files)

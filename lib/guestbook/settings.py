@@ -1,11 +1,12 @@
-"""Repository-wide settings, from ``[tool.guestbook.argocd]`` in pyproject.toml."""
+"""Repository-wide settings, from ``[tool.guestbook.argocd]`` and ``[tool.guestbook.synth]``
+in pyproject.toml."""
 
 from __future__ import annotations
 
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError
 
@@ -41,6 +42,21 @@ class ArgoCdSettings(Model):
 
 
 ARGOCD_TABLE = ("tool", "guestbook", "argocd")
+SYNTH_TABLE = ("tool", "guestbook", "synth")
+JOBS_MAX = 1024
+"""The most worker processes a render starts, whatever is asked for."""
+
+
+class SynthSettings(Model):
+    """How ``guestbook synth`` renders, from ``[tool.guestbook.synth]`` in pyproject.toml."""
+
+    jobs: int | None = Field(default=None, ge=1, le=JOBS_MAX)
+    """Processes that render environments at once when many must be rendered (``--jobs``
+    overrides). Default: the cores this process may run on."""
+
+    def effective_jobs(self, requested: int | None = None) -> int:
+        """``requested`` (``--jobs``), else the setting, else the cores available."""
+        return requested or self.jobs or len(os.sched_getaffinity(0))
 
 
 def load_argocd_settings(project_file: Path = Path("pyproject.toml")) -> ArgoCdSettings:
@@ -49,44 +65,67 @@ def load_argocd_settings(project_file: Path = Path("pyproject.toml")) -> ArgoCdS
     A missing file or section means the defaults; a file that is there but cannot be
     read (a dangling link, a folder, too large, not TOML) is an error, never the defaults.
     """
-    table: dict[str, Any] = {}
-    text = ""
-    if os.path.lexists(project_file):
-        text = read_limited_text(project_file, PROJECT_FILE_MAX_BYTES, "a TOML file")
-        try:
-            data: Any = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise GuestbookError(f"{project_file}: invalid TOML: {err}") from None
-        except RecursionError:
-            raise GuestbookError(
-                f"{project_file}: invalid TOML: arrays or tables nested too deeply"
-            ) from None
-        except ValueError:  # int() of more than 4,300 digits (TOMLDecodeError is caught above)
-            raise GuestbookError(
-                f"{project_file}: invalid TOML: a number too long to read (at most 4300 digits)"
-            ) from None
-        for depth, key in enumerate(ARGOCD_TABLE):
-            data = data.get(key, {})
-            if not isinstance(data, dict):
-                name = ".".join(ARGOCD_TABLE[: depth + 1])
-                raise GuestbookError(
-                    f"{project_file}:{_toml_line(text, name)}: [{name}]: "
-                    f"found {describe_found(data)}, expected a table"
-                )
-        table = dict(data)
+    table, text = _read_table(project_file, ARGOCD_TABLE)
     overrides = {"repoURL": "GUESTBOOK_REPO_URL", "revision": "GUESTBOOK_REVISION"}
     for key, variable in overrides.items():
         if os.environ.get(variable):
             table[key] = os.environ[variable]
+    return _validated(ArgoCdSettings, table, project_file, text, ARGOCD_TABLE)
+
+
+def load_synth_settings(project_file: Path = Path("pyproject.toml")) -> SynthSettings:
+    """Read ``[tool.guestbook.synth]`` (missing file or section: the defaults)."""
+    table, text = _read_table(project_file, SYNTH_TABLE)
+    return _validated(SynthSettings, table, project_file, text, SYNTH_TABLE)
+
+
+def _read_table(project_file: Path, path: tuple[str, ...]) -> tuple[dict[str, Any], str]:
+    """The table at ``path`` in ``project_file`` (empty if either is missing), and the text."""
+    if not os.path.lexists(project_file):
+        return {}, ""
+    text = read_limited_text(project_file, PROJECT_FILE_MAX_BYTES, "a TOML file")
     try:
-        return ArgoCdSettings.model_validate(table)
+        data: Any = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise GuestbookError(f"{project_file}: invalid TOML: {err}") from None
+    except RecursionError:
+        raise GuestbookError(
+            f"{project_file}: invalid TOML: arrays or tables nested too deeply"
+        ) from None
+    except ValueError:  # int() of more than 4,300 digits (TOMLDecodeError is caught above)
+        raise GuestbookError(
+            f"{project_file}: invalid TOML: a number too long to read (at most 4300 digits)"
+        ) from None
+    for depth, key in enumerate(path):
+        data = data.get(key, {})
+        if not isinstance(data, dict):
+            name = ".".join(path[: depth + 1])
+            raise GuestbookError(
+                f"{project_file}:{_toml_line(text, name)}: [{name}]: "
+                f"found {describe_found(data)}, expected a table"
+            )
+    return dict(data), text
+
+
+ModelT = TypeVar("ModelT", bound=Model)
+
+
+def _validated(
+    model: type[ModelT],
+    table: dict[str, Any],
+    project_file: Path,
+    text: str,
+    path: tuple[str, ...],
+) -> ModelT:
+    try:
+        return model.model_validate(table)
     except ValidationError as err:
-        section = ".".join(ARGOCD_TABLE)
+        section = ".".join(path)
         problems = []
         for error in err.errors():
             key = ".".join(map(str, error["loc"]))
             line = _toml_line(text, section, str(error["loc"][0]) if error["loc"] else "")
-            problem = describe_error(error, ArgoCdSettings)
+            problem = describe_error(error, model)
             problems.append(f"{project_file}:{line}: [{section}]: {key}: {problem}")
         raise GuestbookError("\n".join(problems)) from None
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from guestbook.diff.differ import diff_environments
 from guestbook.diff.model import DiffReport, Manifest, Revision
-from guestbook.diff.renderer import start_render
+from guestbook.diff.renderer import ParsedFiles, start_render
 from guestbook.diff.worktree import (
     checkout,
     default_base,
@@ -21,6 +21,7 @@ from guestbook.diff.worktree import (
     run_folder,
 )
 from guestbook.errors import GuestbookError
+from guestbook.render_cache import RenderCache
 
 WORKING_TREE = Revision("working tree")
 
@@ -40,6 +41,10 @@ def compare(cwd: Path, base: str | None = None, environments: Sequence[str] = ()
     revision = resolve(repo, base) if base is not None else default_base(repo)
     if revision.commit is None:  # resolve() and default_base() always name a commit
         raise GuestbookError(f"cannot diff against {revision}: it names no commit")
+    # One render cache for both sides (the base's checkout has no tools folder of its own):
+    # what did not change between them is rendered at most once, and usually not at all.
+    cache = RenderCache.for_project()
+    cache_dir = cache.folder.absolute() if cache is not None else None
     # Both sides render at once; leaving the block (an error, Ctrl-C, SIGTERM)
     # stops them and removes the worktree and the run's folder.
     with (
@@ -50,12 +55,16 @@ def compare(cwd: Path, base: str | None = None, environments: Sequence[str] = ()
             run / "head-render",
             project=project,
             write_bytecode=False,
+            cache_dir=cache_dir,
         ) as head_render,
         checkout(repo, revision.commit, run) as tree,
-        start_render(tree, f"base {revision}", run / "base-render", project=project) as base_render,
+        start_render(
+            tree, f"base {revision}", run / "base-render", project=project, cache_dir=cache_dir
+        ) as base_render,
     ):
-        base_objects = base_render.result()
-        head_objects = head_render.result()
+        parsed: ParsedFiles = {}  # a file the same on both sides is parsed once
+        base_objects = base_render.result(parsed)
+        head_objects = head_render.result(parsed)
     wanted = _select(environments, base_objects, head_objects)
     return DiffReport(
         base=revision,

@@ -26,6 +26,7 @@ import yaml
 
 from guestbook.diff.model import Manifest
 from guestbook.errors import GuestbookError
+from guestbook.render_cache import CACHE_DIR_ENV
 
 RENDER_TIMEOUT_S = 600
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -35,6 +36,9 @@ AT_TOP = PurePosixPath(".")
 """A project at the top of its tree (not in a monorepo's subfolder)."""
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+ParsedFiles = dict[bytes, list[Manifest]]
+"""File contents already parsed, and their objects."""
 
 
 class RenderJob:
@@ -46,8 +50,9 @@ class RenderJob:
         self._what = what
         self._deadline = time.monotonic() + RENDER_TIMEOUT_S
 
-    def result(self) -> dict[str, list[Manifest]]:
-        """Each environment's objects, once ``main.py`` has finished."""
+    def result(self, parsed: ParsedFiles | None = None) -> dict[str, list[Manifest]]:
+        """Each environment's objects, once ``main.py`` has finished (see :func:`read_rendered`
+        for ``parsed``)."""
         what = self._what
         try:
             code = self._process.wait(timeout=max(0.0, self._deadline - time.monotonic()))
@@ -61,7 +66,7 @@ class RenderJob:
             raise GuestbookError(
                 f"cannot render {what}: main.py exited with {code}" + (f":\n{tail}" if tail else "")
             )
-        return read_rendered(self._scratch / "dist", what)
+        return read_rendered(self._scratch / "dist", what, parsed)
 
     def stop(self) -> None:
         """Kill the render and everything it started (jsii's node), if it still runs."""
@@ -79,12 +84,15 @@ def start_render(
     *,
     project: PurePosixPath = AT_TOP,
     write_bytecode: bool = True,
+    cache_dir: Path | None = None,
 ) -> Iterator[RenderJob]:
     """Start rendering the project in ``tree`` (a checkout) into the new folder ``scratch``.
 
     ``project`` is the project's folder inside ``tree`` (a monorepo's subfolder).
     ``what`` names the side in error messages (``base main (1a2b3c)``). With
     ``write_bytecode`` off, Python writes no ``__pycache__`` into the tree.
+    ``cache_dir`` is the render cache both sides share (``$GUESTBOOK_CACHE_DIR``);
+    a tree whose code has no render cache ignores it.
     Leaving the block stops a render that still runs (an error on the other
     side, Ctrl-C, SIGTERM); ``scratch`` is the caller's to remove.
     """
@@ -94,6 +102,8 @@ def start_render(
     tree = tree / project
     scratch.mkdir()
     env = _environment(tree, scratch / "dist", write_bytecode=write_bytecode)
+    if cache_dir is not None:
+        env[CACHE_DIR_ENV] = str(cache_dir)
     with (scratch / "stderr").open("wb") as stderr:
         # A session of its own: a terminal's Ctrl-C reaches us only, and stop() ends the group.
         process = subprocess.Popen(
@@ -133,28 +143,40 @@ def _environment(tree: Path, outdir: Path, *, write_bytecode: bool) -> dict[str,
     return env
 
 
-def read_rendered(outdir: Path, what: str) -> dict[str, list[Manifest]]:
-    """Every object under ``outdir/<env>/``, per environment, in file order."""
+def read_rendered(
+    outdir: Path, what: str, parsed: ParsedFiles | None = None
+) -> dict[str, list[Manifest]]:
+    """Every object under ``outdir/<env>/``, per environment, in file order.
+
+    ``parsed`` maps file contents already parsed (by the other side of a diff) to their
+    objects, and gets this side's: a file that is the same on both sides, as most are, is
+    parsed once. The objects are shared, so nothing may change them.
+    """
     if not outdir.is_dir():
         raise GuestbookError(f"cannot render {what}: main.py wrote nothing to $CDK8S_OUTDIR")
+    known: ParsedFiles = {} if parsed is None else parsed
     rendered: dict[str, list[Manifest]] = {}
     for folder in sorted(p for p in outdir.iterdir() if p.is_dir()):
         objects: list[Manifest] = []
         for path in sorted(folder.rglob("*")):
             if path.suffix in MANIFEST_SUFFIXES and path.is_file():
-                objects.extend(_read_objects(path, outdir, what))
+                objects.extend(_read_objects(path, outdir, what, known))
         rendered[folder.name] = objects
     return rendered
 
 
-def _read_objects(path: Path, outdir: Path, what: str) -> list[Manifest]:
+def _read_objects(path: Path, outdir: Path, what: str, known: ParsedFiles) -> list[Manifest]:
     where = path.relative_to(outdir)
     try:
-        documents = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=_Loader))
+        content = path.read_bytes()
+        if content in known:
+            return known[content]
+        documents = list(yaml.load_all(content.decode("utf-8"), Loader=_Loader))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise GuestbookError(f"cannot read {what} output {where}: {err}") from None
     objects = [doc for doc in documents if doc is not None]
     for doc in objects:
         if not isinstance(doc, dict):
             raise GuestbookError(f"{what} output {where}: a document is not a Kubernetes object")
+    known[content] = objects
     return objects
