@@ -16,6 +16,19 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Tests run the CLI in temporary copies of the project, which have no .tools/ of their own.
 os.environ.setdefault("GUESTBOOK_TOOLS_DIR", str(ROOT / ".tools"))
 
+CORPUS_SUMMARY = pytest.StashKey[list[str]]()
+"""Lines tests/test_corpus.py prints at the end of the run (figures, not assertions)."""
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    lines = config.stash.get(CORPUS_SUMMARY, [])
+    if lines:
+        terminalreporter.section("real-world corpus (tests/test_corpus.py)")
+        for line in lines:
+            terminalreporter.write_line(line)
+
 
 def by_kind_name(manifests: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
     """Index manifests by (kind, name)."""
