@@ -13,7 +13,7 @@ TOOLS := .tools
 # silences exactly that banner for Node 20 (see CONTRIBUTING.md "Node and jsii").
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup runtime test-lowest test-network docs tools kubeconform reader cel schemas api-lifecycle synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools failover-tools e2e
+.PHONY: setup runtime test-lowest test-network docs tools kubeconform reader cel schemas api-lifecycle synth validate validate-all-minors test lint bench bench-smoke bench-tools cdk8s-synth clean registry-tools e2e-tools failover-tools e2e corpus
 
 CHECKOV_VERSION := 3.3.30
 CHECKOV := .tools/checkov/bin/checkov
@@ -137,7 +137,7 @@ e2e-tools: $(E2E_BIN_DIRS) ## build the end-to-end binaries (cached by version);
 $(E2E_TOOLS)/%/bin:
 	GO=$(GO) e2e/tools/build.sh $(word 1,$(subst -v, ,$*)) $(CURDIR)/$@
 
-e2e: setup e2e-tools ## the end-to-end test: Argo CD syncs dist/ from git into a local cluster
+e2e: setup e2e-tools corpus ## the end-to-end test: Argo CD syncs dist/ from git into a local cluster
 	$(BIN)/pytest e2e
 
 synth: $(RUNTIME) ## render every environment into dist/, then validate it (a complete set)
@@ -167,7 +167,15 @@ failover-tools: ## Debian's redis-server, redis-sentinel, haproxy and dnsmasq-ba
 	if [ -n "$${missing:-}" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y redis-server redis-sentinel haproxy dnsmasq-base; fi
 
-test: setup failover-tools ## run the test suite (and guestbook-reader's Go tests, a second or two)
+# The real-world corpus (see docs/validation.md "The real-world corpus"): manifests shipped in
+# Go modules of well-known projects, at the releases pinned in tests/corpus/sources.toml,
+# downloaded with `go mod download` into the Go module cache (nothing copied into the project);
+# .tools/corpus/index.json says where each release is. tests/test_corpus.py validates them;
+# `go mod download` is instant and offline once the releases are in the module cache.
+corpus: $(VENV)/.runtime ## download the real-world corpus's pinned module releases (Go module proxy)
+	$(BIN)/python -m tests.corpus
+
+test: setup failover-tools corpus ## run the test suite (and guestbook-reader's Go tests, a second or two)
 	cd $(GO_READER) && GOFLAGS=-mod=readonly $(GO) test ./...
 	$(BIN)/pytest -q
 

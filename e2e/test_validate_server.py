@@ -14,16 +14,15 @@ also be the same: the rule messages of the CRDs that ``kubectl apply --dry-run=s
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from e2e.cluster import crd_name, wait_crds_established
 from e2e.harness import Harness
+from e2e.manifests import namespaces_named
 from e2e.tools import component_version
 from e2e.validation_cases import FOLDERS, Case, collect, rule_layers
 from guestbook.kubernetes import SELECTABLE_KUBERNETES_VERSIONS
@@ -39,8 +38,6 @@ def offline_version() -> str:
     return next(v for v in SELECTABLE_KUBERNETES_VERSIONS if v.startswith(f"{minor}."))
 
 
-DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
-
 KNOWN_DIFFERENCES: dict[str, str] = {}
 """Cases of layers 1-2 where the offline verdict differs from the server's, with the reason.
 
@@ -51,29 +48,11 @@ the rules); :func:`test_known_differences_name_existing_cases` keeps them honest
 """
 
 
-def namespaces_of(cases: list[Case]) -> set[str]:
-    """Every valid namespace name the cases' objects live in or create."""
-    names: set[str] = set()
-    for case in cases:
-        try:
-            docs = [d for d in yaml.safe_load_all(case.path.read_text()) if isinstance(d, dict)]
-        except yaml.YAMLError:
-            continue
-        for doc in docs:
-            meta = doc.get("metadata") or {}
-            if not isinstance(meta, dict):
-                continue
-            names.add(str(meta.get("namespace") or ""))
-            if doc.get("kind") == "Namespace":
-                names.add(str(meta.get("name") or ""))
-    return {n for n in names if DNS_LABEL.fullmatch(n)}
-
-
 @pytest.fixture(scope="module")
 def namespaces(harness: Harness) -> None:
     """The namespaces the cases name exist, as they would in a real cluster."""
     existing = {n["metadata"]["name"] for n in harness.kubectl.items("namespaces")}
-    for name in sorted(namespaces_of(CASES) - existing):
+    for name in sorted(namespaces_named(c.path for c in CASES) - existing):
         harness.kubectl("create", "namespace", name)
 
 

@@ -24,6 +24,19 @@ if "GUESTBOOK_CACHE_DIR" not in os.environ:
     os.environ["GUESTBOOK_CACHE_DIR"] = _SESSION_CACHE
     atexit.register(shutil.rmtree, _SESSION_CACHE, True)
 
+CORPUS_SUMMARY = pytest.StashKey[list[str]]()
+"""Lines tests/test_corpus.py prints at the end of the run (figures, not assertions)."""
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    lines = config.stash.get(CORPUS_SUMMARY, [])
+    if lines:
+        terminalreporter.section("real-world corpus (tests/test_corpus.py)")
+        for line in lines:
+            terminalreporter.write_line(line)
+
 
 def by_kind_name(manifests: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
     """Index manifests by (kind, name)."""

@@ -122,3 +122,30 @@ def test_the_items_of_a_list_are_validated_by_kubeconform_and_the_rules() -> Non
     assert ("selector-matches-template", 21, "Deployment/shop/web") in found
     assert not any("List" in ref for _, _, ref in found)
     assert report.documents == 2
+
+
+def test_the_items_of_a_typed_list_are_the_objects() -> None:
+    # Given a ConfigMapList (a typed list, which kubectl applies item by item), with no name
+    # of its own and a second item whose name the API server refuses
+    report = validate([FIXTURES / "config_map_list_with_a_bad_item_name.yaml"])
+    found = {(f.rule, f.line, str(f.ref)) for f in report.findings if f.severity is Severity.ERROR}
+    # Then the list itself is no object (it needs no name), and the items are checked
+    assert not any("ConfigMapList" in ref for _, _, ref in found), found
+    assert {rule for rule, _, _ in found} == {"object-name"}
+    assert report.documents == 2
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "config_map_with_a_value_left_empty",
+        "pod_read_back_without_image_ids",
+        "csidriver_without_spec",
+    ],
+)
+def test_what_the_api_server_accepts_though_the_openapi_document_says_otherwise(name: str) -> None:
+    # Given a manifest the API server accepts (found in the real-world corpus): a null map
+    # value, a status without fields the document marks required, a CSIDriver without spec
+    report = validate([FIXTURES / f"{name}.yaml"])
+    # Then the validator reports no error on it
+    assert [f.message for f in report.findings if f.severity is Severity.ERROR] == []

@@ -22,7 +22,7 @@ from guestbook.kubernetes import (
 )
 from guestbook.validate.kubeconform import Kubeconform
 from guestbook.validate.schemas import SchemaStore, generate, gomod
-from guestbook.validate.schemas.convert import GroupVersionKind, Inliner, strict
+from guestbook.validate.schemas.convert import GroupVersionKind, Inliner, optional_status, strict
 from guestbook.validate.schemas.crds import crd_schemas
 from guestbook.validate.schemas.gomod import Module
 from guestbook.validate.schemas.openapi import kind_schemas, strict_definitions
@@ -260,3 +260,67 @@ def _all_objects(node: Any) -> list[dict[str, Any]]:
         elif isinstance(current, list):
             stack.extend(current)
     return found
+
+
+def test_map_values_and_scalar_list_items_accept_null() -> None:
+    # Given labels (a map of strings), args (a list of strings) and containers (a list of objects)
+    schema = strict(
+        {
+            "type": "object",
+            "properties": {
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                "args": {"type": "array", "items": {"type": "string"}},
+                "containers": {"type": "array", "items": {"type": "object", "properties": {}}},
+            },
+        }
+    )
+    # Then a null map value or string item is accepted, as the API server reads it as unset
+    # (`redis.db:` with no value in a ConfigMap), while a null object item stays an error
+    properties = schema["properties"]
+    assert properties["labels"]["additionalProperties"] == {"type": ["string", "null"]}
+    assert properties["args"]["items"] == {"type": ["string", "null"]}
+    assert properties["containers"]["items"]["type"] == "object"
+
+
+def test_nothing_under_status_is_required() -> None:
+    # Given a kind whose status marks fields required, as a Pod's containerStatuses[].imageID
+    pod = optional_status(
+        {
+            "type": "object",
+            "properties": {
+                "spec": {"type": "object", "required": ["containers"], "properties": {}},
+                "status": {
+                    "type": "object",
+                    "required": ["phase"],
+                    "properties": {
+                        "containerStatuses": {
+                            "type": "array",
+                            "items": {"type": "object", "required": ["imageID"]},
+                        }
+                    },
+                },
+            },
+        }
+    )
+    # Then nothing under status is required (the API server ignores status on create),
+    # while spec keeps its required fields
+    status = pod["properties"]["status"]
+    assert "required" not in status
+    assert "required" not in status["properties"]["containerStatuses"]["items"]
+    assert pod["properties"]["spec"]["required"] == ["containers"]
+
+
+def test_a_csidriver_needs_no_spec() -> None:
+    # Given the OpenAPI definition of a CSIDriver, whose spec the document marks required
+    spec = {
+        "definitions": {
+            "io.k8s.api.storage.v1.CSIDriver": {
+                "type": "object",
+                "required": ["spec"],
+                "properties": {"spec": {"type": "object", "properties": {}}},
+            }
+        }
+    }
+    # Then spec is optional: the API server defaults every field of an absent spec
+    driver = strict_definitions(spec)["io.k8s.api.storage.v1.CSIDriver"]
+    assert "spec" not in driver.get("required", [])

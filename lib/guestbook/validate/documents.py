@@ -130,10 +130,14 @@ def _yaml_finding(
 def is_list(obj: Mapping[str, Any]) -> bool:
     """Whether ``obj`` is a List (``kubectl get -o yaml``), whose items are the objects.
 
-    As kubeconform decides it: the kind, in any case, is ``List``.
+    A ``List`` (in any case, as kubeconform decides it), or a typed list such as
+    ``ConfigMapList`` whose ``items`` is a list: kubectl applies the items of any object
+    whose ``items`` is a list, so a typed list needs no name of its own.
     """
     kind = obj.get("kind")
-    return isinstance(kind, str) and kind.lower() == "list"
+    if not isinstance(kind, str):
+        return False
+    return kind.lower() == "list" or (kind.endswith("List") and isinstance(obj.get("items"), list))
 
 
 def list_items(doc: Document) -> tuple[list[Document], list[Finding]]:

@@ -6,8 +6,9 @@ schemas the API server publishes, a strict schema here
 * rejects unknown fields: every object that lists ``properties`` gets
   ``additionalProperties: false`` (unless it says it keeps unknown fields),
   as the API server does with strict field validation;
-* accepts ``null`` for optional fields, which the API server treats as unset
-  (``creationTimestamp: null`` in ``kubectl create --dry-run`` output);
+* accepts ``null`` for optional fields, map values and scalar list items, which the API
+  server treats as unset (``creationTimestamp: null`` in ``kubectl create --dry-run``
+  output), and requires nothing under a kind's ``status`` (:func:`optional_status`);
 * accepts both forms of int-or-string and of resource quantities (``cpu: 1``);
 * drops descriptions and vendor extensions, which validation does not use;
 * is standalone: every ``$ref`` is inlined, except those that close a cycle
@@ -36,6 +37,7 @@ _NULLABLE_REF = "x-guestbook-nullable"
 ignores keywords beside ``$ref``, so the marker never reaches a validator)."""
 
 _DROPPED = frozenset({"description", "example", "externalDocs"})
+_SCALARS = frozenset({"string", "integer", "number", "boolean"})
 
 
 @dataclass(frozen=True, order=True)
@@ -84,7 +86,7 @@ def strict(node: Any) -> Any:
                 for name, prop in value.items()
             }
         elif key in ("items", "additionalProperties", "not"):
-            out[key] = strict(value)
+            out[key] = nullable(strict(value)) if _may_be_null(key, value) else strict(value)
         elif key in ("allOf", "anyOf", "oneOf"):
             out[key] = [strict(v) for v in value]
         elif key == "nullable":
@@ -100,6 +102,32 @@ def strict(node: Any) -> Any:
     ):
         out["additionalProperties"] = False
     return out
+
+
+def _may_be_null(key: str, value: Any) -> bool:
+    """Whether a map value or list item schema also takes null: the API server accepts a
+    null map value (``redis.db:`` with no value reads as unset) and a null scalar item."""
+    if not isinstance(value, Mapping):
+        return False
+    return key == "additionalProperties" or (key == "items" and value.get("type") in _SCALARS)
+
+
+def optional_status(kind: Schema) -> Schema:
+    """``kind``'s schema with nothing under ``status`` required: the API server ignores the
+    status of an object it creates (a Pod read back from a cluster, without the
+    ``imageID`` the OpenAPI document requires, is accepted)."""
+    properties = kind.get("properties")
+    if not isinstance(properties, Mapping) or "status" not in properties:
+        return kind
+    return {**kind, "properties": {**properties, "status": _without_required(properties["status"])}}
+
+
+def _without_required(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_without_required(item) for item in node]
+    if not isinstance(node, Mapping):
+        return node
+    return {k: _without_required(v) for k, v in node.items() if k != "required"}
 
 
 def _int_or_string(node: Mapping[str, Any]) -> Schema:

@@ -18,6 +18,7 @@ from guestbook.validate.schemas.convert import (
     Inliner,
     Schema,
     nullable,
+    optional_status,
     strict,
 )
 from guestbook.validate.schemas.openapi import OBJECT_META
@@ -45,7 +46,10 @@ def crd_schemas(
             if raw is None:
                 continue
             gvk = GroupVersionKind(spec["group"], version["name"], spec["names"]["kind"])
-            kinds[gvk] = inliner.standalone(_with_object_meta(strict(raw)))
+            schema = inliner.standalone(_with_object_meta(strict(raw)))
+            # With the status subresource, the API server ignores status on create.
+            has_status = "status" in (version.get("subresources") or {})
+            kinds[gvk] = optional_status(schema) if has_status else schema
     return kinds
 
 

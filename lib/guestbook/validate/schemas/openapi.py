@@ -13,6 +13,7 @@ from guestbook.validate.schemas.convert import (
     GroupVersionKind,
     Inliner,
     Schema,
+    optional_status,
     strict,
 )
 
@@ -24,14 +25,33 @@ _OVERRIDES: dict[str, Schema] = {
 }
 
 
+# Fields the OpenAPI document marks required that the API server defaults when absent.
+_DEFAULTED: dict[str, frozenset[str]] = {
+    "io.k8s.api.storage.v1.CSIDriver": frozenset({"spec"}),  # every field of its spec
+}
+
+
 def strict_definitions(spec: Mapping[str, Any]) -> dict[str, Schema]:
     """Every definition of an OpenAPI v2 document, made strict."""
     definitions = spec.get("definitions")
     if not isinstance(definitions, Mapping):
         raise ValueError("not an OpenAPI v2 document: no 'definitions'")
     return {
-        name: dict(_OVERRIDES.get(name) or strict(schema)) for name, schema in definitions.items()
+        name: dict(_OVERRIDES.get(name) or strict(_defaulted(name, schema)))
+        for name, schema in definitions.items()
     }
+
+
+def _defaulted(name: str, schema: Any) -> Any:
+    optional = _DEFAULTED.get(name)
+    if not optional or not isinstance(schema, Mapping) or "required" not in schema:
+        return schema
+    required = [field for field in schema["required"] if field not in optional]
+    return (
+        {**schema, "required": required}
+        if required
+        else {k: v for k, v in schema.items() if k != "required"}
+    )
 
 
 def kind_schemas(spec: Mapping[str, Any], inliner: Inliner) -> dict[GroupVersionKind, Schema]:
@@ -43,5 +63,5 @@ def kind_schemas(spec: Mapping[str, Any], inliner: Inliner) -> dict[GroupVersion
     for name, raw in spec["definitions"].items():
         for gvk in raw.get("x-kubernetes-group-version-kind", ()):
             key = GroupVersionKind(gvk.get("group", ""), gvk["version"], gvk["kind"])
-            kinds[key] = inliner.standalone(inliner.definition(name))
+            kinds[key] = optional_status(inliner.standalone(inliner.definition(name)))
     return kinds

@@ -1,0 +1,3 @@
+from tests.corpus import main
+
+main()
