@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # what type checkers see; __all__ below says which names are 
     from guestbook.props.failover import *  # noqa: F403
     from guestbook.props.frontend import *  # noqa: F403
     from guestbook.props.guestbook import *  # noqa: F403
+    from guestbook.props.logging import *  # noqa: F403
     from guestbook.props.monitoring import *  # noqa: F403
     from guestbook.props.network import *  # noqa: F403
     from guestbook.props.redis import *  # noqa: F403
@@ -37,6 +38,7 @@ __all__ = [
     "ArgoCdProps",
     "AutoscalingProps",
     "AvailabilityProps",
+    "CollectorProps",
     "DestinationProps",
     "Environment",
     "Frontend",
@@ -47,6 +49,8 @@ __all__ = [
     "GuestbookNetworkPolicies",
     "GuestbookProps",
     "Identity",
+    "LogCollector",
+    "LoggingProps",
     "MonitoringProps",
     "NetworkPolicyProps",
     "OverlayProps",
@@ -74,6 +78,7 @@ _HOMES = (
     "guestbook.props.failover",
     "guestbook.props.frontend",
     "guestbook.props.guestbook",
+    "guestbook.props.logging",
     "guestbook.props.monitoring",
     "guestbook.props.network",
     "guestbook.props.redis",

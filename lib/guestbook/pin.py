@@ -36,6 +36,7 @@ IMAGE_KEYS: tuple[str, ...] = (
     "redis.leader.image",
     "redis.followers.image",
     "monitoring.exporterImage",
+    "logging.collector.image",
 )
 """Every image in an overlay, as dotted camelCase key paths."""
 
@@ -74,12 +75,13 @@ def check_keys(keys: Iterable[str]) -> list[str]:
 
 
 def images_in_use(env: Environment) -> list[str]:
-    """The image keys whose images ``env`` deploys: the exporter only with monitoring on."""
-    return [
-        key
-        for key in IMAGE_KEYS
-        if key != "monitoring.exporterImage" or env.props.monitoring.enabled
-    ]
+    """The image keys whose images ``env`` deploys: the exporter only with monitoring on,
+    the log collector only when the overlay renders it."""
+    optional = {
+        "monitoring.exporterImage": env.props.monitoring.enabled,
+        "logging.collector.image": env.props.logging.collector.enabled,
+    }
+    return [key for key in IMAGE_KEYS if optional.get(key, True)]
 
 
 def _value_at(data: Mapping[str, Any], key: str) -> Any:

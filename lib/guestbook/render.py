@@ -17,7 +17,10 @@ from constructs import Construct
 
 from guestbook.constructs.argocd import EnvironmentTarget, GuestbookArgoCd
 from guestbook.constructs.guestbook import Guestbook
-from guestbook.environments import ARGOCD_FOLDER, Environment
+from guestbook.constructs.labels import Identity
+from guestbook.constructs.logging import NAMESPACE as COLLECTOR_NAMESPACE
+from guestbook.constructs.logging import LogCollector
+from guestbook.environments import ARGOCD_FOLDER, LOGGING_SUFFIX, Environment, logging_folder
 from guestbook.errors import GuestbookError
 from guestbook.manifests.api_groups import group_of
 from guestbook.output import GENERATED_BY, RenderedFile, check_output, write_output
@@ -41,6 +44,26 @@ class GuestbookChart(cdk8s.Chart):
         )
 
 
+class LoggingChart(cdk8s.Chart):
+    """The log collector an environment's overlay declares, in the collector's namespace."""
+
+    def __init__(self, scope: Construct, environment: Environment) -> None:
+        props = environment.props
+        super().__init__(scope, f"{environment.name}-logging", namespace=COLLECTOR_NAMESPACE)
+        identity = Identity(
+            instance=f"{environment.name}-logging",
+            extra_labels=props.labels,
+            annotations=props.annotations,
+        )
+        self.collector = LogCollector(
+            self,
+            "LogCollector",
+            props=props.logging.collector,
+            identity=identity,
+            dns_namespace=props.network_policy.dns_namespace,
+        )
+
+
 class ArgoCdChart(cdk8s.Chart):
     """Argo CD's objects for every environment, in Argo CD's namespace."""
 
@@ -50,15 +73,32 @@ class ArgoCdChart(cdk8s.Chart):
         settings: ArgoCdSettings,
         environments: Sequence[Environment],
         kinds: Iterable[tuple[str, str]],
+        collector_kinds: Iterable[tuple[str, str]] = (),
     ) -> None:
         super().__init__(scope, ARGOCD_FOLDER, namespace=settings.namespace)
+        synced = [env for env in environments if env.props.argocd.enabled]
         targets = [
             EnvironmentTarget(name=env.name, namespace=env.namespace, props=env.props.argocd)
-            for env in environments
-            if env.props.argocd.enabled
+            for env in synced
+        ]
+        collectors = [
+            EnvironmentTarget(
+                name=f"{env.name}-logging",
+                folder=logging_folder(env.name),
+                namespace=COLLECTOR_NAMESPACE,
+                props=env.props.argocd,
+            )
+            for env in synced
+            if env.props.logging.collector.enabled
         ]
         self.argocd = GuestbookArgoCd(
-            self, "ArgoCd", settings=settings, targets=targets, kinds=kinds
+            self,
+            "ArgoCd",
+            settings=settings,
+            targets=targets,
+            kinds=kinds,
+            collectors=collectors,
+            collector_kinds=collector_kinds,
         )
 
 
@@ -83,10 +123,20 @@ def render_manifests(
     app would make a fleet's render grow with the square of its size.
     """
     rendered = {env.name: list(GuestbookChart(cdk8s.App(), env).to_json()) for env in environments}
+    collectors = {
+        logging_folder(env.name): list(LoggingChart(cdk8s.App(), env).to_json())
+        for env in environments
+        if env.props.logging.collector.enabled
+    }
+    argocd: list[Manifest] = []
     if settings is not None:
         kinds = {_group_kind(m) for manifests in rendered.values() for m in manifests}
-        chart = ArgoCdChart(cdk8s.App(), settings, environments, kinds)
-        rendered[ARGOCD_FOLDER] = list(chart.to_json())
+        collector_kinds = {_group_kind(m) for manifests in collectors.values() for m in manifests}
+        chart = ArgoCdChart(cdk8s.App(), settings, environments, kinds, collector_kinds)
+        argocd = list(chart.to_json())
+    rendered.update(collectors)
+    if settings is not None:
+        rendered[ARGOCD_FOLDER] = argocd
     return rendered
 
 
@@ -98,6 +148,8 @@ def render_files(
     for folder, manifests in render_manifests(environments, settings).items():
         seen: set[str] = set()
         origin = "the Argo CD settings" if folder == ARGOCD_FOLDER else f"environment {folder!r}"
+        if folder.endswith(LOGGING_SUFFIX):
+            origin = f"the log collector of environment {folder.removesuffix(LOGGING_SUFFIX)!r}"
         header = f"{GENERATED_BY} from {origin}. Do not edit: run `make synth`.\n"
         for manifest in manifests:
             name = file_name(manifest)
@@ -136,6 +188,9 @@ def synth(
     if not partial:
         settings = settings or ArgoCdSettings()
     files = render_files(environments, None if partial else settings)
-    only = [env.name for env in environments] if partial else None
+    only = None
+    if partial:  # an environment's folder and its collector's (removed when not rendered)
+        only = [env.name for env in environments]
+        only += [logging_folder(name) for name in only]
     write_output(files, outdir, only, protected=protected)
     return len(files)
