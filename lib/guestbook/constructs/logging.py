@@ -1,11 +1,10 @@
-"""The cluster side of centralised logging: the cluster's Fluent Bit.
+"""The cluster side of centralised logging: :class:`LogCollector`, the cluster's Fluent Bit.
 
-(The application side, the pods' parser annotations, is :mod:`guestbook.constructs.log_formats`.)
-:class:`LogCollector`, a Fluent Bit DaemonSet that tails
-``/var/log/containers`` on every node, enriches records through the API server, parses them
-with the parser each pod names, and ships them to Elasticsearch or OpenSearch. Its
-configuration is one YAML file in a ConfigMap (:func:`fluent_bit_config`), which also
-defines the parsers of :data:`guestbook.constructs.log_formats.PARSERS`.
+A DaemonSet that tails ``/var/log/containers`` on every node, enriches the records through
+the API server, parses them with the parser each pod names, and ships them to Elasticsearch
+or OpenSearch. Its configuration is one YAML file in a ConfigMap (:func:`fluent_bit_config`),
+which also defines the parsers of :data:`guestbook.constructs.log_formats.PARSERS`. The
+application side, the pods' parser annotations, is :mod:`guestbook.constructs.log_formats`.
 """
 
 from __future__ import annotations
