@@ -67,6 +67,7 @@ def test_no_change_is_empty_and_exits_0_even_with_exit_code(tmp_path: Path, run:
         "argocd": "unchanged",
         "dev": "unchanged",
         "prod": "unchanged",
+        "prod.logging": "unchanged",  # prod's log collector, compared like an environment
         "staging": "unchanged",
         "tutorial": "unchanged",
     }
