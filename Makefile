@@ -179,7 +179,7 @@ test: setup failover-tools corpus ## run the test suite (and guestbook-reader's 
 	cd $(GO_READER) && GOFLAGS=-mod=readonly $(GO) test ./...
 	$(BIN)/pytest -q
 
-lint: setup ## ruff, ruff format, mypy (strict on lib/), gofmt and go vet (reader, cel), actionlint, checkov on dist/prod
+lint: setup ## ruff, ruff format, mypy (strict on lib/), gofmt and go vet (reader, cel), actionlint, checkov on dist/prod and its log collector
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -187,8 +187,9 @@ lint: setup ## ruff, ruff format, mypy (strict on lib/), gofmt and go vet (reade
 	cd $(GO_READER) && GOFLAGS=-mod=readonly $(GO) vet ./...
 	cd $(GO_CEL) && GOFLAGS=-mod=readonly $(GO) vet ./...
 	$(ACTIONLINT) -shellcheck= -pyflakes= .github/workflows/*.yml
-	$(CHECKOV) -d dist/prod --framework kubernetes -o json --quiet --soft-fail --skip-download \
-	  | $(BIN)/python .ci/checkov_gate.py .ci/checkov-skips.yaml
+	for folder in dist/prod dist/prod.logging; do \
+	  $(CHECKOV) -d $$folder --framework kubernetes -o json --quiet --soft-fail --skip-download; \
+	done | $(BIN)/python .ci/checkov_gate.py .ci/checkov-skips.yaml
 
 # Helm and Kustomize for the fleet benchmark against peers (bench/peers/), pinned, from the
 # Go module proxy; one file per version, so reinstalling is a no-op. Not part of `make setup`.

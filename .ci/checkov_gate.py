@@ -1,6 +1,7 @@
 """Fail on any checkov finding not accepted in .ci/checkov-skips.yaml, and on stale entries.
 
 Usage: checkov -d dist/prod --framework kubernetes -o json | python .ci/checkov_gate.py SKIPS
+(the reports of several checkov runs, one after the other, are read together).
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ def main() -> int:
         for entry in yaml.safe_load(skips_file.read_text())
         for resource in entry["resources"]
     }
-    report = json.load(sys.stdin)
-    reports = report if isinstance(report, list) else [report]
+    reports = []
+    text, position, decoder = sys.stdin.read(), 0, json.JSONDecoder()
+    while text[position:].strip():
+        report, position = decoder.raw_decode(text, len(text) - len(text[position:].lstrip()))
+        reports.extend(report if isinstance(report, list) else [report])
     failed = {
         (check["check_id"], check["resource"]): check["check_name"]
         for rep in reports

@@ -29,8 +29,12 @@ from e2e.gitrepo import GitRepo
 from e2e.kube import Kubectl, wait_for
 from e2e.processes import NetworkNamespace, Supervisor, kill
 from e2e.tools import ROOT, Tools, component_version, default_tools
+from guestbook.environments import LOGGING_SUFFIX
 from guestbook.validate.schemas.gomod import download
 from guestbook.validate.schemas.sources import CRD_SOURCES
+
+LOGGING_PROJECT = "guestbook-logging"
+"""The AppProject of the log collectors' Applications."""
 
 NODES = 3
 SECOND_CLUSTER = "fleet-b"
@@ -76,11 +80,23 @@ class Harness:
         self.repo = GitRepo(self.run_dir / "guestbook.git", self.run_dir / "work", guestbook)
         self.head = ""
 
+    def _folders(self) -> list[str]:
+        dist = self.repo.work / "dist"
+        return sorted(p.name for p in dist.iterdir() if p.is_dir() and p.name != "argocd")
+
     @property
     def environments(self) -> list[str]:
         """The environments rendered in the repository (dist/<env>/ folders)."""
-        dist = self.repo.work / "dist"
-        return sorted(p.name for p in dist.iterdir() if p.is_dir() and p.name != "argocd")
+        return [name for name in self._folders() if not name.endswith(LOGGING_SUFFIX)]
+
+    @property
+    def collectors(self) -> list[str]:
+        """The environments that render their cluster's log collector (dist/<env>.logging/)."""
+        return [
+            name.removesuffix(LOGGING_SUFFIX)
+            for name in self._folders()
+            if name.endswith(LOGGING_SUFFIX)
+        ]
 
     def _argocd_objects(self) -> list[dict[str, Any]]:
         return load_folder(self.repo.work / "dist" / "argocd")
@@ -100,7 +116,8 @@ class Harness:
         objects = self._argocd_objects()
         for app in of_kind(objects, "Application"):
             name = str(app["metadata"]["name"])
-            if name != "guestbook-root":
+            # (a log collector's Application is not an environment's)
+            if name != "guestbook-root" and app["spec"]["project"] != LOGGING_PROJECT:
                 found[name.removeprefix("guestbook-")] = str(
                     app["spec"]["destination"].get("name", "")
                 )

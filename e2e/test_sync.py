@@ -80,8 +80,31 @@ def test_every_application_syncs_and_becomes_healthy(harness: Harness) -> None:
     )
     assert seconds <= FIRST_SYNC
     assert harness.applications == sorted(
-        ["guestbook-root", *(f"guestbook-{env}" for env in harness.environments)]
+        [
+            "guestbook-root",
+            *(f"guestbook-{env}" for env in harness.environments),
+            *(f"guestbook-{env}-logging" for env in harness.collectors),
+        ]
     )
+
+
+def test_log_collector_runs_on_every_node_in_its_own_project(harness: Harness) -> None:
+    # Given prod's overlay with the cluster's log collector, synced (test above)
+    assert harness.collectors == ["prod"]
+    # Then its DaemonSet has a pod on every node, and its RBAC is in place
+    daemon_set = harness.kubectl.get("daemonset", "fluent-bit", "logging")
+    nodes = harness.kubectl.items("nodes")
+    assert daemon_set["status"]["desiredNumberScheduled"] == len(nodes)
+    assert harness.kubectl.get("clusterrole", "fluent-bit")["rules"][0]["verbs"] == [
+        "get",
+        "list",
+        "watch",
+    ]
+    # And only its own project admits cluster-wide RBAC; the environments' does not
+    project = harness.kubectl.get("appproject", "guestbook", NAMESPACE)
+    assert project["spec"]["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace"}]
+    app = harness.kubectl.get("application", "guestbook-prod-logging", NAMESPACE)
+    assert app["spec"]["project"] == "guestbook-logging"
 
 
 def test_deployments_and_endpoints_match_dist(harness: Harness) -> None:
@@ -530,7 +553,8 @@ def test_switch_to_applicationset_mode(harness: Harness) -> None:
     )
     # Then every environment's Application is the ApplicationSet's, on its cluster only
     for app in harness.kubectl.items("applications", NAMESPACE):
-        if app["metadata"]["name"] != "guestbook-root":
+        # (the root and the log collector's Application are not environments)
+        if app["metadata"]["name"] != "guestbook-root" and app["spec"]["project"] == "guestbook":
             owners = app["metadata"].get("ownerReferences") or []
             assert [o["kind"] for o in owners] == ["ApplicationSet"], app["metadata"]["name"]
     assert_each_environment_only_on_its_cluster(harness)

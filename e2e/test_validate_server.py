@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from e2e.cluster import crd_name, wait_crds_established
 from e2e.harness import Harness

@@ -42,6 +42,7 @@ def test_one_application_per_environment_plus_the_root(argocd: dict[Any, Any]) -
     assert apps == [
         "guestbook-dev",
         "guestbook-prod",
+        "guestbook-prod-logging",  # prod's overlay renders the cluster's log collector
         "guestbook-root",
         "guestbook-staging",
         "guestbook-tutorial",
@@ -175,7 +176,7 @@ def test_every_application_regenerates_only_for_changes_in_its_own_folder(
     # Given this repository's dist/argocd, Then every Application (the root too) declares
     # that its manifests depend on its own source path only
     apps = [obj for (kind, _), obj in argocd.items() if kind == "Application"]
-    assert len(apps) == 5
+    assert len(apps) == 6
     for app in apps:
         annotations = app["metadata"]["annotations"]
         assert annotations == {"argocd.argoproj.io/manifest-generate-paths": "."}

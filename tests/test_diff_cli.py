@@ -71,6 +71,7 @@ def test_no_change_is_empty_and_exits_0_even_with_exit_code(tmp_path: Path, run:
         "argocd": "unchanged",
         "dev": "unchanged",
         "prod": "unchanged",
+        "prod.logging": "unchanged",  # prod's log collector, compared like an environment
         "staging": "unchanged",
         "tutorial": "unchanged",
     }
@@ -543,11 +544,12 @@ def test_both_sides_share_the_projects_render_cache(
     # When diffing
     data = as_json(run(repo.root, "--base", "HEAD", "--format", "json"))
     assert data["has_changes"]
-    # Then the cache in the project's tools folder holds both sides: the four environments
-    # and argocd/ (shared where nothing changed), and the base's dev, which the base's
-    # checkout, having no tools folder, could only have written there through the diff
+    # Then the cache in the project's tools folder holds both sides: every folder of the
+    # render (shared where nothing changed), and the base's dev, which the base's checkout,
+    # having no tools folder, could only have written there through the diff
     cache = repo.root / ".tools" / "cache" / "render"
-    assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 6
+    folders = [p for p in (repo.root / "dist").iterdir() if p.is_dir()]
+    assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == len(folders) + 1
 
 
 DIFF_EDITS = st.tuples(

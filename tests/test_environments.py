@@ -6,7 +6,12 @@ from typing import Any
 
 import pytest
 
-from guestbook.environments import discover_overlays
+from guestbook.environments import (
+    LOGGING_SUFFIX,
+    discover_overlays,
+    load_environments,
+    logging_folder,
+)
 from tests.conftest import ROOT, by_kind_name, load_file, load_folder
 
 EXPECTED = {
@@ -25,8 +30,16 @@ def _objects(env: str) -> dict[tuple[str, str], dict[str, Any]]:
 def test_dist_holds_exactly_the_environments_in_environments() -> None:
     # Overlays as synth finds them (.yml too), not a glob that could miss one
     overlays = set(discover_overlays(ROOT / "environments"))
-    rendered = {p.name for p in (ROOT / "dist").iterdir() if p.is_dir()} - {"argocd"}
+    folders = {p.name for p in (ROOT / "dist").iterdir() if p.is_dir()} - {"argocd"}
+    rendered = {name for name in folders if not name.endswith(LOGGING_SUFFIX)}
     assert rendered == overlays == set(EXPECTED)
+    # And each other folder is the log collector of an environment whose overlay has one
+    collectors = {
+        env.name
+        for env in load_environments(ROOT / "environments")
+        if env.props.logging.collector.enabled
+    }
+    assert folders - rendered == {logging_folder(name) for name in collectors} == {"prod.logging"}
 
 
 @pytest.mark.parametrize("env", sorted(EXPECTED))

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from guestbook.markdown import replace_between
-from guestbook.overlay_table import BEGIN, END, current_table, markdown
+from guestbook.overlay_table import BEGIN, END, TABLES, current_table, markdown
 from tests.conftest import ROOT
 
 
-def test_the_readme_lists_every_overlay_key_as_the_models_define_them() -> None:
-    # Given the committed README, Then its table is the one the models generate
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert readme == replace_between(readme, BEGIN, END, current_table()), (
-        "README overlay keys are stale: run `make synth`"
+@pytest.mark.parametrize(("document", "begin", "end", "under"), TABLES)
+def test_the_documents_list_every_overlay_key_as_the_models_define_them(
+    document: Path, begin: str, end: str, under: str | None
+) -> None:
+    # Given a committed document with a generated table, Then it is the one the models generate
+    text = (ROOT / document).read_text(encoding="utf-8")
+    assert text == replace_between(text, begin, end, current_table(under)), (
+        f"{document}: overlay keys are stale: run `make synth`"
     )
+
+
+def test_the_collector_table_holds_only_its_keys_in_full() -> None:
+    # Given the log collector's table, Then every row is a key under logging.collector
+    rows = current_table("logging.collector.").splitlines()[2:]
+    assert rows and all(row.startswith("| `logging.collector.") for row in rows)
+    assert any(row.startswith("| `logging.collector.host` |") for row in rows)
 
 
 def test_a_nested_key_shows_the_default_its_parent_gives_it() -> None:

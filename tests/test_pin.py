@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -353,7 +354,7 @@ def test_images_in_use_leave_out_the_exporter_and_canary_while_they_are_off(
     dev, prod = load_environments(tmp_path)
     # Then pin's default keys are the images each deploys
     assert images_in_use(dev) == ["frontend.image", "redis.leader.image", "redis.followers.image"]
-    assert images_in_use(prod) == list(IMAGE_KEYS)
+    assert images_in_use(prod) == [k for k in IMAGE_KEYS if k != "logging.collector.image"]
     assert "frontend.canary.image" in IMAGE_KEYS
 
 
@@ -369,6 +370,19 @@ def test_pinning_the_canary_of_an_environment_without_one_is_a_clear_error(
     assert str(caught.value) == (
         f"{env.source}: frontend.canary.image: not set (the environment has no frontend.canary)"
     )
+
+
+def test_images_in_use_include_the_log_collector_only_where_it_is_rendered(
+    tmp_path: Path,
+) -> None:
+    # Given an environment that renders its cluster's log collector, and one that does not
+    shutil.copy(FIXTURES / "logging" / "collector_on.yaml", tmp_path / "ops.yaml")
+    (tmp_path / "dev.yaml").write_text("logging:\n  enabled: true\n")
+    dev, ops = load_environments(tmp_path)
+    # Then only the first pins the collector's image by default
+    assert "logging.collector.image" not in images_in_use(dev)
+    assert images_in_use(ops)[-1] == "logging.collector.image"
+    assert check_keys(["logging.collector.image"]) == ["logging.collector.image"]
 
 
 def test_check_keys_keeps_overlay_order_and_rejects_unknown_keys() -> None:

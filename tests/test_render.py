@@ -46,6 +46,7 @@ def test_full_synth_removes_folders_of_deleted_environments(project: Path) -> No
         MARKER,
         "argocd",
         "prod",
+        "prod.logging",
         "staging",
         "tutorial",
     ]

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # what type checkers see; __all__ below says which names are 
     from guestbook.props.failover import *  # noqa: F403
     from guestbook.props.frontend import *  # noqa: F403
     from guestbook.props.guestbook import *  # noqa: F403
+    from guestbook.props.logging import *  # noqa: F403
     from guestbook.props.monitoring import *  # noqa: F403
     from guestbook.props.network import *  # noqa: F403
     from guestbook.props.redis import *  # noqa: F403
@@ -38,6 +39,7 @@ __all__ = [
     "AutoscalingProps",
     "AvailabilityProps",
     "CanaryProps",
+    "CollectorProps",
     "DestinationProps",
     "Environment",
     "Frontend",
@@ -48,6 +50,8 @@ __all__ = [
     "GuestbookNetworkPolicies",
     "GuestbookProps",
     "Identity",
+    "LogCollector",
+    "LoggingProps",
     "MonitoringProps",
     "NetworkPolicyProps",
     "OverlayProps",
@@ -75,6 +79,7 @@ _HOMES = (
     "guestbook.props.failover",
     "guestbook.props.frontend",
     "guestbook.props.guestbook",
+    "guestbook.props.logging",
     "guestbook.props.monitoring",
     "guestbook.props.network",
     "guestbook.props.redis",

@@ -227,7 +227,7 @@ def pin(
             "--image-key",
             metavar="KEY",
             help="Pin only this image (repeatable): frontend.image, redis.leader.image, "
-            "redis.followers.image, monitoring.exporterImage. "
+            "redis.followers.image, monitoring.exporterImage, logging.collector.image. "
             "Default: every image the environment deploys.",
         ),
     ] = None,

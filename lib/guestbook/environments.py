@@ -47,6 +47,16 @@ ARGOCD_FOLDER = "argocd"
 """Output folder of the Argo CD objects."""
 RESERVED_NAMES = frozenset({ARGOCD_FOLDER})
 """Output folders that are not environments."""
+LOGGING_SUFFIX = ".logging"
+"""Suffix of the folder of an environment's log collector: ``<env>.logging`` (no environment
+name has a dot, so it never collides with one)."""
+
+
+def logging_folder(environment: str) -> str:
+    """Output folder of the log collector declared by ``environment``'s overlay."""
+    return f"{environment}{LOGGING_SUFFIX}"
+
+
 OVERLAY_LIMITS = YamlLimits()
 """Size, nesting and alias-expansion bounds of an overlay file."""
 
@@ -272,6 +282,7 @@ def load_environments(directory: Path, only: Iterable[str] = ()) -> list[Environ
             )
     environments = [parse_environment(overlays[name]) for name in sorted(overlays)]
     _check_unique_namespaces(environments)
+    _check_one_collector_per_cluster(environments)
     return [env for env in environments if env.name in wanted]
 
 
@@ -289,6 +300,28 @@ def _check_unique_namespaces(environments: list[Environment]) -> None:
             f"environment {first.name!r} ({first.where('namespace')}); "
             "each environment needs its own namespace"
         )
+
+
+def _check_one_collector_per_cluster(environments: list[Environment]) -> None:
+    """A log collector reads every pod's log on its nodes: two on one cluster ship each
+    line twice (and their cluster-wide RBAC objects would collide)."""
+    owners: dict[tuple[str | None, str | None], Environment] = {}
+    for env in environments:
+        if not env.props.logging.collector.enabled:
+            continue
+        destination = env.props.argocd.destination
+        cluster = (destination.server, destination.name)
+        if cluster == (None, None):
+            cluster = ("https://kubernetes.default.svc", None)
+        first = owners.setdefault(cluster, env)
+        if first is not env:
+            where = destination.name or cluster[0]
+            raise GuestbookError(
+                f"{env.where('logging', 'collector', 'enabled')}: environment {first.name!r} "
+                f"({first.where('logging', 'collector', 'enabled')}) already runs the log "
+                f"collector of cluster {where!r}; one collector per cluster (it reads every "
+                "pod's log), so turn it off in one of them"
+            )
 
 
 def overlay_json_schema() -> str:

@@ -217,7 +217,8 @@ def write_output(
     protected: Iterable[Path] = (),
     lock_timeout: float = LOCK_TIMEOUT_S,
 ) -> None:
-    """Write ``files`` into ``outdir``, replacing it (or just the ``only`` subfolders) at once.
+    """Write ``files`` into ``outdir``, replacing it (or just the ``only`` subfolders) at once;
+    an ``only`` subfolder with no file in ``files`` is removed.
 
     Refuses (GuestbookError, nothing changed) an ``outdir`` that :func:`check_output`
     refuses; ``protected`` is passed on to it. Everything is written to a scratch
@@ -255,8 +256,12 @@ def _write(files: Iterable[RenderedFile], target: Path, only: Sequence[str] | No
             target.mkdir(exist_ok=True)
             aside.mkdir()
             for name in only:
-                (staging / name).mkdir(exist_ok=True)
-                _replace(staging / name, target / name, aside / name)
+                if not (staging / name).is_dir() and not (target / name).is_dir():
+                    continue  # nothing rendered there, nothing to remove
+                if (staging / name).is_dir():
+                    _replace(staging / name, target / name, aside / name)
+                else:  # rendered before, not now (a log collector switched off)
+                    (target / name).rename(aside / name)
             os.replace(staging / MARKER, target / MARKER)
     finally:
         _remove(staging, aside)

@@ -37,6 +37,7 @@ IMAGE_KEYS: tuple[str, ...] = (
     "redis.leader.image",
     "redis.followers.image",
     "monitoring.exporterImage",
+    "logging.collector.image",
 )
 """Every image in an overlay, as dotted camelCase key paths."""
 
@@ -76,13 +77,16 @@ def check_keys(keys: Iterable[str]) -> list[str]:
 
 def images_in_use(env: Environment) -> list[str]:
     """The image keys whose images ``env`` deploys: the exporter only with monitoring on,
-    the canary's only with a canary."""
+    the canary's only with a canary, the log collector's only when the overlay renders it."""
     effective = env.props.model_dump(by_alias=True)
+    optional = {
+        "monitoring.exporterImage": env.props.monitoring.enabled,
+        "logging.collector.image": env.props.logging.collector.enabled,
+    }
     return [
         key
         for key in IMAGE_KEYS
-        if _value_at(effective, key) is not None
-        and (key != "monitoring.exporterImage" or env.props.monitoring.enabled)
+        if _value_at(effective, key) is not None and optional.get(key, True)
     ]
 
 

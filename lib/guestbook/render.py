@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from guestbook.environments import ARGOCD_FOLDER, Environment
+from guestbook.environments import ARGOCD_FOLDER, LOGGING_SUFFIX, Environment, logging_folder
 from guestbook.errors import GuestbookError
 from guestbook.manifests.api_groups import group_of
 from guestbook.output import GENERATED_BY, RenderedFile, check_output, write_output
@@ -25,12 +25,15 @@ from guestbook.render_cache import (
     RenderCache,
     RenderedFolder,
     argocd_key,
+    collector_key,
     environment_key,
 )
 from guestbook.settings import ArgoCdSettings
 from guestbook.yamlio import to_yaml
 
 Manifest = dict[str, Any]
+Unit = tuple[bool, Environment]
+"""One folder to render: an environment's (False) or its log collector's (True)."""
 MIN_ENVIRONMENTS_PER_PROCESS = 16
 """Fewest environments worth a worker process: each pays Python's and jsii's start-up
 (about 1 CPU-second, the render of some 30 environments)."""
@@ -58,19 +61,31 @@ def render_manifests(
     """
     import cdk8s
 
-    from guestbook.charts import ArgoCdChart, GuestbookChart
+    from guestbook.charts import ArgoCdChart, GuestbookChart, LoggingChart
 
     rendered = {env.name: list(GuestbookChart(cdk8s.App(), env).to_json()) for env in environments}
+    collectors = {
+        logging_folder(env.name): list(LoggingChart(cdk8s.App(), env).to_json())
+        for env in environments
+        if env.props.logging.collector.enabled
+    }
+    argocd: list[Manifest] = []
     if settings is not None:
         kinds = {_group_kind(m) for manifests in rendered.values() for m in manifests}
-        chart = ArgoCdChart(cdk8s.App(), settings, environments, kinds)
-        rendered[ARGOCD_FOLDER] = list(chart.to_json())
+        collector_kinds = {_group_kind(m) for manifests in collectors.values() for m in manifests}
+        chart = ArgoCdChart(cdk8s.App(), settings, environments, kinds, collector_kinds)
+        argocd = list(chart.to_json())
+    rendered.update(collectors)
+    if settings is not None:
+        rendered[ARGOCD_FOLDER] = argocd
     return rendered
 
 
 def _folder(name: str, manifests: Sequence[Manifest]) -> RenderedFolder:
     """The files of one output folder, each with the header naming where it came from."""
     origin = "the Argo CD settings" if name == ARGOCD_FOLDER else f"environment {name!r}"
+    if name.endswith(LOGGING_SUFFIX):
+        origin = f"the log collector of environment {name.removesuffix(LOGGING_SUFFIX)!r}"
     header = f"{GENERATED_BY} from {origin}. Do not edit: run `make synth`.\n"
     files: dict[str, RenderedFile] = {}
     for manifest in manifests:
@@ -95,21 +110,45 @@ def render_environment(environment: Environment) -> RenderedFolder:
     return _folder(environment.name, manifests)
 
 
+def render_collector(environment: Environment) -> RenderedFolder:
+    """Render the folder of the log collector ``environment``'s overlay declares."""
+    import cdk8s
+
+    from guestbook.charts import LoggingChart
+
+    manifests = list(LoggingChart(cdk8s.App(), environment).to_json())
+    return _folder(logging_folder(environment.name), manifests)
+
+
 def render_argocd(
-    settings: ArgoCdSettings, environments: Sequence[Environment], kinds: Iterable[Kind]
+    settings: ArgoCdSettings,
+    environments: Sequence[Environment],
+    kinds: Iterable[Kind],
+    collector_kinds: Iterable[Kind] = (),
 ) -> RenderedFolder:
-    """Render ``argocd/``: Argo CD's objects for ``environments``, admitting ``kinds``."""
+    """Render ``argocd/``: Argo CD's objects for ``environments``, admitting ``kinds``
+    (and ``collector_kinds`` to the log collectors' project)."""
     import cdk8s
 
     from guestbook.charts import ArgoCdChart
 
-    chart = ArgoCdChart(cdk8s.App(), settings, environments, kinds)
+    chart = ArgoCdChart(cdk8s.App(), settings, environments, kinds, collector_kinds)
     return _folder(ARGOCD_FOLDER, list(chart.to_json()))
 
 
-def _render_share(environments: Sequence[Environment]) -> list[RenderedFolder]:
+def _render_unit(unit: Unit) -> RenderedFolder:
+    collector, env = unit
+    return render_collector(env) if collector else render_environment(env)
+
+
+def _unit_name(unit: Unit) -> str:
+    collector, env = unit
+    return logging_folder(env.name) if collector else env.name
+
+
+def _render_share(units: Sequence[Unit]) -> list[RenderedFolder]:
     """A worker process's part of a render."""
-    return [render_environment(env) for env in environments]
+    return [_render_unit(unit) for unit in units]
 
 
 def _ignore_interrupts() -> None:
@@ -117,20 +156,20 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def render_environments(
-    environments: Sequence[Environment],
+def render_units(
+    units: Sequence[Unit],
     jobs: int = 1,
     done: Callable[[RenderedFolder], None] = lambda folder: None,
 ) -> list[RenderedFolder]:
-    """Render ``environments`` with up to ``jobs`` processes; call ``done`` with each folder.
+    """Render ``units`` with up to ``jobs`` processes; call ``done`` with each folder.
 
     Worker processes are started (fresh interpreters, each with its own jsii
     runtime) only for at least :data:`MIN_ENVIRONMENTS_PER_PROCESS` environments
     each; this process renders a share too. Every environment is rendered in an
     app of its own, so the bytes do not depend on which process renders it.
     """
-    processes = max(1, min(jobs, len(environments) // MIN_ENVIRONMENTS_PER_PROCESS))
-    shares = [list(environments[i::processes]) for i in range(processes)]
+    processes = max(1, min(jobs, len(units) // MIN_ENVIRONMENTS_PER_PROCESS))
+    shares = [list(units[i::processes]) for i in range(processes)]
     rendered: list[RenderedFolder] = []
 
     def finished(folder: RenderedFolder) -> None:
@@ -138,14 +177,14 @@ def render_environments(
         done(folder)
 
     if processes == 1:
-        for env in environments:
-            finished(render_environment(env))
+        for unit in units:
+            finished(_render_unit(unit))
         return rendered
     context = multiprocessing.get_context("spawn")
     with context.Pool(processes - 1, initializer=_ignore_interrupts) as pool:
         others = pool.map_async(_render_share, shares[1:])
-        for env in shares[0]:
-            finished(render_environment(env))
+        for unit in shares[0]:
+            finished(_render_unit(unit))
         for share in others.get():
             for folder in share:
                 finished(folder)
@@ -166,30 +205,42 @@ def render_folders(
     """
     folders: dict[str, RenderedFolder] = {}
     keys: dict[str, str] = {}
-    missing: list[Environment] = []
+    names: list[str] = []
+    missing: list[Unit] = []
     for env in environments:
-        hit = None
-        if cache is not None:
-            keys[env.name] = environment_key(env)
-            hit = cache.get(keys[env.name], env.name)
-        if hit is None:
-            missing.append(env)
-        else:
-            folders[env.name] = hit
+        units: list[Unit] = [(False, env)]
+        if env.props.logging.collector.enabled:
+            units.append((True, env))
+        for unit in units:
+            name = _unit_name(unit)
+            names.append(name)
+            hit = None
+            if cache is not None:
+                keys[name] = collector_key(env) if unit[0] else environment_key(env)
+                hit = cache.get(keys[name], name)
+            if hit is None:
+                missing.append(unit)
+            else:
+                folders[name] = hit
 
     def store(folder: RenderedFolder) -> None:
         folders[folder.name] = folder
         if cache is not None:
             cache.put(keys[folder.name], folder)
 
-    render_environments(missing, jobs, store)
-    ordered = [folders[env.name] for env in environments]
+    render_units(missing, jobs, store)
+    ordered = [folders[name] for name in names]
     if settings is not None:
-        kinds = {kind for folder in ordered for kind in folder.kinds}
-        key = argocd_key(settings, environments, kinds) if cache is not None else ""
+        kinds = {kind for f in ordered if not f.name.endswith(LOGGING_SUFFIX) for kind in f.kinds}
+        collector_kinds = {
+            kind for f in ordered if f.name.endswith(LOGGING_SUFFIX) for kind in f.kinds
+        }
+        key = (
+            argocd_key(settings, environments, kinds, collector_kinds) if cache is not None else ""
+        )
         argocd = cache.get(key, ARGOCD_FOLDER) if cache is not None else None
         if argocd is None:
-            argocd = render_argocd(settings, environments, kinds)
+            argocd = render_argocd(settings, environments, kinds, collector_kinds)
             if cache is not None:
                 cache.put(key, argocd)
         ordered.append(argocd)
@@ -236,6 +287,9 @@ def synth(
     if not partial:
         settings = settings or ArgoCdSettings()
     files = render_files(environments, None if partial else settings, cache=cache, jobs=jobs)
-    only = [env.name for env in environments] if partial else None
+    only = None
+    if partial:  # an environment's folder and its collector's (removed when not rendered)
+        only = [env.name for env in environments]
+        only += [logging_folder(name) for name in only]
     write_output(files, outdir, only, protected=protected)
     return len(files)

@@ -287,12 +287,31 @@ def environment_key(environment: Environment) -> str:
     )
 
 
+def collector_key(environment: Environment) -> str:
+    """The key of the folder of the log collector ``environment``'s overlay declares."""
+    return _key(
+        fingerprint(),
+        "collector",
+        environment.name,
+        environment.props.model_dump_json(by_alias=True),
+    )
+
+
 def argocd_key(
-    settings: ArgoCdSettings, environments: Sequence[Environment], kinds: Iterable[Kind]
+    settings: ArgoCdSettings,
+    environments: Sequence[Environment],
+    kinds: Iterable[Kind],
+    collector_kinds: Iterable[Kind] = (),
 ) -> str:
-    """The key of ``argocd/``: the fingerprint, the settings, each environment's sync props."""
+    """The key of ``argocd/``: the fingerprint, the settings, each environment's sync props
+    and whether it renders a log collector, and the kinds each project admits."""
     targets = [
-        [env.name, env.namespace, env.props.argocd.model_dump(mode="json", by_alias=True)]
+        [
+            env.name,
+            env.namespace,
+            env.props.argocd.model_dump(mode="json", by_alias=True),
+            env.props.logging.collector.enabled,
+        ]
         for env in environments
     ]
     return _key(
@@ -301,4 +320,5 @@ def argocd_key(
         settings.model_dump_json(by_alias=True),
         json.dumps(targets, separators=(",", ":")),
         json.dumps(sorted(kinds)),
+        json.dumps(sorted(collector_kinds)),
     )

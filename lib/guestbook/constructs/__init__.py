@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from guestbook.constructs.frontend import Frontend
     from guestbook.constructs.guestbook import Guestbook
     from guestbook.constructs.labels import Identity
+    from guestbook.constructs.logging import LogCollector
     from guestbook.constructs.monitoring import RedisMonitoring
     from guestbook.constructs.network import GuestbookNetworkPolicies
     from guestbook.constructs.redis import RedisFollowers, RedisLeader
@@ -24,6 +25,7 @@ _HOMES = {
     "Guestbook": "guestbook.constructs.guestbook",
     "GuestbookNetworkPolicies": "guestbook.constructs.network",
     "Identity": "guestbook.constructs.labels",
+    "LogCollector": "guestbook.constructs.logging",
     "RedisFailover": "guestbook.constructs.sentinel",
     "RedisFollowers": "guestbook.constructs.redis",
     "RedisLeader": "guestbook.constructs.redis",
@@ -44,6 +46,7 @@ __all__ = [
     "Guestbook",
     "GuestbookNetworkPolicies",
     "Identity",
+    "LogCollector",
     "RedisFailover",
     "RedisFollowers",
     "RedisLeader",

@@ -20,6 +20,7 @@ from constructs import Construct
 from guestbook.constructs.custom import custom_object
 from guestbook.constructs.labels import MANAGED_BY, PART_OF, SYNC_WAVE
 from guestbook.environments import ARGOCD_FOLDER
+from guestbook.manifests.inventory import CLUSTER_SCOPED_KINDS
 from guestbook.props.argocd import ArgoCdProps
 from guestbook.settings import ArgoCdSettings
 
@@ -41,11 +42,18 @@ class EnvironmentTarget:
     """What Argo CD needs to know about one rendered environment."""
 
     name: str
-    """Environment name; also its folder under ``dist/``."""
+    """Environment name; also its folder under ``dist/`` unless ``folder`` says otherwise."""
     namespace: str
     """Namespace its objects live in."""
     props: ArgoCdProps
     """How it is synced."""
+    folder: str | None = None
+    """Its folder under ``dist/``. Default: ``name``."""
+
+    @property
+    def path(self) -> str:
+        """Its folder under ``dist/``."""
+        return self.folder or self.name
 
     def destination(self) -> dict[str, str]:
         """The Application destination: cluster (by name or server) and namespace."""
@@ -96,18 +104,20 @@ def _sync_policy(automated: bool, prune: bool, self_heal: bool) -> dict[str, Any
 
 def _application_spec(
     settings: ArgoCdSettings,
-    environment: str,
+    folder: str,
     destination: Mapping[str, str],
     sync_policy: Mapping[str, Any],
+    project: str | None = None,
 ) -> dict[str, Any]:
     """An environment Application's spec (also the ApplicationSet's template, with
-    template expressions for ``environment`` and the destination)."""
+    template expressions for ``folder`` and the destination); ``project`` defaults to the
+    environments' project."""
     return {
-        "project": settings.project,
+        "project": project or settings.project,
         "source": {
             "repoURL": settings.repo_url,
             "targetRevision": settings.revision,
-            "path": f"{settings.dist_path}/{environment}",
+            "path": f"{settings.dist_path}/{folder}",
             "directory": {"recurse": True},
         },
         "destination": dict(destination),
@@ -116,10 +126,17 @@ def _application_spec(
 
 
 class GuestbookApplication(Construct):
-    """The Application that syncs ``dist/<env>/`` into the environment's namespace."""
+    """The Application that syncs ``dist/<env>/`` into the environment's namespace (or, with
+    ``project``, a log collector's folder into its namespace)."""
 
     def __init__(
-        self, scope: Construct, id: str, *, target: EnvironmentTarget, settings: ArgoCdSettings
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        target: EnvironmentTarget,
+        settings: ArgoCdSettings,
+        project: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.name = f"guestbook-{target.name}"
@@ -131,7 +148,7 @@ class GuestbookApplication(Construct):
             name=self.name,
             component="application",
             spec=_application_spec(
-                settings, target.name, target.destination(), target.sync_policy()
+                settings, target.path, target.destination(), target.sync_policy(), project
             ),
         )
         self.application.metadata.add_finalizers(CASCADE_FINALIZER)
@@ -326,6 +343,8 @@ class GuestbookArgoCd(Construct):
         settings: ArgoCdSettings,
         targets: Sequence[EnvironmentTarget],
         kinds: Iterable[tuple[str, str]],
+        collectors: Sequence[EnvironmentTarget] = (),
+        collector_kinds: Iterable[tuple[str, str]] = (),
     ) -> None:
         super().__init__(scope, id)
         self.project = Project(
@@ -374,3 +393,26 @@ class GuestbookArgoCd(Construct):
             else []
         )
         """ApplicationSet mode: one parameter ConfigMap per environment."""
+        self.logging_project: Project | None = None
+        """With log collectors: their own project, the only one admitting cluster-wide RBAC."""
+        self.collectors: list[GuestbookApplication] = []
+        """One Application per log collector (in both modes: it is not an environment)."""
+        if collectors:
+            collector_kinds = set(collector_kinds)
+            cluster_scoped = {k for k in collector_kinds if k[1] in CLUSTER_SCOPED_KINDS}
+            self.logging_project = Project(
+                self,
+                "LoggingProject",
+                name=f"{settings.project}-logging",
+                description="The clusters' log collectors: their namespace and their RBAC.",
+                repo_url=settings.repo_url,
+                destinations=[t.destination() for t in collectors],
+                namespaced_kinds=collector_kinds - cluster_scoped,
+                cluster_kinds=[("", "Namespace"), *cluster_scoped],
+            )
+            self.collectors = [
+                GuestbookApplication(
+                    self, t.name, target=t, settings=settings, project=self.logging_project.name
+                )
+                for t in collectors
+            ]

@@ -44,7 +44,10 @@ class Guestbook(Construct):
         waves = [replace(identity, sync_wave=w) if sync_waves else identity for w in range(3)]
         leader_identity, followers_identity, frontend_identity = waves
         policy = WorkloadPolicy(
-            security=props.security, probes=props.probes, availability=props.availability
+            security=props.security,
+            probes=props.probes,
+            availability=props.availability,
+            log_parsers=props.logging.enabled,
         )
         monitoring = props.monitoring
         sidecars = (

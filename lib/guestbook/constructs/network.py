@@ -46,6 +46,14 @@ def _tcp(port: int) -> k8s.NetworkPolicyPort:
     return k8s.NetworkPolicyPort(protocol="TCP", port=int_or_string(port))
 
 
+def dns_egress(namespace: str) -> k8s.NetworkPolicyEgressRule:
+    """Egress to the cluster DNS in ``namespace`` on 53, UDP and TCP."""
+    return k8s.NetworkPolicyEgressRule(
+        to=[_namespace(namespace)],
+        ports=[k8s.NetworkPolicyPort(protocol="UDP", port=int_or_string(DNS_PORT)), _tcp(DNS_PORT)],
+    )
+
+
 class GuestbookNetworkPolicies(Construct):
     """Default-deny plus one policy per component, derived from the components' pod labels."""
 
@@ -65,13 +73,7 @@ class GuestbookNetworkPolicies(Construct):
         super().__init__(scope, id)
         props = props or NetworkPolicyProps()
         identity = identity or Identity()
-        dns = k8s.NetworkPolicyEgressRule(
-            to=[_namespace(props.dns_namespace)],
-            ports=[
-                k8s.NetworkPolicyPort(protocol="UDP", port=int_or_string(DNS_PORT)),
-                _tcp(DNS_PORT),
-            ],
-        )
+        dns = dns_egress(props.dns_namespace)
         # Prometheus (namespace, port) may scrape the Redis exporters, and nothing else.
         scrape = (
             [

@@ -1,4 +1,5 @@
-"""How far each image can be hardened, and the security settings that follow from it.
+"""How far each image can be hardened, and the security settings that follow from it
+(each image's contract also names the parsers of its log lines, for centralised logging).
 
 What cannot be hardened, and why (also in the README):
 - Redis (leader ``docker.io/redis``, follower ``gb-redis-follower``, built on it): runs fine
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from guestbook.constructs import log_formats
+from guestbook.constructs.log_formats import LogParser
 from guestbook.kubernetes import k8s
 
 
@@ -35,6 +38,8 @@ class ImageContract:
     """Linux capabilities added back after dropping ALL."""
     writable_paths: tuple[str, ...] = ()
     """Paths that must be writable (volumes) when the root filesystem is read-only."""
+    log_parsers: tuple[tuple[str, LogParser], ...] = ()
+    """How its log lines are parsed: ``(stream, parser)``, stream ``""`` for both."""
 
 
 REDIS = ImageContract(
@@ -42,12 +47,14 @@ REDIS = ImageContract(
     fs_group=10001,
     read_only_root_filesystem=True,
     writable_paths=("/data",),
+    log_parsers=(("", log_formats.REDIS),),
 )
 """The official Redis image and the follower image built on it."""
 
 FRONTEND = ImageContract(
     run_as_user=None,
     capabilities=("NET_BIND_SERVICE", "SETUID", "SETGID", "KILL"),
+    log_parsers=(("stdout", log_formats.APACHE_ACCESS), ("stderr", log_formats.APACHE_ERROR)),
 )
 """The gb-frontend image: Apache binding port 80 as root, workers as www-data."""
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from constructs import Construct
 
 from guestbook.constructs.labels import SYNC_WAVE, Identity
+from guestbook.constructs.log_formats import parser_annotations
 from guestbook.constructs.security import (
     ImageContract,
     container_security_context,
@@ -35,6 +36,9 @@ class WorkloadPolicy:
     """Health probes. Default: on."""
     availability: AvailabilityProps = field(default_factory=AvailabilityProps)
     """PodDisruptionBudgets and topology spread. Default: off."""
+    log_parsers: bool = False
+    """Annotate pods with their main container's log parsers (``fluentbit.io/parser...``,
+    from the image contract). Default: off."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,6 +173,11 @@ class Workload(Construct):
             )
         container, volumes = main_container(props)
         selector = k8s.LabelSelector(match_labels=dict(props.selector))
+        pod_annotations = (
+            parser_annotations(container.name, props.contract.log_parsers)
+            if policy.log_parsers
+            else {}
+        )
         self.deployment = k8s.KubeDeployment(
             self,
             "Deployment",
@@ -183,7 +192,10 @@ class Workload(Construct):
                 selector=selector,
                 strategy=k8s.DeploymentStrategy(type="Recreate") if props.recreate else None,
                 template=k8s.PodTemplateSpec(
-                    metadata=k8s.ObjectMeta(labels={**identity.extra_labels, **props.pod_labels}),
+                    metadata=k8s.ObjectMeta(
+                        labels={**identity.extra_labels, **props.pod_labels},
+                        annotations=pod_annotations or None,
+                    ),
                     spec=k8s.PodSpec(
                         service_account_name=props.name if hardened else None,
                         automount_service_account_token=False if hardened else None,

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from guestbook.props.base import Annotations, Labels, Model
 from guestbook.props.frontend import FrontendProps
+from guestbook.props.logging import LoggingProps
 from guestbook.props.monitoring import MonitoringProps
 from guestbook.props.network import NetworkPolicyProps
 from guestbook.props.redis import RedisProps
@@ -39,3 +40,6 @@ class GuestbookProps(Model):
     """Disruption budgets and topology spread. Default: off."""
     monitoring: MonitoringProps = MonitoringProps()
     """Prometheus monitoring. Default: off."""
+    logging: LoggingProps = LoggingProps()
+    """Centralised logging: the pods' parser annotations and the cluster's collector.
+    Default: off."""
