@@ -29,6 +29,7 @@ def _run(command: list[str]) -> tuple[int, str, str]:
         ["dist/prod", "--format", "json", "--fail-on", "warning"],
         ["--kubernetes-version=1.33.13", "-q", "dist/argocd"],
         ["--complete", "-q", "tests/fixtures/rules/service_selecting_no_pod.yaml"],
+        ["--no-cache", "--format", "json", "dist/prod"],
         ["--config", "no-such-config.yaml", "dist/dev"],
         [str(FIXTURES)],
         ["--kubernetes-version", "1.20.0", "dist"],
@@ -53,14 +54,14 @@ def test_console_script_and_typer_command_agree(args: list[str], tmp_path: Path)
 
 def test_plain_calls_are_parsed_and_anything_unusual_is_left_to_typer() -> None:
     # Given paths and documented options, Then they are parsed, last value winning
-    call = parse_validate(
-        ["a", "--format=json", "-q", "b", "--format", "text", "--complete", "--config", "c.yaml"]
-    )
+    args = ["a", "--format=json", "-q", "b", "--format", "text", "--complete", "--no-cache"]
+    call = parse_validate([*args, "--config", "c.yaml"])
     assert call is not None
     assert call.paths == [Path("a"), Path("b")]
     assert call.values == {"--format": "text", "--config": "c.yaml"}
     assert call.quiet
     assert call.complete
+    assert call.no_cache
     # Given help, unknown options, a missing value or "--", Then nothing is parsed
     for args in (["--help"], ["-x"], ["--fail-on"], ["--format", "--quiet"], ["--", "a"]):
         assert parse_validate(args) is None

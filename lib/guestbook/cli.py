@@ -200,6 +200,14 @@ def validate(
             "[tool.guestbook.validate]. Default: the one in the current folder, if any.",
         ),
     ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Run kubeconform on every file instead of reusing its verdicts on files "
+            "unchanged since an earlier run (kept in the tools folder).",
+        ),
+    ] = False,
     explain: Annotated[
         str | None,
         typer.Option(
@@ -240,6 +248,7 @@ def validate(
             complete=complete,
             config=config,
             crds=crd or [],
+            cache=not no_cache,
         )
     raise SystemExit(code)
 

@@ -28,7 +28,7 @@ from pathlib import Path
 # Commands that render in this process (``diff`` renders in subprocesses, under -O too).
 RENDERING_COMMANDS = frozenset({"synth"})
 VALUE_OPTIONS = ("--kubernetes-version", "--format", "--fail-on", "--config")
-FLAG_OPTIONS = ("--quiet", "-q", "--complete")
+FLAG_OPTIONS = ("--quiet", "-q", "--complete", "--no-cache")
 REPEATED_OPTIONS = ("--crd",)
 
 
@@ -40,6 +40,7 @@ class ValidateCall:
     values: dict[str, str] = field(default_factory=dict)
     quiet: bool = False
     complete: bool = False
+    no_cache: bool = False
     crds: list[Path] = field(default_factory=list)
 
 
@@ -52,6 +53,8 @@ def parse_validate(args: Sequence[str]) -> ValidateCall | None:
         name, equals, value = arg.partition("=")
         if arg == "--complete":
             call.complete = True
+        elif arg == "--no-cache":
+            call.no_cache = True
         elif arg in FLAG_OPTIONS:
             call.quiet = True
         elif name in REPEATED_OPTIONS and equals:
@@ -92,6 +95,7 @@ def _run_validate(call: ValidateCall) -> int | None:
             complete=call.complete,
             config=Path(config) if config is not None else None,
             crds=call.crds,
+            cache=not call.no_cache,
         )
 
 
