@@ -55,6 +55,8 @@ class ValidateSettings:
         """
         if self.complete:
             return lambda _: True
+        if not self.complete_folders:
+            return lambda _: False  # without resolving every file name
         chosen = {f.resolve() for f in files}
         folders = [
             folder

@@ -83,11 +83,15 @@ class VerdictCache:
     def start(self, kubeconform: Kubeconform, files: Sequence[str]) -> Verdicts:
         """Results for ``files``: kept verdicts, and kubeconform started on the others."""
         version = _Version.start(kubeconform.binary)
-        states = {name: _state(name) for name in dict.fromkeys(files)}
-        keys = {name: _file_key(name, state) for name, state in states.items()}
-        context = self._context(kubeconform, version.text())
-        folder = self._usable(context)
+        states = {name: _state(name) for name in dict.fromkeys(files)}  # before kubeconform reads
+        folder = self._usable(self._context(kubeconform, version.text()))
         packs = _read_packs(folder) if folder is not None else []
+        if not packs:
+            # Nothing to reuse: kubeconform starts at once, the files are hashed while it runs.
+            run = kubeconform.start(files) if files else None
+            keys = {n: _file_key(n, s) if folder else None for n, s in states.items()}
+            return _CachedRun(self, folder, packs, files, states, keys, {}, files, run)
+        keys = {name: _file_key(name, state) for name, state in states.items()}
         known: dict[str, list[Entry]] = {}
         for pack in packs:
             known.update(pack.entries)
