@@ -312,7 +312,12 @@ def main() -> None:
         "tools": tool_versions(args.helm, args.kustomize),
         "fleets": results,
     }
-    args.results.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    try:  # other bench scripts add their own keys: keep them, in their place
+        kept = json.loads(args.results.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        kept = {}
+    kept.update(report)
+    args.results.write_text(json.dumps(kept, indent=2) + "\n", encoding="utf-8")
     plot(results, description, args.plot)
     print(f"\nwrote {args.results} and {args.plot}")
 
