@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fleet import machine, timings
 from fleet_overlays import environment_name, render_fleet
 
 from guestbook.kubernetes import KUBERNETES_VERSION
@@ -109,8 +110,7 @@ def measure(fleet: Fleet, runs: int) -> dict[str, Any]:
         "environments": fleet.size,
         "files": len(fleet.files),
         "runs": runs,
-        "seconds": {name: round(value, 4) for name, value in medians.items()},
-        "min_seconds": {name: round(min(values), 4) for name, values in seconds.items()},
+        **timings(seconds),
         "ratios": {
             ratio: round(medians[ratio.split("/")[0]] / medians["kubeconform"], 3)
             for ratio in TARGETS
@@ -133,8 +133,6 @@ def table(results: list[dict[str, Any]]) -> str:
 
 def save(path: Path, results: list[dict[str, Any]], load_before: float) -> None:
     """Put the figures under ``validate`` in ``path``, keeping every other key in its place."""
-    from fleet import machine
-
     try:
         report = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

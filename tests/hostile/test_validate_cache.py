@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from guestbook.validate.tools import tools_dir
+from tests.test_validate_verdicts import tools_folder
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "validate"
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
@@ -24,12 +24,7 @@ BOUND = 60
 
 @pytest.fixture
 def tools(tmp_path: Path) -> Path:
-    """A tools folder of its own with the project's binaries and schemas."""
-    folder = tmp_path / "tools"
-    folder.mkdir()
-    for name in ("bin", "schemas"):
-        (folder / name).symlink_to(tools_dir() / name)
-    return folder
+    return tools_folder(tmp_path)
 
 
 @pytest.fixture
