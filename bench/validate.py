@@ -11,6 +11,10 @@ then times, as cold processes on the same files, interleaved:
   (its frontend Deployment's replicas, a new value each run), the other verdicts
   cached by the run before, as in CI or an editor after one overlay was edited.
 
+Besides the wall time, each measure's CPU time (user and system, with children) is kept:
+on a machine shared with other work it moves much less than the wall time. In the
+one-changed measure, the untimed run before is not counted.
+
 Prints the medians and the ratios to kubeconform per size (targets: at most 2x
 cold, at most 1x with one environment changed), and adds them to
 ``bench/results.json`` under ``validate`` (other keys are kept, in their order).
@@ -24,6 +28,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -50,14 +55,24 @@ MEASURES = ("kubeconform", "ours_validate", "ours_validate_one_changed")
 _REPLICAS = re.compile(r"^(  replicas: )\d+$", re.MULTILINE)
 
 
-def run(command: list[str], env: dict[str, str] | None = None) -> float:
-    """Wall seconds of one command; exit codes 0 and 1 (findings) are both fine."""
+Timing = tuple[float, float]
+"""Wall seconds, and CPU seconds (user and system, with the command's own children)."""
+
+
+def run(command: list[str], env: dict[str, str] | None = None) -> Timing:
+    """Wall and CPU seconds of one command; exit codes 0 and 1 (findings) are both fine."""
+    cpu = _children_cpu()
     start = time.perf_counter()
     process = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     elapsed = time.perf_counter() - start
     if process.returncode not in (0, 1):
         sys.exit(f"{command[0]} exited {process.returncode}:\n{process.stdout}{process.stderr}")
-    return elapsed
+    return elapsed, _children_cpu() - cpu
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 class Fleet:
@@ -78,14 +93,14 @@ class Fleet:
         store = SchemaStore(schemas_root(), KUBERNETES_VERSION)
         self.alone = Kubeconform(kubeconform_binary(), store, KUBECONFORM_DEFAULT_WORKERS)
 
-    def kubeconform(self) -> float:
+    def kubeconform(self) -> Timing:
         return run(self.alone.command(self.files))
 
-    def ours_validate(self) -> float:
+    def ours_validate(self) -> Timing:
         shutil.rmtree(self.tools / "cache", ignore_errors=True)
         return run([GUESTBOOK, "validate", "--quiet", str(self.dist)], self.env)
 
-    def ours_validate_one_changed(self) -> float:
+    def ours_validate_one_changed(self) -> Timing:
         run([GUESTBOOK, "validate", "--quiet", str(self.dist)], self.env)  # the run before
         self.edits += 1
         text = self.changed.read_text(encoding="utf-8")
@@ -98,19 +113,23 @@ class Fleet:
 
 def measure(fleet: Fleet, runs: int) -> dict[str, Any]:
     """Every measure ``runs`` times, interleaved, after one untimed round."""
-    actions: dict[str, Callable[[], float]] = {name: getattr(fleet, name) for name in MEASURES}
+    actions: dict[str, Callable[[], Timing]] = {name: getattr(fleet, name) for name in MEASURES}
     for action in actions.values():
         action()
     seconds: dict[str, list[float]] = {name: [] for name in MEASURES}
+    cpu: dict[str, list[float]] = {name: [] for name in MEASURES}
     for _ in range(runs):
         for name, action in actions.items():
-            seconds[name].append(action())
+            wall, used = action()
+            seconds[name].append(wall)
+            cpu[name].append(used)
     medians = {name: statistics.median(values) for name, values in seconds.items()}
     return {
         "environments": fleet.size,
         "files": len(fleet.files),
         "runs": runs,
         **timings(seconds),
+        "cpu_seconds": {name: round(statistics.median(v), 4) for name, v in cpu.items()},
         "ratios": {
             ratio: round(medians[ratio.split("/")[0]] / medians["kubeconform"], 3)
             for ratio in TARGETS
@@ -171,7 +190,10 @@ def main() -> None:
             row = measure(fleet, args.runs)
             results.append(row)
             for name in MEASURES:
-                print(f"  {name:28} median {row['seconds'][name]:7.3f} s")
+                print(
+                    f"  {name:28} median {row['seconds'][name]:7.3f} s, "
+                    f"CPU {row['cpu_seconds'][name]:7.3f} s"
+                )
             for ratio, target in TARGETS.items():
                 value = row["ratios"][ratio]
                 verdict = "within" if value <= target else "OVER"
