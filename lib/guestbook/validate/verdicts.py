@@ -16,7 +16,7 @@ index), so runs against another version or schema set never read these packs.
 Each run that validated files writes one pack of the new verdicts: to a temporary
 name, then renamed, so another process sees a whole pack or none. A pack whose
 bytes do not hash to its name is ignored and removed; when a context holds more
-than :data:`MAX_PACKS` packs they are merged into one, and the oldest packs go
+than :data:`MAX_PACKS` packs they are merged into one, and the least recently used go
 once the cache is over :data:`MAX_CACHE_BYTES`. A file that changed while
 kubeconform read it is not kept. Whatever goes wrong with the cache (a read-only
 or missing folder, a file where a folder should be, a symbolic link, a corrupt
@@ -126,17 +126,22 @@ class VerdictCache:
         return folder
 
     def _store(self, folder: Path, packs: list[_Pack], new: dict[str, list[Entry]]) -> None:
-        """Write ``new`` as a pack, merge the context's packs if many, keep the cache bounded."""
-        if new:
-            _write_pack(folder, new)
+        """Write ``new`` as a pack, or with the packs read if there are many; keep the cache
+        bounded. Packs another process wrote meanwhile are left to it."""
         if len(packs) + 1 > self.max_packs:
             merged: dict[str, list[Entry]] = {}
-            for pack in sorted(packs, key=lambda p: p.mtime):
+            for pack in packs:
                 merged.update(pack.entries)
             merged.update(new)
             if _write_pack(folder, merged) is not None:
                 for pack in packs:
                     _remove(pack.path)
+        else:
+            if new:
+                _write_pack(folder, new)
+            for pack in packs:  # used now: the last to go when the cache is over its bound
+                with contextlib.suppress(OSError):
+                    os.utime(pack.path)
         self._bound()
 
     def _bound(self) -> None:
@@ -306,7 +311,6 @@ def _result(name: str, entry: Entry) -> Result:
 @dataclass(frozen=True)
 class _Pack:
     path: Path
-    mtime: float
     entries: dict[str, list[Entry]]
 
 
@@ -354,7 +358,7 @@ def _read_pack(path: Path) -> _Pack | None:
     if entries is None:
         _remove(path)
         return None
-    return _Pack(path, status.st_mtime, entries)
+    return _Pack(path, entries)
 
 
 def _valid_entries(data: Any) -> dict[str, list[Entry]] | None:
