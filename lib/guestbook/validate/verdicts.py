@@ -145,7 +145,7 @@ class VerdictCache:
         self._bound()
 
     def _bound(self) -> None:
-        """Remove the oldest packs (and dead temporaries) until the cache fits its bound."""
+        """Remove the least recently used packs (and dead temporaries) until the cache fits."""
         files: list[tuple[float, int, Path]] = []
         now = time.time()
         for path in _entries(self.folder):
