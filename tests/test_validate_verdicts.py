@@ -50,13 +50,17 @@ def tools(tmp_path: Path) -> Path:
     return tools_folder(tmp_path)
 
 
-@pytest.fixture
-def manifests(tmp_path: Path) -> Path:
-    folder = tmp_path / "manifests"
+def fixture_copies(folder: Path, names: Sequence[str]) -> Path:
+    """``folder``, made, holding copies of the validate fixtures ``names``."""
     folder.mkdir()
-    for name in MANIFESTS:
+    for name in names:
         shutil.copy(FIXTURES / name, folder / name)
     return folder
+
+
+@pytest.fixture
+def manifests(tmp_path: Path) -> Path:
+    return fixture_copies(tmp_path / "manifests", MANIFESTS)
 
 
 @pytest.fixture

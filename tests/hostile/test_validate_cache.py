@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_validate_verdicts import tools_folder
+from tests.test_validate_verdicts import fixture_copies, tools_folder
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "validate"
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
 BOUND = 60
 """Seconds after which a run counts as hung (a guard, not a measurement)."""
@@ -30,11 +29,8 @@ def tools(tmp_path: Path) -> Path:
 @pytest.fixture
 def manifests(tmp_path: Path) -> Path:
     """Files with schema findings, and a valid one."""
-    folder = tmp_path / "manifests"
-    folder.mkdir()
-    for name in ("unknown_field.yaml", "wrong_type.yaml", "argocd_application_valid.yaml"):
-        shutil.copy(FIXTURES / name, folder / name)
-    return folder
+    names = ("unknown_field.yaml", "wrong_type.yaml", "argocd_application_valid.yaml")
+    return fixture_copies(tmp_path / "manifests", names)
 
 
 def validate(tools: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
