@@ -358,12 +358,19 @@ def measure(fleet: Fleet, runs: int) -> dict[str, Any]:
         "environments": fleet.size,
         "files": len(fleet.files),
         "runs": runs,
-        "seconds": {name: round(value, 4) for name, value in medians.items()},
-        "min_seconds": {name: round(min(values), 4) for name, values in seconds.items()},
+        **timings(seconds),
         "ratios": {f"{a}/{b}": round(medians[a] / medians[b], 3) for a, b in RATIOS},
         "parallel_jobs": JOBS,
         "peers_equivalent": True,
         "load_average_1min_after": round(os.getloadavg()[0], 2),
+    }
+
+
+def timings(seconds: dict[str, list[float]]) -> dict[str, Any]:
+    """The median and the minimum of each measure, rounded as ``results.json`` keeps them."""
+    return {
+        "seconds": {name: round(statistics.median(v), 4) for name, v in seconds.items()},
+        "min_seconds": {name: round(min(v), 4) for name, v in seconds.items()},
     }
 
 
@@ -440,10 +447,12 @@ def main() -> None:
         "tools": tool_versions(args.helm, args.kustomize),
         "fleets": results,
     }
-    # Other scripts' keys (bench/crds.py's "crds") stay.
-    if args.results.exists():
-        report = {**json.loads(args.results.read_text(encoding="utf-8")), **report}
-    args.results.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    try:  # other bench scripts add their own keys: keep them, in their place
+        kept = json.loads(args.results.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        kept = {}
+    kept.update(report)
+    args.results.write_text(json.dumps(kept, indent=2) + "\n", encoding="utf-8")
     plot(results, description, args.plot)
     print(f"\nwrote {args.results} and {args.plot}")
 

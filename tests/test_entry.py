@@ -31,6 +31,7 @@ def _run(command: list[str]) -> tuple[int, str, str]:
         ["dist/prod", "--format", "json", "--fail-on", "warning"],
         ["--kubernetes-version=1.33.13", "-q", "dist/argocd"],
         ["--complete", "-q", "tests/fixtures/rules/service_selecting_no_pod.yaml"],
+        ["--no-cache", "--format", "json", "dist/prod"],
         ["--config", "no-such-config.yaml", "dist/dev"],
         [str(FIXTURES)],
         ["--kubernetes-version", "1.20.0", "dist"],
@@ -55,9 +56,8 @@ def test_console_script_and_typer_command_agree(args: list[str], tmp_path: Path)
 
 def test_plain_calls_are_parsed_and_anything_unusual_is_left_to_typer() -> None:
     # Given paths and documented options, Then they are parsed, last value winning
-    call = parse_validate(
-        ["a", "--format=json", "-q", "b", "--format", "text", "--complete", "--config", "c.yaml"]
-    )
+    args = ["a", "--format=json", "-q", "b", "--format", "text", "--complete", "--no-cache"]
+    call = parse_validate([*args, "--config", "c.yaml"])
     assert call is not None
     assert call.paths == [Path("a"), Path("b")]
     assert call.values == {
@@ -65,6 +65,7 @@ def test_plain_calls_are_parsed_and_anything_unusual_is_left_to_typer() -> None:
         "config": Path("c.yaml"),
         "quiet": True,
         "complete": True,
+        "no_cache": True,
     }
     # Given help, unknown options, a missing value, an invalid choice, an option the fast path
     # leaves to Typer, or "--", Then nothing is parsed

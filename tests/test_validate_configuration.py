@@ -205,3 +205,16 @@ def test_the_documented_examples_are_valid_configurations(
 def test_a_complete_folder_that_does_not_exist_is_refused(tmp_path: Path) -> None:
     with pytest.raises(GuestbookError, match="complete: 'deploy' is not a folder"):
         resolve(ValidateConfig(complete=["deploy"]), tmp_path)
+
+
+def test_the_cache_key_turns_the_verdict_cache_off_and_no_cache_wins(tmp_path: Path) -> None:
+    # Given no key, Then the cache is on
+    assert resolve(ValidateConfig(), tmp_path).cache
+    # Given cache = false, Then it is off
+    project = write(tmp_path / "pyproject.toml", "[tool.guestbook.validate]\ncache = false\n")
+    assert not resolve(load_config(project), tmp_path).cache
+    # Given cache = true and --no-cache, Then the flag wins
+    assert not resolve(ValidateConfig(cache=True), tmp_path, cache=False).cache
+    # Given a value that is not a boolean, Then the file and key are named
+    with pytest.raises(GuestbookError, match=r"cache"):
+        load_config(write(tmp_path / CONFIG_FILE, "cache: sometimes\n"))

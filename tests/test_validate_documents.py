@@ -49,15 +49,16 @@ def test_a_complex_key_is_a_finding_with_its_line_not_a_crash() -> None:
 
 
 def test_the_same_file_named_twice_is_found_once_under_its_first_name(tmp_path: Path) -> None:
-    # Given a folder, the same folder by its absolute path, and a symlink to one of its files
+    # Given a folder, the same folder by its absolute path, a symbolic and a hard link to its files
     folder = tmp_path / "dist"
     folder.mkdir()
     (folder / "a.yaml").write_text("kind: ConfigMap\n")
     (folder / "b.yaml").write_text("kind: Secret\n")
     (tmp_path / "link.yaml").symlink_to(folder / "b.yaml")
+    (tmp_path / "hard.yaml").hardlink_to(folder / "a.yaml")
     relative = Path(os.path.relpath(folder))
     # When the files are listed
-    files = find_files([relative, folder.resolve(), tmp_path / "link.yaml"])
+    files = find_files([relative, folder.resolve(), tmp_path / "link.yaml", tmp_path / "hard.yaml"])
     # Then each file comes once, spelled as first given
     assert files == [relative / "a.yaml", relative / "b.yaml"]
 

@@ -12,6 +12,7 @@ from guestbook.errors import GuestbookError
 from guestbook.kubernetes import SUPPORTED_KUBERNETES_VERSIONS
 from guestbook.validate import Document, Finding, Severity, validate
 from guestbook.validate.kubeconform import Kubeconform, Run
+from guestbook.validate.settings import ValidateSettings
 
 ROOT = Path(__file__).parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
@@ -104,9 +105,10 @@ def test_kubeconform_does_not_outlive_a_failing_rule_layer(
 
     monkeypatch.setattr(Kubeconform, "start", start)
     monkeypatch.setattr(guestbook.validate.rules, "run", broken)
-    # When validation fails with it, then the traceback is the bug's...
+    # When validation fails with it (kubeconform running: no verdict from the cache),
+    # then the traceback is the bug's...
     with pytest.raises(RuntimeError, match="bug"):
-        validate([FIXTURES / "unknown_field.yaml"])
+        validate([FIXTURES / "unknown_field.yaml"], settings=ValidateSettings(cache=False))
     # ...and no kubeconform process is left behind
     assert [p.poll() is not None for p in started[0].processes] == [True]
 

@@ -193,6 +193,7 @@ def validate(
     server: Annotated[Path | None, _validate_option("server")] = None,
     complete: Annotated[bool, _validate_option("complete")] = False,
     config: Annotated[Path | None, _validate_option("config")] = None,
+    no_cache: Annotated[bool, _validate_option("no_cache")] = False,
     explain: Annotated[str | None, _validate_option("explain")] = None,
     crd: Annotated[list[Path] | None, _validate_option("crd")] = None,
 ) -> None:
@@ -208,6 +209,7 @@ def validate(
         "server": server,
         "complete": complete,
         "config": config,
+        "no_cache": no_cache,
         "explain": explain,
         "crd": crd,
     }

@@ -95,6 +95,13 @@ OPTIONS: tuple[Option, ...] = (
         convert=Path,
     ),
     Option(
+        "no_cache",
+        ("--no-cache",),
+        "flag",
+        "Run kubeconform on every file instead of reusing its verdicts on files "
+        "unchanged since an earlier run (kept in the tools folder).",
+    ),
+    Option(
         "explain",
         ("--explain",),
         "value",
@@ -180,4 +187,5 @@ def run(paths: Sequence[Path], values: Mapping[str, Any]) -> int:
         complete=bool(values.get("complete")),
         config=values.get("config"),
         crds=values.get("crd") or [],
+        cache=not values.get("no_cache"),
     )

@@ -29,6 +29,7 @@ def run(
     complete: bool = False,
     config: Path | None = None,
     crds: Sequence[Path] = (),
+    cache: bool = True,
 ) -> int:
     """Validate ``paths``, print the report on stdout and return the exit code (0 or 1).
 
@@ -36,7 +37,8 @@ def run(
     ``quiet`` applies to the text format only. ``config`` names the configuration
     file (default: the one found in the current folder, see
     :mod:`guestbook.validate.configuration`); ``kubernetes_version``, ``fail_on`` and
-    ``complete`` override it when given. Usage and setup problems raise
+    ``complete`` override it when given, ``cache=False`` (``--no-cache``) turns off the
+    verdict cache. Usage and setup problems raise
     :class:`guestbook.errors.GuestbookError`.
     """
     from guestbook.validate import configuration
@@ -47,7 +49,7 @@ def run(
     loaded = configuration.load_config(source) if source else configuration.ValidateConfig()
     base = source.parent if source else Path()
     try:
-        settings = configuration.resolve(loaded, base, complete=complete)
+        settings = configuration.resolve(loaded, base, complete=complete, cache=cache)
     except GuestbookError as err:
         raise GuestbookError(f"{source}: {err}") from None
     version = kubernetes_version or loaded.kubernetes_version or KUBERNETES_VERSION

@@ -56,6 +56,9 @@ class ValidateConfig(Model):
     """Folders (globs allowed) that hold every object their references can name: there, a
     reference that does not resolve is an error. Counts only when all of a folder's
     manifests are validated."""
+    cache: bool = True
+    """Keep kubeconform's verdicts per file content in the tools folder, so a run checks only
+    the files that changed (``--no-cache`` turns it off for one run). Default: true."""
 
 
 def find_config(directory: Path = Path()) -> Path | None:
@@ -162,9 +165,11 @@ def _check_kubernetes_version(where: str, config: ValidateConfig, node: Lines) -
         raise GuestbookError(f"{place}: kubernetes-version: {err}") from None
 
 
-def resolve(config: ValidateConfig, base: Path, *, complete: bool = False) -> ValidateSettings:
+def resolve(
+    config: ValidateConfig, base: Path, *, complete: bool = False, cache: bool = True
+) -> ValidateSettings:
     """The settings ``config`` (read from a file in ``base``) asks for; ``complete`` from the
-    command line adds to them."""
+    command line adds to them, ``cache=False`` (``--no-cache``) turns the cache off."""
     folders: list[Path] = []
     for pattern in config.complete:
         matches = (
@@ -185,6 +190,7 @@ def resolve(config: ValidateConfig, base: Path, *, complete: bool = False) -> Va
         severity={rule: Severity(value) for rule, value in config.severity.items()},
         crds=tuple(base / p for p in config.crds),
         base=base,
+        cache=config.cache and cache,
     )
 
 

@@ -33,7 +33,7 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
     Anything that is not a folder is kept, so that reading it says what it is (a FIFO,
     a dangling symbolic link); only a path that does not exist at all is a
     :class:`GuestbookError`. Each file comes once, under the first name it was found
-    by (a folder given twice, a file named again through a symbolic link).
+    by (a folder given twice, a file named again through a symbolic or hard link).
     """
     files: list[Path] = []
     for path in paths:
@@ -44,10 +44,20 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
             files.append(path)
         else:
             raise GuestbookError(f"{path}: no such file or folder")
-    first: dict[str, Path] = {}
+    first: dict[object, Path] = {}
     for file in files:
-        first.setdefault(os.path.realpath(file), file)
+        first.setdefault(_identity(file), file)
     return list(first.values())
+
+
+def _identity(file: Path) -> object:
+    """What tells two names of one file apart from two files: its device and inode (one
+    ``stat``, where resolving the name would look at each folder above it)."""
+    try:
+        status = file.stat()
+    except OSError:
+        return os.path.realpath(file)  # a dangling link: nothing else can name it
+    return (status.st_dev, status.st_ino)
 
 
 def is_readable_file(path: Path) -> bool:

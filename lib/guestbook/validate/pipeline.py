@@ -1,8 +1,10 @@
 """The validation pipeline: documents -> kubeconform -> rule layers -> one report.
 
 kubeconform runs as a separate process while guestbook-reader (a small Go
-program, see :mod:`.reader`) reads the same files, so the schema layer costs
-little more than kubeconform alone.
+program, see :mod:`.reader`) reads the same files and the rules run, so the
+schema layer costs little more than kubeconform alone. kubeconform's verdicts are
+kept per file content (:mod:`.verdicts`): a later run checks only what changed,
+while the rules always see every file.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from guestbook.validate.reader import Reader
 from guestbook.validate.schema_layer import schema_findings
 from guestbook.validate.schemas import SchemaStore
 from guestbook.validate.settings import DEFAULTS, ValidateSettings
-from guestbook.validate.tools import kubeconform_binary, reader_binary, schemas_root
+from guestbook.validate.tools import kubeconform_binary, reader_binary, schemas_root, tools_dir
 from guestbook.validate.user_crds import (
     CrdSchemas,
     GivenCrds,
@@ -30,6 +32,7 @@ from guestbook.validate.user_crds import (
     given_crds,
     unique,
 )
+from guestbook.validate.verdicts import VerdictCache, Verdicts, verdicts
 
 Progress = Callable[[str], None]
 """Told what the pipeline is doing, one short line per stage."""
@@ -67,8 +70,9 @@ def validate(
     that API server as a dry-run apply (layer ``server``, see
     :mod:`guestbook.validate.server`). ``tools`` overrides the ``.tools`` folder (see
     :mod:`guestbook.validate.tools`). ``settings`` (see :mod:`guestbook.validate.settings`)
-    excludes files, declares sets complete, and disables rules or overrides their
-    severity. ``crds`` names CRD files or folders (``--crd``): the custom resources
+    excludes files, declares sets complete, disables rules or overrides their
+    severity, and says whether kubeconform's verdicts are cached (in ``tools``, see
+    :mod:`.verdicts`). ``crds`` names CRD files or folders (``--crd``): the custom resources
     they define are validated against them, as are those whose CRD is among the
     manifests (see :mod:`.user_crds` and :mod:`.cel`). Problems with the input or the
     setup raise :class:`GuestbookError`; problems in the manifests are findings.
@@ -84,7 +88,7 @@ def validate(
     custom = given.schemas
     # Reading first: the rules wait for it, while kubeconform's results are needed last.
     reading = Reader(reader_binary(tools)).start(files)
-    run = None
+    run: Verdicts | None = None
     try:
         # kubeconform would wait on a FIFO; read_documents reports it (and files over the bound).
         regular = [name for name, file in zip(names, files, strict=True) if is_readable_file(file)]
@@ -93,7 +97,7 @@ def validate(
             kubeconform = Kubeconform(
                 kubeconform_binary(tools), store, workers, custom_locations=custom.locations()
             )
-            run = kubeconform.start(regular)
+            run = verdicts(kubeconform, regular, _cache(settings, tools))
 
         tell(f"reading {len(files)} files")
         documents: dict[str, list[Document]] = {}
@@ -119,7 +123,7 @@ def validate(
 
         if run is not None and index is not None:
             tell("kubeconform: waiting for results")
-            results = _with_found_crds(run.results(), kubeconform, custom)
+            results = _with_found_crds(run.results(), kubeconform, custom, _cache(settings, tools))
             findings.extend(
                 schema_findings(
                     results,
@@ -154,7 +158,7 @@ def validate(
 
 
 def _with_found_crds(
-    results: list[Result], kubeconform: Kubeconform, custom: CrdSchemas
+    results: list[Result], kubeconform: Kubeconform, custom: CrdSchemas, cache: VerdictCache | None
 ) -> list[Result]:
     """``results``, with the files that had no schema for a kind defined by a CRD found among
     the manifests validated again, now with that CRD's schemas."""
@@ -167,8 +171,12 @@ def _with_found_crds(
     if not again:
         return results
     kubeconform = dataclasses.replace(kubeconform, custom_locations=custom.locations())
-    rerun = kubeconform.run(sorted(again))
+    rerun = verdicts(kubeconform, sorted(again), cache).results()
     return [r for r in results if r.file not in again] + rerun
+
+
+def _cache(settings: ValidateSettings, tools: Path | None) -> VerdictCache | None:
+    return VerdictCache.in_tools(tools or tools_dir()) if settings.cache else None
 
 
 def _folder_files(folder: Path) -> list[Path]:

@@ -30,6 +30,8 @@ class ValidateSettings:
     """Reserved for CRD schemas; passed on where the pipeline accepts them."""
     base: Path = Path()
     """The folder relative paths of the configuration start from."""
+    cache: bool = True
+    """Keep kubeconform's verdicts per file content between runs (``--no-cache``: False)."""
 
     def excluded(self, path: Path) -> bool:
         """Whether ``path`` (or a folder above it) matches an ``exclude`` glob."""
@@ -53,6 +55,8 @@ class ValidateSettings:
         """
         if self.complete:
             return lambda _: True
+        if not self.complete_folders:
+            return lambda _: False  # without resolving every file name
         chosen = {f.resolve() for f in files}
         folders = [
             folder

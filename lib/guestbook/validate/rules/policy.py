@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 
 from guestbook.images import image_ref
 from guestbook.manifests.fields import as_list, as_map, as_str, get, maps
 from guestbook.manifests.inventory import SERVING_KINDS, Check, Inventory, PodTemplate
-from guestbook.manifests.label_selectors import parse_label_selector
+from guestbook.manifests.label_selectors import Selector, parse_label_selector
 from guestbook.manifests.podspec import app_containers, containers
 from guestbook.validate.model import Finding
 from guestbook.validate.rules.registry import Layer, warning
@@ -162,15 +163,15 @@ def check_image_tags(inventory: Inventory) -> Iterator[Finding]:
 
 def check_pdbs(inventory: Inventory) -> Iterator[Finding]:
     """``pdb-missing``."""
-    budgets = [
-        (doc.ref.namespace, selector)
-        for doc in inventory.of_kind("PodDisruptionBudget", "policy")
-        if (selector := parse_label_selector(get(doc.obj, "spec", "selector"))) is not None
-    ]
+    budgets: dict[str, list[Selector]] = defaultdict(list)  # by namespace: linear in a fleet
+    for doc in inventory.of_kind("PodDisruptionBudget", "policy"):
+        selector = parse_label_selector(get(doc.obj, "spec", "selector"))
+        if selector is not None:
+            budgets[doc.ref.namespace].append(selector)
     for pod in inventory.pods:
         if pod.kind not in ("Deployment", "StatefulSet", "ReplicaSet") or pod.replicas <= 1:
             continue
-        if not any(ns == pod.namespace and s.matches(pod.labels) for ns, s in budgets):
+        if not any(s.matches(pod.labels) for s in budgets.get(pod.namespace, ())):
             yield PDB_MISSING.at(
                 pod.doc,
                 f"{pod.name} runs {pod.replicas} replicas but no PodDisruptionBudget protects them",
