@@ -84,3 +84,9 @@ def render_overlay(tmp_path: Path) -> Callable[..., dict[tuple[str, str], dict[s
         return by_kind_name(render_manifests([env])[name])
 
     return render
+
+
+def dist_folders() -> list[Path]:
+    """The committed render's folders (environments, log collectors, argocd): one cache
+    entry each."""
+    return [p for p in (ROOT / "dist").iterdir() if p.is_dir()]

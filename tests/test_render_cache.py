@@ -31,7 +31,7 @@ from guestbook.render_cache import (
     fingerprint,
 )
 from guestbook.settings import ArgoCdSettings, load_synth_settings
-from tests.conftest import ROOT, read_tree
+from tests.conftest import ROOT, dist_folders, read_tree
 
 SETTINGS = ArgoCdSettings()
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
@@ -406,11 +406,6 @@ def synth_cli(cwd: Path, cache: Path, *args: str) -> subprocess.CompletedProcess
         timeout=300,
         check=False,
     )
-
-
-def dist_folders() -> list[Path]:
-    """The committed render's folders: each is one cache entry."""
-    return [p for p in (ROOT / "dist").iterdir() if p.is_dir()]
 
 
 def test_no_cache_neither_reads_nor_writes_the_cache(tmp_path: Path) -> None:
