@@ -209,13 +209,15 @@ class Harness:
         )
         return time.monotonic() - began
 
-    def refresh(self) -> None:
+    def refresh(self, *, applicationsets: bool = True) -> None:
         """Ask Argo CD to look at git again (what a webhook does): every Application, and
-        the ApplicationSet's generator when there is one."""
+        (unless told not to) the ApplicationSet's generator when there is one."""
         for kind, annotation in (
             ("applications", "argocd.argoproj.io/refresh=normal"),
             ("applicationsets", "argocd.argoproj.io/application-set-refresh=true"),
         ):
+            if kind == "applicationsets" and not applicationsets:
+                continue
             if self.kubectl.items(kind, argocd.NAMESPACE):
                 self.kubectl(
                     "annotate", kind, "--all", "-n", argocd.NAMESPACE, "--overwrite", annotation
