@@ -132,24 +132,30 @@ def test_environment_on_the_second_cluster_syncs_there_only(harness: Harness) ->
     ]
 
 
-def test_project_admits_exactly_the_rendered_destinations(harness: Harness) -> None:
-    # Given the AppProject as rendered, with one destination per environment
-    [rendered] = [
-        o
+def test_projects_admit_exactly_the_rendered_destinations(harness: Harness) -> None:
+    # Given one AppProject per environment as rendered, each with its environment's
+    # destination only
+    rendered = {
+        o["metadata"]["name"]: o["spec"]["destinations"]
         for o in load_folder(harness.repo.work / "dist" / "argocd")
-        if o["kind"] == "AppProject" and o["metadata"]["name"] == "guestbook"
-    ]
-    live = harness.kubectl.get("appproject", "guestbook", NAMESPACE)
-    assert live["spec"]["destinations"] == rendered["spec"]["destinations"]
-    assert {"name": SECOND_CLUSTER, "namespace": namespace(EDGE)} in live["spec"]["destinations"]
-    # When an Application of the project targets a cluster and namespace it does not admit
+        if o["kind"] == "AppProject" and o["metadata"]["name"] != "guestbook-root"
+    }
+    assert sorted(rendered) == [f"guestbook-{env}" for env in harness.environments]
+    live = {
+        p["metadata"]["name"]: p["spec"]["destinations"]
+        for p in harness.kubectl.items("appprojects", NAMESPACE)
+        if p["metadata"]["name"] not in ("default", "guestbook-root")
+    }
+    assert live == rendered
+    assert live[f"guestbook-{EDGE}"] == [{"name": SECOND_CLUSTER, "namespace": namespace(EDGE)}]
+    # When an Application of dev's project targets a cluster and namespace it does not admit
     # (dev's namespace, on the second cluster)
     probe = {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
         "metadata": {"name": "fence-probe", "namespace": NAMESPACE},
         "spec": {
-            "project": "guestbook",
+            "project": "guestbook-dev",
             "source": {
                 "repoURL": harness.repo.url,
                 "targetRevision": "main",
@@ -452,8 +458,7 @@ def test_removed_environments_leave_nothing_behind_applications(harness: Harness
 
 def test_switch_to_applicationset_mode(harness: Harness) -> None:
     # Given the fleet of Applications, When one commit switches [tool.guestbook.argocd] to
-    # mode = "applicationset" (the fleet stays: removing an environment in the same commit
-    # as its project destination orphans its resources, see docs/argocd.md)
+    # mode = "applicationset" (and changes nothing else)
     pyproject = harness.repo.work / "pyproject.toml"
     pyproject.write_text(fleet.with_mode(pyproject.read_text(), "applicationset"))
     harness.head = push_environments(harness, {}, "ApplicationSet mode")

@@ -1,10 +1,16 @@
-"""Argo CD's own objects: one Application per environment, an AppProject, an app-of-apps root.
+"""Argo CD's own objects: per environment an Application and an AppProject, an app-of-apps root.
 
 ``kubectl apply -f dist/argocd/`` bootstraps everything: the root Application
 then keeps ``dist/argocd/`` itself in sync, so adding an environment is a commit.
 In ``applicationset`` mode one ApplicationSet stands in for the per-environment
 Applications: its git files generator reads one parameter ConfigMap per environment
 from ``dist/argocd/`` and its template renders the same Application for each.
+
+Each environment's AppProject admits exactly its destination and the kinds it renders, and
+carries Argo CD's project finalizer: removing an environment prunes its Application and its
+project together, and the project stays until the Application's finalizer has deleted what
+the Application deployed (a project that no longer admits a destination lets nothing there
+be deleted).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from guestbook.settings import ArgoCdSettings
 API_VERSION = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"
 # Deleting an Application also deletes what it deployed (cascade), as `argocd app delete` does.
+# On an AppProject the same name keeps the project until no Application names it.
 CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 RETRY = {"limit": 5, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}}
 # A commit that changes nothing under an Application's own path reuses its manifests
@@ -46,6 +53,8 @@ class EnvironmentTarget:
     """Namespace its objects live in."""
     props: ArgoCdProps
     """How it is synced."""
+    kinds: frozenset[tuple[str, str]]
+    """The (API group, kind) pairs it renders; its project admits exactly those."""
 
     def destination(self) -> dict[str, str]:
         """The Application destination: cluster (by name or server) and namespace."""
@@ -94,6 +103,11 @@ def _sync_policy(automated: bool, prune: bool, self_heal: bool) -> dict[str, Any
     return policy
 
 
+def environment_project(settings: ArgoCdSettings, environment: str) -> str:
+    """The name of one environment's AppProject: ``<project>-<environment>``."""
+    return f"{settings.project}-{environment}"
+
+
 def _application_spec(
     settings: ArgoCdSettings,
     environment: str,
@@ -103,7 +117,7 @@ def _application_spec(
     """An environment Application's spec (also the ApplicationSet's template, with
     template expressions for ``environment`` and the destination)."""
     return {
-        "project": settings.project,
+        "project": environment_project(settings, environment),
         "source": {
             "repoURL": settings.repo_url,
             "targetRevision": settings.revision,
@@ -311,12 +325,9 @@ class RootApplication(Construct):
 
 
 class GuestbookArgoCd(Construct):
-    """Everything in ``dist/argocd/``: both projects, the root and, per ``settings.mode``,
-    one Application per environment or one ApplicationSet and a parameter ConfigMap each.
-
-    ``kinds`` are the (API group, kind) pairs the environments render; the
-    environments' project allows exactly those.
-    """
+    """Everything in ``dist/argocd/``: one project per environment, the root and its project
+    and, per ``settings.mode``, one Application per environment or one ApplicationSet and a
+    parameter ConfigMap each."""
 
     def __init__(
         self,
@@ -325,20 +336,27 @@ class GuestbookArgoCd(Construct):
         *,
         settings: ArgoCdSettings,
         targets: Sequence[EnvironmentTarget],
-        kinds: Iterable[tuple[str, str]],
     ) -> None:
         super().__init__(scope, id)
-        self.project = Project(
-            self,
-            "Project",
-            name=settings.project,
-            description="The guestbook environments rendered by guestbook-gitops.",
-            repo_url=settings.repo_url,
-            destinations=[t.destination() for t in targets],
-            namespaced_kinds=kinds,
-            # CreateNamespace=true needs Namespace; nothing else cluster-wide.
-            cluster_kinds=[("", "Namespace")],
-        )
+        self.projects = [
+            Project(
+                self,
+                f"{t.name}-project",
+                name=environment_project(settings, t.name),
+                description=f"The guestbook environment {t.name}, rendered by guestbook-gitops.",
+                repo_url=settings.repo_url,
+                destinations=[t.destination()],
+                namespaced_kinds=t.kinds,
+                # CreateNamespace=true needs Namespace; nothing else cluster-wide.
+                cluster_kinds=[("", "Namespace")],
+            )
+            for t in targets
+        ]
+        """One AppProject per environment: its destination and its kinds only."""
+        for project in self.projects:
+            # Pruned with its Application, the project stays until that Application's
+            # finalizer has deleted what it deployed (Argo CD deletes only what it admits).
+            project.project.metadata.add_finalizers(CASCADE_FINALIZER)
         fleet = settings.mode == "applicationset"
         self.root_project = Project(
             self,
