@@ -100,13 +100,17 @@ def test_each_environment_has_a_project_admitting_exactly_its_destination_and_ki
     argocd: dict[Any, Any], env: str
 ) -> None:
     # Given this repository's dist/, Then the environment's Application names its own
-    # project, which admits this repository, its destination and the kinds it renders
+    # project, which admits this repository, its destination and the kinds the environments
+    # render (all of them: a kind one environment stops rendering, say staging's
+    # PodDisruptionBudgets, must stay admitted for Argo CD to prune it)
     app = argocd[("Application", f"guestbook-{env}")]
     assert app["spec"]["project"] == f"guestbook-{env}"
     project = argocd[("AppProject", f"guestbook-{env}")]
     spec = project["spec"]
     rendered = {
-        (m["apiVersion"].rpartition("/")[0], m["kind"]) for m in load_folder(ROOT / "dist" / env)
+        (m["apiVersion"].rpartition("/")[0], m["kind"])
+        for other in ("dev", "staging", "prod", "tutorial")
+        for m in load_folder(ROOT / "dist" / other)
     }
     assert spec["sourceRepos"] == [load_argocd_settings(ROOT / "pyproject.toml").repo_url]
     assert spec["destinations"] == [app["spec"]["destination"]]

@@ -8,7 +8,7 @@ output folder that is not a render's own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,28 +42,24 @@ class GuestbookChart(cdk8s.Chart):
 
 
 class ArgoCdChart(cdk8s.Chart):
-    """Argo CD's objects for every environment, in Argo CD's namespace; ``kinds`` are
-    the (API group, kind) pairs each environment renders, by name."""
+    """Argo CD's objects for every environment, in Argo CD's namespace."""
 
     def __init__(
         self,
         scope: Construct,
         settings: ArgoCdSettings,
         environments: Sequence[Environment],
-        kinds: Mapping[str, frozenset[tuple[str, str]]],
+        kinds: Iterable[tuple[str, str]],
     ) -> None:
         super().__init__(scope, ARGOCD_FOLDER, namespace=settings.namespace)
         targets = [
-            EnvironmentTarget(
-                name=env.name,
-                namespace=env.namespace,
-                props=env.props.argocd,
-                kinds=kinds[env.name],
-            )
+            EnvironmentTarget(name=env.name, namespace=env.namespace, props=env.props.argocd)
             for env in environments
             if env.props.argocd.enabled
         ]
-        self.argocd = GuestbookArgoCd(self, "ArgoCd", settings=settings, targets=targets)
+        self.argocd = GuestbookArgoCd(
+            self, "ArgoCd", settings=settings, targets=targets, kinds=kinds
+        )
 
 
 def _group_kind(manifest: Manifest) -> tuple[str, str]:
@@ -88,9 +84,7 @@ def render_manifests(
     """
     rendered = {env.name: list(GuestbookChart(cdk8s.App(), env).to_json()) for env in environments}
     if settings is not None:
-        kinds = {
-            env: frozenset(_group_kind(m) for m in manifests) for env, manifests in rendered.items()
-        }
+        kinds = {_group_kind(m) for manifests in rendered.values() for m in manifests}
         chart = ArgoCdChart(cdk8s.App(), settings, environments, kinds)
         rendered[ARGOCD_FOLDER] = list(chart.to_json())
     return rendered

@@ -6,11 +6,11 @@ In ``applicationset`` mode one ApplicationSet stands in for the per-environment
 Applications: its git files generator reads one parameter ConfigMap per environment
 from ``dist/argocd/`` and its template renders the same Application for each.
 
-Each environment's AppProject admits exactly its destination and the kinds it renders, and
-carries Argo CD's project finalizer: removing an environment prunes its Application and its
-project together, and the project stays until the Application's finalizer has deleted what
-the Application deployed (a project that no longer admits a destination lets nothing there
-be deleted).
+Each environment's AppProject admits exactly its destination and the kinds the environments
+render, and carries Argo CD's project finalizer: removing an environment prunes its
+Application and its project together, and the project stays until the Application's
+finalizer has deleted what the Application deployed (a project that no longer admits a
+destination lets nothing there be deleted).
 """
 
 from __future__ import annotations
@@ -53,8 +53,6 @@ class EnvironmentTarget:
     """Namespace its objects live in."""
     props: ArgoCdProps
     """How it is synced."""
-    kinds: frozenset[tuple[str, str]]
-    """The (API group, kind) pairs it renders; its project admits exactly those."""
 
     def destination(self) -> dict[str, str]:
         """The Application destination: cluster (by name or server) and namespace."""
@@ -327,7 +325,12 @@ class RootApplication(Construct):
 class GuestbookArgoCd(Construct):
     """Everything in ``dist/argocd/``: one project per environment, the root and its project
     and, per ``settings.mode``, one Application per environment or one ApplicationSet and a
-    parameter ConfigMap each."""
+    parameter ConfigMap each.
+
+    ``kinds`` are the (API group, kind) pairs the environments render; every environment's
+    project allows exactly those (all environments', not its own: a kind an environment
+    stops rendering must stay admitted for Argo CD to prune it, as long as any renders it).
+    """
 
     def __init__(
         self,
@@ -336,6 +339,7 @@ class GuestbookArgoCd(Construct):
         *,
         settings: ArgoCdSettings,
         targets: Sequence[EnvironmentTarget],
+        kinds: Iterable[tuple[str, str]],
     ) -> None:
         super().__init__(scope, id)
         self.projects = [
@@ -346,13 +350,13 @@ class GuestbookArgoCd(Construct):
                 description=f"The guestbook environment {t.name}, rendered by guestbook-gitops.",
                 repo_url=settings.repo_url,
                 destinations=[t.destination()],
-                namespaced_kinds=t.kinds,
+                namespaced_kinds=kinds,
                 # CreateNamespace=true needs Namespace; nothing else cluster-wide.
                 cluster_kinds=[("", "Namespace")],
             )
             for t in targets
         ]
-        """One AppProject per environment: its destination and its kinds only."""
+        """One AppProject per environment: its destination only."""
         for project in self.projects:
             # Pruned with its Application, the project stays until that Application's
             # finalizer has deleted what it deployed (Argo CD deletes only what it admits).
