@@ -33,7 +33,6 @@ from guestbook.environments import LOGGING_SUFFIX
 from guestbook.validate.schemas.gomod import download
 from guestbook.validate.schemas.sources import CRD_SOURCES
 
-LOGGING_PROJECT = "guestbook-logging"
 """The AppProject of the log collectors' Applications."""
 
 NODES = 3
@@ -117,7 +116,7 @@ class Harness:
         for app in of_kind(objects, "Application"):
             name = str(app["metadata"]["name"])
             # (a log collector's Application is not an environment's)
-            if name != "guestbook-root" and app["spec"]["project"] != LOGGING_PROJECT:
+            if name != "guestbook-root" and not app["spec"]["project"].endswith("-logging"):
                 found[name.removeprefix("guestbook-")] = str(
                     app["spec"]["destination"].get("name", "")
                 )
@@ -226,13 +225,15 @@ class Harness:
         )
         return time.monotonic() - began
 
-    def refresh(self) -> None:
+    def refresh(self, *, applicationsets: bool = True) -> None:
         """Ask Argo CD to look at git again (what a webhook does): every Application, and
-        the ApplicationSet's generator when there is one."""
+        (unless told not to) the ApplicationSet's generator when there is one."""
         for kind, annotation in (
             ("applications", "argocd.argoproj.io/refresh=normal"),
             ("applicationsets", "argocd.argoproj.io/application-set-refresh=true"),
         ):
+            if kind == "applicationsets" and not applicationsets:
+                continue
             if self.kubectl.items(kind, argocd.NAMESPACE):
                 self.kubectl(
                     "annotate", kind, "--all", "-n", argocd.NAMESPACE, "--overwrite", annotation

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
+import yaml
 
 from e2e import fleet
 from e2e.argocd import NAMESPACE
@@ -101,10 +103,10 @@ def test_log_collector_runs_on_every_node_in_its_own_project(harness: Harness) -
         "watch",
     ]
     # And only its own project admits cluster-wide RBAC; the environments' does not
-    project = harness.kubectl.get("appproject", "guestbook", NAMESPACE)
+    project = harness.kubectl.get("appproject", "guestbook-prod", NAMESPACE)
     assert project["spec"]["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace"}]
     app = harness.kubectl.get("application", "guestbook-prod-logging", NAMESPACE)
-    assert app["spec"]["project"] == "guestbook-logging"
+    assert app["spec"]["project"] == "guestbook-prod-logging"
 
 
 def test_deployments_and_endpoints_match_dist(harness: Harness) -> None:
@@ -154,24 +156,30 @@ def test_environment_on_the_second_cluster_syncs_there_only(harness: Harness) ->
     ]
 
 
-def test_project_admits_exactly_the_rendered_destinations(harness: Harness) -> None:
-    # Given the AppProject as rendered, with one destination per environment
-    [rendered] = [
-        o
+def test_projects_admit_exactly_the_rendered_destinations(harness: Harness) -> None:
+    # Given one AppProject per environment as rendered, each with its environment's
+    # destination only
+    rendered = {
+        o["metadata"]["name"]: o["spec"]["destinations"]
         for o in load_folder(harness.repo.work / "dist" / "argocd")
-        if o["kind"] == "AppProject" and o["metadata"]["name"] == "guestbook"
-    ]
-    live = harness.kubectl.get("appproject", "guestbook", NAMESPACE)
-    assert live["spec"]["destinations"] == rendered["spec"]["destinations"]
-    assert {"name": SECOND_CLUSTER, "namespace": namespace(EDGE)} in live["spec"]["destinations"]
-    # When an Application of the project targets a cluster and namespace it does not admit
+        if o["kind"] == "AppProject" and o["metadata"]["name"] != "guestbook-root"
+    }
+    assert sorted(rendered) == [f"guestbook-{env}" for env in harness.environments]
+    live = {
+        p["metadata"]["name"]: p["spec"]["destinations"]
+        for p in harness.kubectl.items("appprojects", NAMESPACE)
+        if p["metadata"]["name"] not in ("default", "guestbook-root")
+    }
+    assert live == rendered
+    assert live[f"guestbook-{EDGE}"] == [{"name": SECOND_CLUSTER, "namespace": namespace(EDGE)}]
+    # When an Application of dev's project targets a cluster and namespace it does not admit
     # (dev's namespace, on the second cluster)
     probe = {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
         "metadata": {"name": "fence-probe", "namespace": NAMESPACE},
         "spec": {
-            "project": "guestbook",
+            "project": "guestbook-dev",
             "source": {
                 "repoURL": harness.repo.url,
                 "targetRevision": "main",
@@ -513,6 +521,57 @@ def sync_fleet(harness: Harness, overlays: dict[str, str | None], message: str) 
     return time.monotonic() - pushed
 
 
+def remove_environments(harness: Harness, envs: Sequence[str]) -> float:
+    """Delete the overlays of ``envs`` (one on each cluster), render, push; wait until each
+    one's Application and every object it rendered are gone from its cluster, and the rest
+    is Synced and Healthy; return the seconds from the push to all deleted."""
+    # Given environments on both clusters, what each rendered, and where, before the commit
+    assert [harness.destinations()[env] for env in envs] == ["", SECOND_CLUSTER]
+    leaving = {
+        env: (harness.kube(env), load_folder(harness.repo.work / "dist" / env)) for env in envs
+    }
+    parameters = {f"guestbook-environment-{env}" for env in envs}
+    harness.head = push_environments(harness, dict.fromkeys(envs), f"remove {', '.join(envs)}")
+    pushed = time.monotonic()
+    if harness.kubectl.items("applicationsets", NAMESPACE):
+        # The usual order: the root syncs the commit (a webhook), the ApplicationSet reads
+        # git later (its poll, 3 minutes by default); so the ApplicationSet is refreshed
+        # only once the root has pruned the environments' parameter ConfigMaps.
+        harness.refresh(applicationsets=False)
+        wait_for(
+            "the root to prune the parameter ConfigMaps",
+            lambda: (
+                None
+                if {c["metadata"]["name"] for c in harness.kubectl.items("configmaps", NAMESPACE)}
+                & parameters
+                else True
+            ),
+            timeout=CHANGE,
+            describe=harness.describe,
+        )
+    harness.refresh()
+
+    def left_behind() -> list[str]:
+        apps = {a["metadata"]["name"] for a in harness.kubectl.items("applications", NAMESPACE)}
+        found = [f"Application guestbook-{env}" for env in envs if f"guestbook-{env}" in apps]
+        for env, (kubectl, objects) in leaving.items():
+            text = yaml.safe_dump_all(objects)
+            names = kubectl("get", "-f", "-", "--ignore-not-found", "-o", "name", input=text)
+            found += [f"{namespace(env)}: {name}" for name in names.split()]
+        return found
+
+    wait_for(
+        f"{', '.join(envs)}: their Applications and everything they deployed to be deleted",
+        lambda: True if not left_behind() else None,
+        timeout=CHANGE,
+        describe=lambda: "left behind:\n" + "\n".join(left_behind()) + "\n" + harness.describe(),
+    )
+    seconds = time.monotonic() - pushed
+    harness.wait_all_synced(harness.head, timeout=CHANGE)
+    assert_each_environment_only_on_its_cluster(harness)
+    return seconds
+
+
 def fleet_overlays(prefix: str) -> dict[str, str | None]:
     return dict(fleet.fleet(prefix, fleet.SIZE, [None, SECOND_CLUSTER]))
 
@@ -530,10 +589,16 @@ def test_fleet_of_applications_syncs_across_both_clusters(harness: Harness) -> N
         assert_workloads_match_dist(harness, env)
 
 
+def test_removed_environments_leave_nothing_behind_applications(harness: Harness) -> None:
+    # Given the fleet of Applications, When one commit removes two environments' overlays,
+    # Then their Applications and everything they deployed are deleted
+    seconds = remove_environments(harness, ["apps-00", "apps-01"])
+    harness.numbers["push removing 2 environments to all deleted (Applications)"] = seconds
+
+
 def test_switch_to_applicationset_mode(harness: Harness) -> None:
     # Given the fleet of Applications, When one commit switches [tool.guestbook.argocd] to
-    # mode = "applicationset" (the fleet stays: removing an environment in the same commit
-    # as its project destination orphans its resources, see docs/argocd.md)
+    # mode = "applicationset" (and changes nothing else)
     pyproject = harness.repo.work / "pyproject.toml"
     pyproject.write_text(fleet.with_mode(pyproject.read_text(), "applicationset"))
     harness.head = push_environments(harness, {}, "ApplicationSet mode")
@@ -570,3 +635,11 @@ def test_fleet_of_an_applicationset_syncs_across_both_clusters(harness: Harness)
     assert_each_environment_only_on_its_cluster(harness)
     for env in ("set-00", "set-01"):
         assert_workloads_match_dist(harness, env)
+
+
+def test_removed_environments_leave_nothing_behind_applicationset(harness: Harness) -> None:
+    # Given the ApplicationSet's fleet, When one commit removes two environments' overlays
+    # (their parameter ConfigMaps go; the ApplicationSet deletes their Applications),
+    # Then their Applications and everything they deployed are deleted
+    seconds = remove_environments(harness, ["set-00", "set-01"])
+    harness.numbers["push removing 2 environments to all deleted (ApplicationSet)"] = seconds

@@ -51,11 +51,7 @@ def test_one_application_per_environment_plus_the_root(argocd: dict[Any, Any]) -
 
 def test_application_syncs_its_folder_into_its_namespace_with_retry(tmp_path: Path) -> None:
     # Given one environment, When rendered with repository settings
-    [app] = [
-        m
-        for m in _render(tmp_path, {"dev": "{}"})["argocd"]
-        if m["metadata"]["name"] == "guestbook-dev"
-    ]
+    app = by_kind_name(_render(tmp_path, {"dev": "{}"})["argocd"])[("Application", "guestbook-dev")]
     spec = app["spec"]
     # Then it points at dist/dev in that repository and revision, plain directory, recursive
     assert app["metadata"]["namespace"] == "cd"
@@ -77,7 +73,7 @@ def test_application_syncs_its_folder_into_its_namespace_with_retry(tmp_path: Pa
 
 def test_manual_sync_environment_has_no_automated_policy(tmp_path: Path) -> None:
     rendered = _render(tmp_path, {"prod": "argocd:\n  automated: false\n"})["argocd"]
-    [app] = [m for m in rendered if m["metadata"]["name"] == "guestbook-prod"]
+    app = by_kind_name(rendered)[("Application", "guestbook-prod")]
     assert "automated" not in app["spec"]["syncPolicy"]
 
 
@@ -87,7 +83,7 @@ def test_other_cluster_by_name_reaches_application_and_project(tmp_path: Path) -
     )
     destination = {"name": "eu-west", "namespace": "guestbook-eu"}
     assert rendered[("Application", "guestbook-eu")]["spec"]["destination"] == destination
-    assert rendered[("AppProject", "guestbook")]["spec"]["destinations"] == [destination]
+    assert rendered[("AppProject", "guestbook-eu")]["spec"]["destinations"] == [destination]
 
 
 def test_destination_server_and_name_are_exclusive(tmp_path: Path) -> None:
@@ -100,18 +96,55 @@ def test_disabled_environment_gets_no_application(tmp_path: Path) -> None:
     assert "guestbook-lab" not in {m["metadata"]["name"] for m in rendered}
 
 
-def test_project_allows_only_this_repo_and_exactly_the_rendered_kinds(
-    argocd: dict[Any, Any],
+@pytest.mark.parametrize("env", ["dev", "staging", "prod", "tutorial"])
+def test_each_environment_has_a_project_admitting_exactly_its_destination_and_kinds(
+    argocd: dict[Any, Any], env: str
 ) -> None:
-    spec = argocd[("AppProject", "guestbook")]["spec"]
+    # Given this repository's dist/, Then the environment's Application names its own
+    # project, which admits this repository, its destination and the kinds the environments
+    # render (all of them: a kind one environment stops rendering, say staging's
+    # PodDisruptionBudgets, must stay admitted for Argo CD to prune it)
+    app = argocd[("Application", f"guestbook-{env}")]
+    assert app["spec"]["project"] == f"guestbook-{env}"
+    project = argocd[("AppProject", f"guestbook-{env}")]
+    spec = project["spec"]
     rendered = {
         (m["apiVersion"].rpartition("/")[0], m["kind"])
-        for env in ("dev", "staging", "prod", "tutorial")
-        for m in load_folder(ROOT / "dist" / env)
+        for other in ("dev", "staging", "prod", "tutorial")
+        for m in load_folder(ROOT / "dist" / other)
     }
     assert spec["sourceRepos"] == [load_argocd_settings(ROOT / "pyproject.toml").repo_url]
+    assert spec["destinations"] == [app["spec"]["destination"]]
     assert {(k["group"], k["kind"]) for k in spec["namespaceResourceWhitelist"]} == rendered
     assert spec["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace"}]
+    # And Argo CD's project finalizer keeps the project, once pruned with its Application,
+    # until that Application's own finalizer has deleted what it deployed
+    assert project["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
+
+
+def test_projects_admit_exactly_the_rendered_destinations(argocd: dict[Any, Any]) -> None:
+    # Given this repository's dist/argocd, Then the projects of the environments admit,
+    # together, exactly the environments' destinations, and the root's only Argo CD's
+    apps = {name: obj for (kind, name), obj in argocd.items() if kind == "Application"}
+    projects = {name: obj for (kind, name), obj in argocd.items() if kind == "AppProject"}
+    assert sorted(projects) == sorted(app["spec"]["project"] for app in apps.values())
+    for name, app in apps.items():
+        assert projects[app["spec"]["project"]]["spec"]["destinations"] == [
+            app["spec"]["destination"]
+        ], name
+
+
+def test_removed_environment_takes_its_project_with_it(tmp_path: Path) -> None:
+    # Given two environments, When one of them is disabled
+    both = by_kind_name(_render(tmp_path, {"dev": "{}", "qa": "{}"})["argocd"])
+    (tmp_path / "environments" / "qa.yaml").write_text("argocd:\n  enabled: false\n")
+    rendered = by_kind_name(
+        render_manifests(load_environments(tmp_path / "environments"), SETTINGS)["argocd"]
+    )
+    # Then its Application and its project go, and nothing else changes
+    gone = {("Application", "guestbook-qa"), ("AppProject", "guestbook-qa")}
+    assert set(both) - set(rendered) == gone
+    assert {key: both[key] for key in rendered} == rendered
 
 
 def test_root_manages_only_argo_cd_objects_in_argo_cd_namespace(argocd: dict[Any, Any]) -> None:
@@ -303,7 +336,8 @@ def test_applicationset_mode_keeps_the_projects_and_the_root(tmp_path: Path) -> 
     # Then both projects and the root are the same (the root's project admits the kinds of
     # both modes, so that switching modes is a commit like any other)
     for key in (
-        ("AppProject", "guestbook"),
+        ("AppProject", "guestbook-dev"),
+        ("AppProject", "guestbook-eu"),
         ("AppProject", "guestbook-root"),
         ("Application", "guestbook-root"),
     ):

@@ -116,10 +116,11 @@ def test_an_added_and_a_removed_environment(tmp_path: Path, run: Any) -> None:
     assert by_name["qa"]["totals"] == {"added": dev_objects, "changed": 0, "removed": 0}
     assert by_name["dev"]["totals"] == {"added": 0, "changed": 0, "removed": dev_objects}
     assert by_name["prod"]["status"] == "unchanged"
-    # And Argo CD's Application for dev is replaced by one for qa, its project's fence moved
+    # And Argo CD's Application and project for dev are replaced by those for qa
     assert sorted(objects(data)["argocd"]) == [
+        ("added", "AppProject/guestbook-qa"),
         ("added", "Application/guestbook-qa"),
-        ("changed", "AppProject/guestbook"),
+        ("removed", "AppProject/guestbook-dev"),
         ("removed", "Application/guestbook-dev"),
     ]
 

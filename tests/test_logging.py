@@ -233,19 +233,21 @@ def test_argocd_syncs_the_collector_in_a_project_of_its_own(tmp_path: Path) -> N
     argocd = by_kind_name(rendered["argocd"])
     # Then the collector's Application syncs its folder into "logging", in its own project
     app = argocd[("Application", "guestbook-ops-logging")]["spec"]
-    assert app["project"] == "guestbook-logging"
+    assert app["project"] == "guestbook-ops-logging"
     assert app["source"]["path"] == "dist/ops.logging"
     in_cluster = "https://kubernetes.default.svc"
     assert app["destination"] == {"server": in_cluster, "namespace": "logging"}
     # And only that project admits the cluster-wide RBAC, for the collector's namespace only
-    fence = argocd[("AppProject", "guestbook-logging")]["spec"]
+    project = argocd[("AppProject", "guestbook-ops-logging")]
+    assert project["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
+    fence = project["spec"]
     assert fence["destinations"] == [app["destination"]]
     assert {(k["group"], k["kind"]) for k in fence["clusterResourceWhitelist"]} == {
         ("", "Namespace"),
         ("rbac.authorization.k8s.io", "ClusterRole"),
         ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
     }
-    environments = argocd[("AppProject", "guestbook")]["spec"]
+    environments = argocd[("AppProject", "guestbook-ops")]["spec"]
     assert environments["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace"}]
     assert {"group": "apps", "kind": "DaemonSet"} not in environments["namespaceResourceWhitelist"]
     assert {"server": in_cluster, "namespace": "logging"} not in environments["destinations"]
@@ -254,7 +256,8 @@ def test_argocd_syncs_the_collector_in_a_project_of_its_own(tmp_path: Path) -> N
 def test_without_a_collector_there_is_no_logging_project(tmp_path: Path) -> None:
     rendered = _render(tmp_path, {"dev": "logging:\n  enabled: true\n"})
     assert set(rendered) == {"dev", "argocd"}
-    assert ("AppProject", "guestbook-logging") not in by_kind_name(rendered["argocd"])
+    projects = {name for kind, name in by_kind_name(rendered["argocd"]) if kind == "AppProject"}
+    assert projects == {"guestbook-root", "guestbook-dev"}
 
 
 def test_one_collector_per_cluster(tmp_path: Path) -> None:

@@ -29,9 +29,10 @@ class ArgoCdSettings(Model):
     revision: str = "main"
     """Branch, tag or commit to sync (env ``GUESTBOOK_REVISION`` overrides). Default: main."""
     namespace: DnsLabel = "argocd"
-    """Namespace Argo CD runs in; Applications and the AppProject go there."""
+    """Namespace Argo CD runs in; Applications and the AppProjects go there."""
     project: DnsLabel = "guestbook"
-    """Name of the AppProject that fences the environments' Applications."""
+    """Name prefix of the AppProjects: ``<project>-<env>`` fences one environment's
+    Application, ``<project>-root`` the app of apps."""
     dist_path: str = "dist"
     """Path of the rendered output inside the repository. Default: dist."""
     mode: Literal["applications", "applicationset"] = "applications"

@@ -1,10 +1,16 @@
-"""Argo CD's own objects: one Application per environment, an AppProject, an app-of-apps root.
+"""Argo CD's own objects: per environment an Application and an AppProject, an app-of-apps root.
 
 ``kubectl apply -f dist/argocd/`` bootstraps everything: the root Application
 then keeps ``dist/argocd/`` itself in sync, so adding an environment is a commit.
 In ``applicationset`` mode one ApplicationSet stands in for the per-environment
 Applications: its git files generator reads one parameter ConfigMap per environment
 from ``dist/argocd/`` and its template renders the same Application for each.
+
+Each environment's AppProject admits exactly its destination and the kinds the environments
+render, and carries Argo CD's project finalizer: removing an environment prunes its
+Application and its project together, and the project stays until the Application's
+finalizer has deleted what the Application deployed (a project that no longer admits a
+destination lets nothing there be deleted).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from guestbook.settings import ArgoCdSettings
 API_VERSION = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"
 # Deleting an Application also deletes what it deployed (cascade), as `argocd app delete` does.
+# On an AppProject the same name keeps the project until no Application names it.
 CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 RETRY = {"limit": 5, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}}
 # A commit that changes nothing under an Application's own path reuses its manifests
@@ -102,6 +109,11 @@ def _sync_policy(automated: bool, prune: bool, self_heal: bool) -> dict[str, Any
     return policy
 
 
+def environment_project(settings: ArgoCdSettings, environment: str) -> str:
+    """The name of one environment's AppProject: ``<project>-<environment>``."""
+    return f"{settings.project}-{environment}"
+
+
 def _application_spec(
     settings: ArgoCdSettings,
     folder: str,
@@ -111,9 +123,9 @@ def _application_spec(
 ) -> dict[str, Any]:
     """An environment Application's spec (also the ApplicationSet's template, with
     template expressions for ``folder`` and the destination); ``project`` defaults to the
-    environments' project."""
+    environment's own project (:func:`environment_project` of ``folder``)."""
     return {
-        "project": project or settings.project,
+        "project": project or environment_project(settings, folder),
         "source": {
             "repoURL": settings.repo_url,
             "targetRevision": settings.revision,
@@ -328,11 +340,13 @@ class RootApplication(Construct):
 
 
 class GuestbookArgoCd(Construct):
-    """Everything in ``dist/argocd/``: both projects, the root and, per ``settings.mode``,
-    one Application per environment or one ApplicationSet and a parameter ConfigMap each.
+    """Everything in ``dist/argocd/``: one project per environment, the root and its project
+    and, per ``settings.mode``, one Application per environment or one ApplicationSet and a
+    parameter ConfigMap each.
 
-    ``kinds`` are the (API group, kind) pairs the environments render; the
-    environments' project allows exactly those.
+    ``kinds`` are the (API group, kind) pairs the environments render; every environment's
+    project allows exactly those (all environments', not its own: a kind an environment
+    stops rendering must stay admitted for Argo CD to prune it, as long as any renders it).
     """
 
     def __init__(
@@ -347,17 +361,25 @@ class GuestbookArgoCd(Construct):
         collector_kinds: Iterable[tuple[str, str]] = (),
     ) -> None:
         super().__init__(scope, id)
-        self.project = Project(
-            self,
-            "Project",
-            name=settings.project,
-            description="The guestbook environments rendered by guestbook-gitops.",
-            repo_url=settings.repo_url,
-            destinations=[t.destination() for t in targets],
-            namespaced_kinds=kinds,
-            # CreateNamespace=true needs Namespace; nothing else cluster-wide.
-            cluster_kinds=[("", "Namespace")],
-        )
+        self.projects = [
+            Project(
+                self,
+                f"{t.name}-project",
+                name=environment_project(settings, t.name),
+                description=f"The guestbook environment {t.name}, rendered by guestbook-gitops.",
+                repo_url=settings.repo_url,
+                destinations=[t.destination()],
+                namespaced_kinds=kinds,
+                # CreateNamespace=true needs Namespace; nothing else cluster-wide.
+                cluster_kinds=[("", "Namespace")],
+            )
+            for t in targets
+        ]
+        """One AppProject per environment: its destination only."""
+        for project in self.projects:
+            # Pruned with its Application, the project stays until that Application's
+            # finalizer has deleted what it deployed (Argo CD deletes only what it admits).
+            project.project.metadata.add_finalizers(CASCADE_FINALIZER)
         fleet = settings.mode == "applicationset"
         self.root_project = Project(
             self,
@@ -393,26 +415,28 @@ class GuestbookArgoCd(Construct):
             else []
         )
         """ApplicationSet mode: one parameter ConfigMap per environment."""
-        self.logging_project: Project | None = None
-        """With log collectors: their own project, the only one admitting cluster-wide RBAC."""
+        self.logging_projects: list[Project] = []
+        """One project per log collector, the only ones admitting cluster-wide RBAC; pruned
+        with its Application, as an environment's is."""
         self.collectors: list[GuestbookApplication] = []
         """One Application per log collector (in both modes: it is not an environment)."""
-        if collectors:
-            collector_kinds = set(collector_kinds)
-            cluster_scoped = {k for k in collector_kinds if k[1] in CLUSTER_SCOPED_KINDS}
-            self.logging_project = Project(
+        collector_kinds = set(collector_kinds)
+        cluster_scoped = {k for k in collector_kinds if k[1] in CLUSTER_SCOPED_KINDS}
+        for t in collectors:
+            project = Project(
                 self,
-                "LoggingProject",
-                name=f"{settings.project}-logging",
-                description="The clusters' log collectors: their namespace and their RBAC.",
+                f"{t.name}-project",
+                name=environment_project(settings, t.name),
+                description=f"The log collector {t.name}: its namespace and its RBAC.",
                 repo_url=settings.repo_url,
-                destinations=[t.destination() for t in collectors],
+                destinations=[t.destination()],
                 namespaced_kinds=collector_kinds - cluster_scoped,
                 cluster_kinds=[("", "Namespace"), *cluster_scoped],
             )
-            self.collectors = [
+            project.project.metadata.add_finalizers(CASCADE_FINALIZER)
+            self.logging_projects.append(project)
+            self.collectors.append(
                 GuestbookApplication(
-                    self, t.name, target=t, settings=settings, project=self.logging_project.name
+                    self, t.name, target=t, settings=settings, project=project.name
                 )
-                for t in collectors
-            ]
+            )
