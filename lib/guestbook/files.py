@@ -1,4 +1,5 @@
-"""Reading a user's file within bounds, with one clear error for anything else."""
+"""Reading a file within bounds: a user's, with one clear error for anything else; a cache's,
+where anything odd is a miss."""
 
 from __future__ import annotations
 
@@ -51,3 +52,24 @@ def read_limited_text(path: Path, max_bytes: int, expected: str) -> str:
             f"{path}:{line}: not UTF-8 text (byte 0x{data[err.start]:02x}); "
             f"expected {expected} in UTF-8"
         ) from None
+
+
+def read_cache_file(path: Path, max_bytes: int) -> bytes | None:
+    """The bytes of the regular file ``path``, or None when it is absent, a link, not a
+    regular file (a FIFO is never waited on), larger than ``max_bytes`` or unreadable: how
+    the caches read their entries, where anything odd is a miss."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return data if len(data) <= max_bytes else None

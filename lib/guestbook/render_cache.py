@@ -27,7 +27,6 @@ import json
 import os
 import re
 import secrets
-import stat
 import subprocess
 import sys
 import time
@@ -39,6 +38,7 @@ from pathlib import Path
 
 from guestbook.environments import Environment
 from guestbook.errors import GuestbookError
+from guestbook.files import read_cache_file
 from guestbook.output import GENERATED_BY, RenderedFile
 from guestbook.settings import ArgoCdSettings
 
@@ -120,20 +120,9 @@ class RenderCache:
     def get(self, key: str, name: str) -> RenderedFolder | None:
         """The entry ``key`` of output folder ``name``, if it is there and whole; else None."""
         path = self.folder / key
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
-        except OSError:
-            return None  # absent, a link, unreadable: a miss, written again after the render
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or info.st_size > ENTRY_MAX_BYTES:
-                return None
-            with os.fdopen(fd, "rb", closefd=False) as handle:
-                data = handle.read(ENTRY_MAX_BYTES + 1)
-        except OSError:
-            return None
-        finally:
-            os.close(fd)
+        data = read_cache_file(path, ENTRY_MAX_BYTES)
+        if data is None:
+            return None  # absent, a link, unreadable, too large: a miss, written again
         folder = decode_entry(data, name)
         if folder is not None:
             with contextlib.suppress(OSError):

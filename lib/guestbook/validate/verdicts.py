@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from guestbook.files import read_cache_file
 from guestbook.validate.kubeconform import Kubeconform, Result, Run, SchemaError
 from guestbook.validate.limits import MAX_FILE_BYTES
 from guestbook.validate.schemas.store import INDEX_FILE
@@ -334,20 +335,9 @@ def _read_packs(folder: Path) -> list[_Pack]:
 
 
 def _read_pack(path: Path) -> _Pack | None:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None  # gone (merged by another run), a link, unreadable
-    try:
-        status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_CACHE_BYTES:
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as file:
-            data = file.read(MAX_CACHE_BYTES + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
+    data = read_cache_file(path, MAX_CACHE_BYTES)
+    if data is None:
+        return None  # gone (merged by another run), a link, unreadable, too large
     if _checksum(data) != path.stem:
         _remove(path)
         return None
