@@ -38,6 +38,8 @@ RATIO_LABELS = {
 MISSING = "-"
 """A measure a fleet does not have."""
 KNOWN_TOP_LEVEL = {"machine", "date", "load_average_1min_before", "tools", "fleets", "crds"}
+"""Entries with a renderer of their own; any other with ``fleets`` is a section
+(:func:`_sections`), anything else is listed flattened (:func:`_extras`)."""
 
 
 def _keys(rows: Iterable[Mapping[str, Any]], field: str) -> list[str]:
@@ -68,9 +70,9 @@ def table(
         for name in measures:
             median = row.get("seconds", {}).get(name)
             least = row.get("min_seconds", {}).get(name)
-            cells.append(
-                f"{_number(median)} ({_number(least)})" if least is not None else _number(median)
-            )
+            cpu = row.get("cpu_seconds", {}).get(name)
+            cell = f"{_number(median)} ({_number(least)})" if least is not None else _number(median)
+            cells.append(cell if cpu is None else f"{cell}, {_number(cpu)} CPU")
         cells += [_number(row.get("ratios", {}).get(r)) for r in ratios]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -91,6 +93,28 @@ def tables(fleets: Sequence[Mapping[str, Any]]) -> str:
     other_ratios = [r for r in ratios if r not in render_ratios]
     if others or other_ratios:
         parts.append(table(fleets, others, other_ratios))
+    return "\n".join(parts)
+
+
+def _sections(results: Mapping[str, Any]) -> str:
+    """Other scripts' runs over fleets (a top-level entry with ``fleets``, such as
+    bench/validate.py's ``validate``): where and when, then their table."""
+    parts = []
+    for key in sorted(set(results) - KNOWN_TOP_LEVEL):
+        entry = results[key]
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("fleets"), list):
+            continue
+        fleets = entry["fleets"]
+        head = (
+            f"`{key}` (bench/{key}.py), measured on {entry.get('date', 'an unrecorded date')} on"
+            f" {_machine(entry)}: wall seconds, median (min) of {_runs(fleets)} runs, and CPU"
+            " seconds of the process and its children."
+        )
+        targets = entry.get("targets", {})
+        if targets:
+            head += " Targets: " + ", ".join(f"`{k}` at most {v}" for k, v in targets.items())
+            head += "."
+        parts += [head + "\n", table(fleets)]
     return "\n".join(parts)
 
 
@@ -206,6 +230,8 @@ def _extras(results: Mapping[str, Any]) -> str:
     """Top-level entries this generator does not know, flattened, one line each."""
     lines = []
     for key in sorted(set(results) - KNOWN_TOP_LEVEL):
+        if isinstance(results[key], Mapping) and isinstance(results[key].get("fleets"), list):
+            continue
         for path, value in _flatten(results[key], key):
             lines.append(f"- `{path}`: {_number(value, 4) if isinstance(value, float) else value}")
     return ("Other results:\n\n" + "\n".join(lines) + "\n") if lines else ""
@@ -232,7 +258,7 @@ def figures(results: Mapping[str, Any]) -> str:
     runs = _runs(fleets)
     head += f": wall seconds, median (min) of {runs} run{'' if runs == '1' else 's'} per measure.\n"
     parts = [head, tables(fleets), _slopes(fleets), _crossovers(fleets), _equivalence(fleets)]
-    parts += [_crds(results), _extras(results)]
+    parts += [_sections(results), _crds(results), _extras(results)]
     return "\n".join(p for p in parts if p)
 
 
