@@ -22,16 +22,18 @@ class RedisHighAvailabilityProps(Model):
     enabled: bool = False
     """Promote a follower automatically when the leader is lost. Default: false."""
     sentinels: int = Field(default=3, ge=3, le=9)
-    """Sentinel pods; at least 3, so that a majority survives the loss of one. Default: 3."""
+    """Sentinel pods, 3 to 9: at least 3, so that a majority survives the loss of one.
+    Default: 3."""
     quorum: int = Field(default=2, ge=2)
     """Sentinels that must agree the master is down before a failover starts (a majority
-    must still authorise it). Default: 2."""
+    must still authorise it); at most ``sentinels``. Default: 2."""
     down_after_milliseconds: int = Field(default=5000, ge=1000, le=60000)
     """How long the master may not answer before a Sentinel thinks it down. Default: 5000."""
     proxy_replicas: int = Field(default=2, ge=1, le=10)
     """HAProxy pods behind ``redis-leader``. Default: 2."""
     sentinel_image: str = Field(default=SENTINEL_IMAGE, min_length=1, pattern=r"^\S+$")
-    """Image that runs ``redis-server --sentinel``. Default: docker.io/redis:7.0.15."""
+    """Image that runs ``redis-server --sentinel`` (7.0 or later, for
+    ``resolve-hostnames``). Default: docker.io/redis:7.0.15."""
     proxy_image: str = Field(default=HAPROXY_IMAGE, min_length=1, pattern=r"^\S+$")
     """HAProxy image. Default: docker.io/haproxy:2.6."""
     cluster_domain: str = Field(

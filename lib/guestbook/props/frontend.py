@@ -81,7 +81,8 @@ class FrontendProps(Model):
     service: FrontendServiceProps = FrontendServiceProps()
     """The frontend Service. Default: ClusterIP on port 80."""
     canary: CanaryProps | None = None
-    """A canary Deployment on another image, beside the stable one. Default: none."""
+    """A canary Deployment on another image, beside the stable one
+    (docs/production.md). Default: none."""
 
     @model_validator(mode="after")
     def _canary_differs(self) -> FrontendProps:

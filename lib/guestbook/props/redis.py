@@ -62,4 +62,5 @@ class RedisProps(Model):
     followers: RedisFollowersProps = RedisFollowersProps()
     """The followers. Default: the tutorial's two."""
     high_availability: RedisHighAvailabilityProps = RedisHighAvailabilityProps()
-    """Sentinel and HAProxy: automatic failover behind ``redis-leader``. Default: off."""
+    """Sentinel and HAProxy: automatic failover behind ``redis-leader``
+    (docs/production.md). Default: off."""
