@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -307,3 +309,40 @@ def test_partial_synth_replaces_and_removes_the_collectors_folder(tmp_path: Path
     # Then its folder is gone, and the other environment is untouched
     assert not (dist / "ops.logging").exists()
     assert read_tree(dist / "dev") == before
+
+
+def test_an_environment_named_like_a_collector_is_refused(tmp_path: Path) -> None:
+    # Given environment "a" with the collector, and an environment named "a-logging"
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    shutil.copy(LOGGING / "collector_on.yaml", envs / "a.yaml")
+    (envs / "a-logging.yaml").write_text("{}\n")
+    # When the environments are loaded
+    with pytest.raises(GuestbookError) as caught:
+        load_environments(envs)
+    # Then the error names both overlays and the clash (Argo CD's Application and project names)
+    message = str(caught.value)
+    assert f"{envs / 'a-logging.yaml'}: environment name 'a-logging'" in message
+    assert f"log collector of environment 'a' ({envs / 'a.yaml'}:5)" in message
+    assert "rename" in message
+
+
+def test_synth_refuses_an_environment_named_like_a_collector_with_exit_2(tmp_path: Path) -> None:
+    # Given the same clash in a project
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    shutil.copy(LOGGING / "collector_on.yaml", envs / "a.yaml")
+    (envs / "a-logging.yaml").write_text("{}\n")
+    # When synth runs, Then it exits 2 with one line and no traceback, and renders nothing
+    result = subprocess.run(
+        [sys.executable, "-m", "guestbook", "synth", "--no-cache", "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "a-logging" in result.stderr
+    assert not (tmp_path / "dist").exists()

@@ -283,6 +283,7 @@ def load_environments(directory: Path, only: Iterable[str] = ()) -> list[Environ
     environments = [parse_environment(overlays[name]) for name in sorted(overlays)]
     _check_unique_namespaces(environments)
     _check_one_collector_per_cluster(environments)
+    _check_collector_names(environments)
     return [env for env in environments if env.name in wanted]
 
 
@@ -322,6 +323,21 @@ def _check_one_collector_per_cluster(environments: list[Environment]) -> None:
                 f"collector of cluster {where!r}; one collector per cluster (it reads every "
                 "pod's log), so turn it off in one of them"
             )
+
+
+def _check_collector_names(environments: list[Environment]) -> None:
+    """A log collector is named ``<env>-logging`` in Argo CD (its Application and project):
+    an environment of that name would give two Applications and two projects one name."""
+    by_name = {env.name: env for env in environments}
+    for env in environments:
+        clash = by_name.get(f"{env.name}-logging")
+        if clash is None or not env.props.logging.collector.enabled:
+            continue
+        raise GuestbookError(
+            f"{clash.source}: environment name {clash.name!r} is the name of the log collector "
+            f"of environment {env.name!r} ({env.where('logging', 'collector', 'enabled')}), "
+            "whose Argo CD Application and AppProject it would share; rename the file"
+        )
 
 
 def overlay_json_schema() -> str:
