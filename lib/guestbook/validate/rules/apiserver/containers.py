@@ -21,6 +21,11 @@ DUPLICATE_CONTAINER_NAME = error(
     "two containers of one pod (init, app or ephemeral) share a name",
 )
 CONTAINER_IMAGE = error("container-image", Layer.API_SERVER, "container without an image")
+POD_CONTAINERS = error(
+    "pod-containers",
+    Layer.API_SERVER,
+    "a Pod without a spec, or a pod (or pod template) whose containers list is empty",
+)
 PORT_NAME = error(
     "port-name",
     Layer.API_SERVER,
@@ -65,6 +70,7 @@ RULES = (
     CONTAINER_NAME,
     DUPLICATE_CONTAINER_NAME,
     CONTAINER_IMAGE,
+    POD_CONTAINERS,
     PORT_NAME,
     CONTAINER_PORT_RANGE,
     DUPLICATE_CONTAINER_PORT,
@@ -141,6 +147,28 @@ def check_images(inventory: Inventory) -> Iterator[Finding]:
                     field_path=container.path,
                     hint="set image to a pinned reference such as registry/name:tag",
                 )
+
+
+def check_pod_containers(inventory: Inventory) -> Iterator[Finding]:
+    """``pod-containers``: the schema requires ``containers`` but allows it empty, and a Pod
+    without ``spec``; the API server requires at least one container."""
+    for pod in inventory.pods:
+        found = pod.spec.get("containers")
+        if isinstance(found, list) and not found:
+            yield POD_CONTAINERS.at(
+                pod.doc,
+                f"{pod.name} has an empty containers list",
+                field_path=(*pod.spec_path, "containers"),
+                hint="list at least one container with a name and an image",
+            )
+    for doc in inventory.of_kind("Pod", ""):
+        if doc.obj.get("spec") is None:
+            yield POD_CONTAINERS.at(
+                doc,
+                f"Pod/{doc.ref.name} has no spec (and so no containers)",
+                hint="give the Pod a spec with at least one container; a file read back from "
+                "a cluster keeps its spec",
+            )
 
 
 def _port_range_problem(port: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -314,6 +342,7 @@ def check_restart_policy(inventory: Inventory) -> Iterator[Finding]:
 CHECKS: tuple[Check, ...] = (
     check_container_names,
     check_images,
+    check_pod_containers,
     check_ports,
     check_env,
     check_probes,
