@@ -187,7 +187,42 @@ def test_an_overlay_changes_no_default_of_the_environments_loaded_after_it(
         ),
         (
             "canary_without_image.yaml",
-            "dev.yaml:2: frontend.canary.image: required key is missing",
+            "dev.yaml:2: frontend.canary: found a mapping: set image (a second Deployment, "
+            "frontend-canary) or steps (an Argo Rollouts Rollout)",
+        ),
+        (
+            "canary_both_forms.yaml",
+            "dev.yaml:2: frontend.canary: found a mapping: image belongs to the "
+            "two-Deployments canary and steps to the Argo Rollouts one",
+        ),
+        (
+            "canary_steps_with_replicas.yaml",
+            "dev.yaml:2: frontend.canary: found a mapping: replicas belongs to the "
+            "two-Deployments canary",
+        ),
+        (
+            "canary_steps_empty.yaml",
+            "dev.yaml:3: frontend.canary.steps: found a list, expected at least one item",
+        ),
+        (
+            "canary_step_weight_above_100.yaml",
+            "dev.yaml:4: frontend.canary.steps.0.setWeight: found 101 (number), "
+            "expected at most 100",
+        ),
+        (
+            "canary_step_unknown_key.yaml",
+            "dev.yaml:5: frontend.canary.steps.1.analysis: unknown key 'analysis'; "
+            "expected one of: setWeight, pause",
+        ),
+        (
+            "canary_step_two_keys.yaml",
+            "dev.yaml:4: frontend.canary.steps.0: found a mapping: a step has exactly one of "
+            "setWeight and pause",
+        ),
+        (
+            "canary_pause_bad_duration.yaml",
+            "dev.yaml:5: frontend.canary.steps.0.pause.duration: found '5 minutes' (string): "
+            "must be a number of seconds or a duration such as 30s, 5m or 1h",
         ),
         (
             "canary_negative_replicas.yaml",

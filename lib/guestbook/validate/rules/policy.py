@@ -7,7 +7,13 @@ from collections.abc import Iterator
 
 from guestbook.images import image_ref
 from guestbook.manifests.fields import as_list, as_map, as_str, get, maps
-from guestbook.manifests.inventory import SERVING_KINDS, Check, Inventory, PodTemplate
+from guestbook.manifests.inventory import (
+    REPLICATED_KINDS,
+    SERVING_KINDS,
+    Check,
+    Inventory,
+    PodTemplate,
+)
 from guestbook.manifests.label_selectors import Selector, parse_label_selector
 from guestbook.manifests.podspec import app_containers, containers
 from guestbook.validate.model import Finding
@@ -169,7 +175,7 @@ def check_pdbs(inventory: Inventory) -> Iterator[Finding]:
         if selector is not None:
             budgets[doc.ref.namespace].append(selector)
     for pod in inventory.pods:
-        if pod.kind not in ("Deployment", "StatefulSet", "ReplicaSet") or pod.replicas <= 1:
+        if pod.kind not in REPLICATED_KINDS or pod.replicas <= 1:
             continue
         if not any(s.matches(pod.labels) for s in budgets.get(pod.namespace, ())):
             yield PDB_MISSING.at(
