@@ -209,9 +209,11 @@ def check_network_policy_coverage(inventory: Inventory) -> Iterator[Finding]:
 def check_rwo_rolling_update(inventory: Inventory) -> Iterator[Finding]:
     """``rwo-pvc-rolling-update``."""
     for pod in inventory.pods:
-        if pod.kind != "Deployment":
+        # A Rollout has no Recreate: its canary and blue-green both start new pods first.
+        if pod.kind not in ("Deployment", "Rollout"):
             continue
-        if get(pod.doc.obj, "spec", "strategy", "type") not in (None, "RollingUpdate"):
+        strategy = get(pod.doc.obj, "spec", "strategy", "type")
+        if pod.kind == "Deployment" and strategy not in (None, "RollingUpdate"):
             continue
         for path, volume in maps(pod.doc.obj, *pod.spec_path, "volumes"):
             claim = as_str(get(volume, "persistentVolumeClaim", "claimName"))
@@ -224,7 +226,9 @@ def check_rwo_rolling_update(inventory: Inventory) -> Iterator[Finding]:
                     f"uses ReadWriteOnce claim {claim!r}: the new pod can hang on attach and two "
                     "pods may write the same data",
                     field_path=(*path, "persistentVolumeClaim", "claimName"),
-                    hint="use strategy type Recreate (or a StatefulSet)",
+                    hint="use strategy type Recreate (or a StatefulSet)"
+                    if pod.kind == "Deployment"
+                    else "use a Deployment with strategy type Recreate, or a StatefulSet",
                 )
 
 
