@@ -122,3 +122,18 @@ def test_a_file_whose_mode_was_changed_gets_the_mode_of_a_new_file_again(tmp_pat
     write_output(FILES, out)
     assert stat.S_IMODE(path.stat().st_mode) == mode
     assert_written(out, FILES)
+
+
+def test_a_path_given_twice_is_written_last_wins_without_touching_the_previous_file(
+    tmp_path: Path,
+) -> None:
+    # Given an output folder written once, and its file held open (a reader of the old output)
+    out = tmp_path / "out"
+    write_output(FILES[:1], out)
+    with (out / FILES[0].path).open("rb") as previous:
+        # When the same path is given twice, the second time with other bytes
+        twice = [FILES[0], rendered(FILES[0].path, "kind: Deployment\nx: 2\n")]
+        write_output(twice, out)
+        # Then the last bytes win, and the previous output's file was not written through
+        assert_written(out, twice[1:])
+        assert previous.read() == FILES[0].content

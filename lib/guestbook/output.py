@@ -258,6 +258,9 @@ def _write(files: Iterable[RenderedFile], target: Path, only: Sequence[str] | No
                     path.parent.mkdir(parents=True, exist_ok=True)
                     folders.add(path.parent)
                 if not previous.link(file, path):
+                    # A path given twice may be a link to the previous output's file by now:
+                    # write a new file, never through the link.
+                    path.unlink(missing_ok=True)
                     path.write_bytes(file.content)
         if only is None:
             _replace(staging, target, aside)
