@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from guestbook import render
 from guestbook.environments import Environment, load_environments
-from guestbook.output import RenderedFile
+from guestbook.output import RenderedFile, write_output
 from guestbook.render import render_files, render_folders
 from guestbook.render_cache import (
     CACHE_DIR_ENV,
@@ -491,10 +491,14 @@ def test_a_cached_render_equals_a_cold_one_after_any_edits(
         (folder / f"{name}.yaml").write_text("{}\n")
     cache = RenderCache(root / "cache", warn=pytest.fail)
     render_files(load_environments(folder), SETTINGS, cache=cache)
-    # When the overlays are edited in turn, each edit rendered with the cache
-    for name, text in edits:
+    # When the overlays are edited in turn, each edit rendered with the cache into one output
+    for number, (name, text) in enumerate(edits):
         (folder / f"{name}.yaml").write_text(text)
         settings_ = ArgoCdSettings(revision=revision)
         cached = render_files(load_environments(folder), settings_, cache=cache)
-        # Then every render equals a cold one, byte for byte
-        assert cached == render_files(load_environments(folder), settings_)
+        write_output(cached, root / "out")
+        # Then every render equals a cold one written into a new folder, byte for byte
+        cold = render_files(load_environments(folder), settings_)
+        assert cached == cold
+        write_output(cold, root / f"cold-{number}")
+        assert read_tree(root / "out") == read_tree(root / f"cold-{number}")

@@ -14,6 +14,9 @@ two renames; the previous output is moved to ``.<name>.old-<random>`` and remove
 last. One writer at a time holds an flock on ``.<name>.lock`` beside the output; it
 removes leftovers of killed runs (scratch folders that are provably output) first.
 Folders and files get the modes the umask gives, as ``mkdir`` and ``open`` make them.
+A file whose bytes and mode are those of the same file in the output being replaced
+is hard-linked from it instead of written (see :class:`_Previous`); the replaced
+output is removed after the swap, so every output file has one name again.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -246,10 +250,18 @@ def _write(files: Iterable[RenderedFile], target: Path, only: Sequence[str] | No
     try:
         staging.mkdir()
         (staging / MARKER).write_bytes(MARKER_TEXT)
-        for file in files:
-            path = staging / file.path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(file.content)
+        with _Previous(target, staging / MARKER) as previous:
+            folders: set[Path] = set()
+            for file in files:
+                path = staging / file.path
+                if path.parent not in folders:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    folders.add(path.parent)
+                if not previous.link(file, path):
+                    # A path given twice may be a link to the previous output's file by now:
+                    # write a new file, never through the link.
+                    path.unlink(missing_ok=True)
+                    path.write_bytes(file.content)
         if only is None:
             _replace(staging, target, aside)
         else:
@@ -265,6 +277,86 @@ def _write(files: Iterable[RenderedFile], target: Path, only: Sequence[str] | No
             os.replace(staging / MARKER, target / MARKER)
     finally:
         _remove(staging, aside)
+
+
+class _Previous:
+    """The output being replaced, as a source of files that did not change.
+
+    Writing a file costs far more than linking one (a create and a write against a
+    link and a read), and a render usually changes few files. A previous file is
+    linked into the staging folder when, seen through the new link, it is a regular
+    file with no name but its old one and the new, the bytes to write, and the mode,
+    owner and group a new file gets (those of the staging folder's marker, just
+    written). Folders are opened without following links, so no file outside the
+    output is ever linked. Once the swap is done the previous output is removed, and
+    each kept file has one name again: the new output's.
+    """
+
+    def __init__(self, target: Path, fresh: Path) -> None:
+        self._target = target
+        self._fresh = fresh.stat()
+        self._folders: dict[str, int | None] = {}
+
+    def __enter__(self) -> _Previous:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for fd in self._folders.values():
+            if fd is not None:
+                os.close(fd)
+
+    def link(self, file: RenderedFile, path: Path) -> bool:
+        """Link the previous ``file.path`` at ``path`` if it holds the same; else False."""
+        folder, _, name = file.path.rpartition("/")
+        fd = self._folder(folder)
+        if fd is None:
+            return False
+        try:
+            os.link(name, path, src_dir_fd=fd, follow_symlinks=False)
+        except OSError:
+            return False
+        try:
+            same = self._holds(path, file.content)
+        except OSError:
+            same = False
+        if not same:
+            path.unlink()
+        return same
+
+    def _holds(self, path: Path, content: bytes) -> bool:
+        # O_NOFOLLOW: a symlink that was linked fails to open (ELOOP) and is not kept.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            status = os.fstat(fd)
+            fresh = self._fresh
+            return (
+                stat.S_ISREG(status.st_mode)
+                and status.st_nlink == 2
+                and (status.st_mode, status.st_uid, status.st_gid)
+                == (fresh.st_mode, fresh.st_uid, fresh.st_gid)
+                and status.st_size == len(content)
+                and os.read(fd, len(content) + 1) == content
+            )
+        finally:
+            os.close(fd)
+
+    def _folder(self, folder: str) -> int | None:
+        """A descriptor of the previous output's ``folder`` ("" for the output itself), opened
+        once, a part of the path at a time; None where there is no folder (or a link)."""
+        if folder in self._folders:
+            return self._folders[folder]
+        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+        fd: int | None = None
+        with suppress(OSError):
+            if not folder:
+                fd = os.open(self._target, flags)
+            else:
+                parent, _, name = folder.rpartition("/")
+                parent_fd = self._folder(parent)
+                if parent_fd is not None:
+                    fd = os.open(name, flags, dir_fd=parent_fd)
+        self._folders[folder] = fd
+        return fd
 
 
 def _remove(*folders: Path) -> None:

@@ -6,6 +6,7 @@ temporary worktree) are rendered at the same time, each by its own code.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -47,6 +48,7 @@ def compare(cwd: Path, base: str | None = None, environments: Sequence[str] = ()
     cache_dir = cache.folder.absolute() if cache is not None else None
     # Both sides render at once; leaving the block (an error, Ctrl-C, SIGTERM)
     # stops them and removes the worktree and the run's folder.
+    parsed: ParsedFiles = {}  # a file the same on both sides is parsed once
     with (
         run_folder() as run,
         start_render(
@@ -57,13 +59,17 @@ def compare(cwd: Path, base: str | None = None, environments: Sequence[str] = ()
             write_bytecode=False,
             cache_dir=cache_dir,
         ) as head_render,
-        checkout(repo, revision.commit, run) as tree,
-        start_render(
-            tree, f"base {revision}", run / "base-render", project=project, cache_dir=cache_dir
-        ) as base_render,
     ):
-        parsed: ParsedFiles = {}  # a file the same on both sides is parsed once
-        base_objects = base_render.result(parsed)
+        with (
+            checkout(repo, revision.commit, run) as tree,
+            start_render(
+                tree, f"base {revision}", run / "base-render", project=project, cache_dir=cache_dir
+            ) as base_render,
+        ):
+            base_objects = base_render.result(parsed)
+        # The base's worktree and files go while the head still renders (it usually has more
+        # to render: the base is mostly in the render cache).
+        shutil.rmtree(run / "base-render", ignore_errors=True)
         head_objects = head_render.result(parsed)
     wanted = _select(environments, base_objects, head_objects)
     return DiffReport(
