@@ -125,7 +125,7 @@ def test_a_fleet_with_long_file_names_is_validated_by_one_process(tmp_path: Path
     # (each process loads and compiles the schemas again: several cost much more CPU)
     folder = tmp_path / ("a-folder-with-a-rather-long-name-as-in-a-ci-checkout-" * 2)
     folder.mkdir()
-    valid = (Path(__file__).parent / "fixtures" / "validate" / "argocd_application_valid.yaml")
+    valid = Path(__file__).parent / "fixtures" / "validate" / "argocd_application_valid.yaml"
     files = []
     for number in range(2000):
         file = folder / f"application-guestbook-environment-{number:04d}.yaml"
