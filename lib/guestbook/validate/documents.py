@@ -9,6 +9,7 @@ program and falls back to it.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterable, Iterator, Mapping
@@ -35,27 +36,48 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
     :class:`GuestbookError`. Each file comes once, under the first name it was found
     by (a folder given twice, a file named again through a symbolic or hard link).
     """
-    files: list[Path] = []
+    first: dict[object, Path] = {}
     for path in paths:
         if path.is_dir():
-            found = (p for p in path.rglob("*") if p.suffix in MANIFEST_SUFFIXES)
-            files.extend(sorted(p for p in found if not p.is_dir()))
+            found = sorted(p for p in path.rglob("*") if p.suffix in MANIFEST_SUFFIXES)
+            for file in found:
+                status = _status_of_found(file)  # one stat: a folder named *.yaml, and who
+                if status is None or not stat.S_ISDIR(status.st_mode):
+                    first.setdefault(_identity(file, status), file)
         elif path.exists() or path.is_symlink():
-            files.append(path)
+            first.setdefault(_identity(path, _status(path)), path)
         else:
             raise GuestbookError(f"{path}: no such file or folder")
-    first: dict[object, Path] = {}
-    for file in files:
-        first.setdefault(_identity(file), file)
     return list(first.values())
 
 
-def _identity(file: Path) -> object:
+_MISSING_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
+
+def _status_of_found(file: Path) -> os.stat_result | None:
+    """``file``'s status after symbolic links, None if it is gone or a dangling link; other
+    errors are raised, as ``Path.is_dir`` raises them."""
+    try:
+        return file.stat()
+    except OSError as err:
+        if err.errno not in _MISSING_ERRNOS:
+            raise
+        return None
+    except ValueError:
+        return None
+
+
+def _status(file: Path) -> os.stat_result | None:
+    try:
+        return file.stat()
+    except OSError:
+        return None
+
+
+def _identity(file: Path, status: os.stat_result | None) -> object:
     """What tells two names of one file apart from two files: its device and inode (one
     ``stat``, where resolving the name would look at each folder above it)."""
-    try:
-        status = file.stat()
-    except OSError:
+    if status is None:
         return os.path.realpath(file)  # a dangling link: nothing else can name it
     return (status.st_dev, status.st_ino)
 
