@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import inspect
 import re
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from guestbook.tutorial import FRONTEND_IMAGE
 from guestbook.validate import documents as reader
 from guestbook.validate.model import Document, Finding, Severity
-from guestbook.validate.rules import RULES, Layer, guestbook, rule, run, table
+from guestbook.validate.rules import RULES, TWO_CORES_FROM, Layer, guestbook, rule, run, table
 from guestbook.validate.rules.registry import API_SERVER_REJECTS, UNVERIFIED
 from tests.rules_fixtures import (
     CORRECTNESS,
@@ -380,3 +381,22 @@ def test_completeness_is_decided_per_file() -> None:
         "service-selects-nothing": Severity.ERROR,
         "pdb-selects-nothing": Severity.WARNING,
     }
+
+
+def test_a_large_set_gets_the_findings_one_process_gives() -> None:
+    # Given every rule fixture, copied under enough folders to pass the two-process size
+    fixtures = load(*all_fixtures())
+    copies = -(-TWO_CORES_FROM // len(fixtures))
+    documents = [
+        Document(path=Path(f"copy-{n}") / d.path.name, line=d.line, obj=d.obj, lines=d.lines)
+        for n in range(copies)
+        for d in fixtures
+    ]
+    # When the rules run here (on two cores) and in a second thread (where nothing forks)
+    alone: list[Finding] = []
+    thread = threading.Thread(target=lambda: alone.extend(run(documents, complete=True)))
+    thread.start()
+    thread.join()
+    # Then the findings are the same, in the same order
+    assert len(alone) > copies * 100
+    assert run(documents, complete=True) == alone
