@@ -14,7 +14,7 @@ import os
 import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from guestbook.errors import GuestbookError
 from guestbook.validate.limits import MAX_FILE_BYTES
@@ -181,21 +181,37 @@ def list_items(doc: Document) -> tuple[list[Document], list[Finding]]:
         message = "List items is not a list of objects"
         hint = "write items as a list of objects, each with apiVersion, kind and metadata"
         return [], [_yaml_finding(doc.path, doc.line_of("items"), message, hint)]
-    lines: list[dict[FieldPath, int]] = [{} for _ in items]
-    for field, line in doc.lines.items():
-        if len(field) > 2 and field[0] == "items" and isinstance(field[1], int):
-            lines[field[1]][field[2:]] = line
+    split = doc.lines.item_lines() if isinstance(doc.lines, SplitsItems) else _item_lines(doc)
     documents: list[Document] = []
     findings: list[Finding] = []
-    for index, item in enumerate(items):
-        line = doc.line_of("items", index)
+    for index, (item, (line, lines)) in enumerate(zip(items, split, strict=True)):
         if isinstance(item, Mapping):
-            documents.append(Document(path=doc.path, line=line, obj=item, lines=lines[index]))
+            documents.append(Document(path=doc.path, line=line, obj=item, lines=lines))
         else:
             message = f"List item {index} is not a mapping (a Kubernetes object)"
             hint = "each item must be one object with apiVersion, kind and metadata"
             findings.append(_yaml_finding(doc.path, line, message, hint))
     return documents, findings
+
+
+@runtime_checkable
+class SplitsItems(Protocol):
+    """Field lines that give a List's items theirs without pairing every field (the Go
+    reader's, :class:`~guestbook.validate.reader.FieldLines`)."""
+
+    def item_lines(self) -> list[tuple[int, Mapping[FieldPath, int]]]:
+        """Each item's line and field lines."""
+        ...
+
+
+def _item_lines(doc: Document) -> list[tuple[int, Mapping[FieldPath, int]]]:
+    """Each item's line and field lines (relative to the item), from the List's."""
+    count = len(doc.obj["items"])
+    lines: list[dict[FieldPath, int]] = [{} for _ in range(count)]
+    for field, line in doc.lines.items():
+        if len(field) > 2 and field[0] == "items" and isinstance(field[1], int):
+            lines[field[1]][field[2:]] = line
+    return [(doc.line_of("items", index), lines[index]) for index in range(count)]
 
 
 def expand_lists(documents: list[Document]) -> tuple[list[Document], list[Finding]]:
