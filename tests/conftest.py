@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import atexit
+import multiprocessing
 import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Tests run the CLI in temporary copies of the project, which have no .tools/ of their own.
 os.environ.setdefault("GUESTBOOK_TOOLS_DIR", str(ROOT / ".tools"))
@@ -90,3 +93,14 @@ def dist_folders() -> list[Path]:
     """The committed render's folders (environments, log collectors, argocd): one cache
     entry each."""
     return [p for p in (ROOT / "dist").iterdir() if p.is_dir()]
+
+
+def in_fresh_interpreter(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in a new interpreter whose only thread runs it (errors come back):
+    where :func:`guestbook.validate.forked.in_two` forks, whatever threads earlier tests left
+    (the jsii kernel's stays once started)."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: in_two computes both halves in the process")
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+        return pool.submit(function, *args).result(timeout=300)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import inspect
 import re
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,9 @@ from hypothesis import strategies as st
 from guestbook.tutorial import FRONTEND_IMAGE
 from guestbook.validate import documents as reader
 from guestbook.validate.model import Document, Finding, Severity
-from guestbook.validate.rules import RULES, Layer, guestbook, rule, run, table
+from guestbook.validate.rules import RULES, TWO_CORES_FROM, Layer, guestbook, rule, run, table
 from guestbook.validate.rules.registry import API_SERVER_REJECTS, UNVERIFIED
+from tests.conftest import in_fresh_interpreter
 from tests.rules_fixtures import (
     CORRECTNESS,
     all_fixtures,
@@ -421,3 +423,34 @@ def test_completeness_is_decided_per_file() -> None:
         "service-selects-nothing": Severity.ERROR,
         "pdb-selects-nothing": Severity.WARNING,
     }
+
+
+def many_documents() -> list[Document]:
+    """Every rule fixture, copied under enough folders to pass the two-process size."""
+    fixtures = load(*all_fixtures())
+    copies = -(-TWO_CORES_FROM // len(fixtures))
+    return [
+        Document(path=Path(f"copy-{n}") / d.path.name, line=d.line, obj=d.obj, lines=d.lines)
+        for n in range(copies)
+        for d in fixtures
+    ]
+
+
+def on_two_cores() -> list[Finding]:
+    assert threading.active_count() == 1  # so the checks are split over two processes
+    return run(many_documents(), complete=True)
+
+
+def test_a_large_set_gets_the_findings_one_process_gives() -> None:
+    # Given a set larger than the two-process size
+    documents = many_documents()
+    assert len(documents) >= TWO_CORES_FROM
+    # When the rules run on two cores (in a fresh interpreter) and in one process (in a
+    # second thread, where nothing forks)
+    alone: list[Finding] = []
+    thread = threading.Thread(target=lambda: alone.extend(run(documents, complete=True)))
+    thread.start()
+    thread.join()
+    # Then the findings are the same, in the same order
+    assert len(alone) > len(documents) // 2
+    assert in_fresh_interpreter(on_two_cores) == alone

@@ -10,13 +10,8 @@ from pathlib import Path
 import pytest
 
 from guestbook.errors import GuestbookError
-from guestbook.validate.configuration import (
-    CONFIG_FILE,
-    ValidateConfig,
-    find_config,
-    load_config,
-    resolve,
-)
+from guestbook.validate.config_file import CONFIG_FILE, find_config
+from guestbook.validate.configuration import ValidateConfig, load_config, resolve
 from guestbook.validate.model import Finding, Severity
 from guestbook.validate.pipeline import validate
 from guestbook.validate.settings import ValidateSettings
@@ -218,3 +213,16 @@ def test_the_cache_key_turns_the_verdict_cache_off_and_no_cache_wins(tmp_path: P
     # Given a value that is not a boolean, Then the file and key are named
     with pytest.raises(GuestbookError, match=r"cache"):
         load_config(write(tmp_path / CONFIG_FILE, "cache: sometimes\n"))
+
+
+@pytest.mark.parametrize("complete", [False, True])
+@pytest.mark.parametrize("cache", [False, True])
+def test_no_configuration_file_gives_what_an_empty_configuration_resolves_to(
+    complete: bool, cache: bool
+) -> None:
+    # Given no configuration file (validate then never loads the configuration model)
+    empty = resolve(ValidateConfig(), Path(), complete=complete, cache=cache)
+    # Then the settings it uses are those of an empty configuration
+    assert ValidateSettings(complete=complete, cache=cache) == empty
+    assert ValidateConfig().kubernetes_version is None
+    assert ValidateConfig().fail_on is None

@@ -98,8 +98,10 @@ def test_a_result_without_a_tree_falls_back_to_validation_errors() -> None:
 
 
 def test_a_long_file_list_is_split_but_keeps_its_order() -> None:
+    # Given ten names of 25 bytes, each costing its bytes, a NUL and a pointer (34 bytes)
     files = [f"dist/env-{n:03d}/service.yaml" for n in range(10)]
-    cut = batches(files, limit=80)
+    # When they are cut for command lines of 110 bytes, then three go on each in order
+    cut = batches(files, limit=110)
     assert [len(b) for b in cut] == [3, 3, 3, 1]
     assert [name for batch in cut for name in batch] == files
 
@@ -109,10 +111,30 @@ def test_every_batch_is_validated() -> None:
     fixtures = Path(__file__).parent / "fixtures" / "validate"
     files = [str(fixtures / "argocd_application_valid.yaml"), str(fixtures / "wrong_type.yaml")]
     split = Kubeconform(
-        kubeconform_binary(), SchemaStore(schemas_root(), "1.34.3"), max_argument_chars=1
+        kubeconform_binary(), SchemaStore(schemas_root(), "1.34.3"), max_argument_bytes=1
     )
     # When they are validated
     run = split.start(files)
     # Then two processes ran and the broken file's result is there
     assert len(run.processes) == 2
     assert [r.file for r in run.results()] == [files[1]]
+
+
+def test_a_fleet_with_long_file_names_is_validated_by_one_process(tmp_path: Path) -> None:
+    # Given 2,000 valid files whose names add up to far more than 100,000 characters
+    # (each process loads and compiles the schemas again: several cost much more CPU)
+    folder = tmp_path / ("a-folder-with-a-rather-long-name-as-in-a-ci-checkout-" * 2)
+    folder.mkdir()
+    valid = Path(__file__).parent / "fixtures" / "validate" / "argocd_application_valid.yaml"
+    files = []
+    for number in range(2000):
+        file = folder / f"application-guestbook-environment-{number:04d}.yaml"
+        file.write_bytes(valid.read_bytes())
+        files.append(str(file))
+    assert sum(len(name) for name in files) > 300_000
+    kubeconform = Kubeconform(kubeconform_binary(), SchemaStore(schemas_root(), "1.34.3"))
+    # When they are validated
+    run = kubeconform.start(files)
+    # Then one kubeconform process took them all, and found nothing
+    assert len(run.processes) == 1
+    assert run.results() == []

@@ -328,3 +328,26 @@ def test_the_reader_does_not_outlive_a_failing_setup(tmp_path: Path) -> None:
     [reading] = started
     assert reading.process is not None
     assert reading.process.poll() is not None
+
+
+def test_a_large_list_reads_item_by_item_as_in_python(reader: Reader, tmp_path: Path) -> None:
+    # Given a List of 6,000 objects of several shapes, with fields before and after its items
+    shapes: list[dict[str, Any]] = [
+        {"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": "1", "b": "two"}},
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "c"}]}}},
+        },
+        {"apiVersion": "v1", "kind": "Service", "spec": {"ports": [{"port": 80}, {"port": 8}]}},
+    ]
+    items = [
+        {**json.loads(json.dumps(shapes[n % 3])), "metadata": {"name": f"item-{n}"}}
+        for n in range(6000)  # copies: shared objects would be dumped as YAML anchors
+    ]
+    path = tmp_path / "list.yaml"
+    listed = {"apiVersion": "v1", "kind": "List", "metadata": {}, "items": items, "z": [{}]}
+    path.write_text(yaml.safe_dump(listed, sort_keys=False))
+    assert reasons(reader, [path]) == [None]
+    # Then each item has the object and field lines read_documents gives it
+    assert_same_as_read_documents(reader, [path])

@@ -18,7 +18,7 @@ from guestbook.validate import Report, validate
 from guestbook.validate.kubeconform import Kubeconform, Run
 from guestbook.validate.settings import ValidateSettings
 from guestbook.validate.tools import tools_dir
-from guestbook.validate.verdicts import VerdictCache
+from guestbook.validate.verdicts import VerdictCache, _suffix
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
@@ -347,3 +347,15 @@ def test_after_any_sequence_of_edits_the_cached_report_is_the_cold_one(
             validate([folder], tools=edit_tools),
             validate([folder], tools=edit_tools, settings=NO_CACHE),
         )
+
+
+@given(
+    name=st.lists(
+        st.text(st.sampled_from("ab.-_ /"), min_size=1, max_size=6), min_size=1, max_size=3
+    ).map("/".join)
+)
+def test_a_file_key_names_the_suffix_pathlib_names(name: str) -> None:
+    # Given any file name as the pipeline passes it (a path made text)
+    normalized = str(Path(name))
+    # Then the suffix in its key is the one pathlib gives (kubeconform reads .json as JSON)
+    assert _suffix(normalized) == Path(normalized).suffix

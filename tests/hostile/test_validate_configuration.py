@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from guestbook.errors import GuestbookError
-from guestbook.validate.configuration import CONFIG_FILE, find_config, load_config
+from guestbook.validate.config_file import CONFIG_FILE, find_config
+from guestbook.validate.configuration import load_config
 from guestbook.validate.model import Document
 from guestbook.validate.rules import run
 from guestbook.validate.rules.exceptions import ANNOTATION, MAX_INVALID_REPORTED

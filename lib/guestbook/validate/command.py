@@ -9,10 +9,12 @@ from pathlib import Path
 
 from guestbook.errors import GuestbookError
 from guestbook.kubernetes import KUBERNETES_VERSION
+from guestbook.validate.config_file import find_config
 from guestbook.validate.model import Severity
 from guestbook.validate.output import DEFAULT_FORMAT, FORMATS, text
 from guestbook.validate.pipeline import validate
 from guestbook.validate.progress import SlowProgress
+from guestbook.validate.settings import ValidateSettings
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -41,19 +43,24 @@ def run(
     verdict cache. Usage and setup problems raise
     :class:`guestbook.errors.GuestbookError`.
     """
-    from guestbook.validate import configuration
+    source = config if config is not None else find_config()
+    if source is None:
+        # What an empty configuration resolves to, without loading the configuration model.
+        settings = ValidateSettings(complete=complete, cache=cache)
+        version = kubernetes_version or KUBERNETES_VERSION
+        threshold = fail_on or Severity.ERROR
+    else:
+        from guestbook.validate import configuration
 
-    source = config if config is not None else configuration.find_config()
-    if source is not None and not source.is_file():
-        raise GuestbookError(f"{source}: no such configuration file")
-    loaded = configuration.load_config(source) if source else configuration.ValidateConfig()
-    base = source.parent if source else Path()
-    try:
-        settings = configuration.resolve(loaded, base, complete=complete, cache=cache)
-    except GuestbookError as err:
-        raise GuestbookError(f"{source}: {err}") from None
-    version = kubernetes_version or loaded.kubernetes_version or KUBERNETES_VERSION
-    threshold = fail_on or Severity(loaded.fail_on or Severity.ERROR)
+        if not source.is_file():
+            raise GuestbookError(f"{source}: no such configuration file")
+        loaded = configuration.load_config(source)
+        try:
+            settings = configuration.resolve(loaded, source.parent, complete=complete, cache=cache)
+        except GuestbookError as err:
+            raise GuestbookError(f"{source}: {err}") from None
+        version = kubernetes_version or loaded.kubernetes_version or KUBERNETES_VERSION
+        threshold = fail_on or Severity(loaded.fail_on or Severity.ERROR)
 
     progress = SlowProgress(sys.stderr)
     try:

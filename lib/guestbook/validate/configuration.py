@@ -10,7 +10,6 @@ and unknown rule ids are errors with the closest known one.
 from __future__ import annotations
 
 import difflib
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -19,14 +18,11 @@ from pydantic import ConfigDict, Field, ValidationError
 
 from guestbook.errors import GuestbookError
 from guestbook.props.base import Model
+from guestbook.validate.config_file import PYPROJECT, TABLE, project_table
 from guestbook.validate.model import Severity
 from guestbook.validate.rules.registry import unknown_rule
 from guestbook.validate.settings import ValidateSettings
 from guestbook.yamlio import Lines
-
-CONFIG_FILE = ".guestbook-validate.yaml"
-PYPROJECT = "pyproject.toml"
-TABLE = "[tool.guestbook.validate]"
 
 
 def _kebab(name: str) -> str:
@@ -61,30 +57,12 @@ class ValidateConfig(Model):
     the files that changed (``--no-cache`` turns it off for one run). Default: true."""
 
 
-def find_config(directory: Path = Path()) -> Path | None:
-    """The configuration file of ``directory``: ``.guestbook-validate.yaml``, or a
-    ``pyproject.toml`` with a ``[tool.guestbook.validate]`` table; None if neither.
-
-    Both at once is an error: one place decides.
-    """
-    standalone = directory / CONFIG_FILE
-    project = directory / PYPROJECT
-    in_project = project.is_file() and _project_table(project) is not None
-    if standalone.is_file() and in_project:
-        raise GuestbookError(
-            f"{standalone} and {project} {TABLE} both configure guestbook validate; keep one"
-        )
-    if standalone.is_file():
-        return standalone
-    return project if in_project else None
-
-
 def load_config(path: Path) -> ValidateConfig:
     """Read and check a configuration file (YAML, or ``pyproject.toml``'s table)."""
     from guestbook.environments import load_yaml_mapping
 
     if path.name == PYPROJECT or path.suffix == ".toml":
-        table = _project_table(path)
+        table = project_table(path)
         where = f"{path}: {TABLE}"
         data: Mapping[str, Any] = table or {}
         node: Lines = {}
@@ -98,19 +76,6 @@ def load_config(path: Path) -> ValidateConfig:
     _check_rule_ids(where, config, node)
     _check_kubernetes_version(where, config, node)
     return config
-
-
-def _project_table(path: Path) -> dict[str, Any] | None:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise GuestbookError(f"{path}: cannot read: {err.strerror}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise GuestbookError(f"{path}: invalid TOML: {err}") from None
-    table = data.get("tool", {}).get("guestbook", {}).get("validate")
-    if table is not None and not isinstance(table, dict):
-        raise GuestbookError(f"{path}: {TABLE} must be a table")
-    return table
 
 
 def _problems(where: str, err: ValidationError, node: Lines) -> str:

@@ -9,11 +9,12 @@ program and falls back to it.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from guestbook.errors import GuestbookError
 from guestbook.validate.limits import MAX_FILE_BYTES
@@ -35,27 +36,48 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
     :class:`GuestbookError`. Each file comes once, under the first name it was found
     by (a folder given twice, a file named again through a symbolic or hard link).
     """
-    files: list[Path] = []
+    first: dict[object, Path] = {}
     for path in paths:
         if path.is_dir():
-            found = (p for p in path.rglob("*") if p.suffix in MANIFEST_SUFFIXES)
-            files.extend(sorted(p for p in found if not p.is_dir()))
+            found = sorted(p for p in path.rglob("*") if p.suffix in MANIFEST_SUFFIXES)
+            for file in found:
+                status = _status_of_found(file)  # one stat: a folder named *.yaml, and who
+                if status is None or not stat.S_ISDIR(status.st_mode):
+                    first.setdefault(_identity(file, status), file)
         elif path.exists() or path.is_symlink():
-            files.append(path)
+            first.setdefault(_identity(path, _status(path)), path)
         else:
             raise GuestbookError(f"{path}: no such file or folder")
-    first: dict[object, Path] = {}
-    for file in files:
-        first.setdefault(_identity(file), file)
     return list(first.values())
 
 
-def _identity(file: Path) -> object:
+_MISSING_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
+
+def _status_of_found(file: Path) -> os.stat_result | None:
+    """``file``'s status after symbolic links, None if it is gone or a dangling link; other
+    errors are raised, as ``Path.is_dir`` raises them."""
+    try:
+        return file.stat()
+    except OSError as err:
+        if err.errno not in _MISSING_ERRNOS:
+            raise
+        return None
+    except ValueError:
+        return None
+
+
+def _status(file: Path) -> os.stat_result | None:
+    try:
+        return file.stat()
+    except OSError:
+        return None
+
+
+def _identity(file: Path, status: os.stat_result | None) -> object:
     """What tells two names of one file apart from two files: its device and inode (one
     ``stat``, where resolving the name would look at each folder above it)."""
-    try:
-        status = file.stat()
-    except OSError:
+    if status is None:
         return os.path.realpath(file)  # a dangling link: nothing else can name it
     return (status.st_dev, status.st_ino)
 
@@ -159,21 +181,37 @@ def list_items(doc: Document) -> tuple[list[Document], list[Finding]]:
         message = "List items is not a list of objects"
         hint = "write items as a list of objects, each with apiVersion, kind and metadata"
         return [], [_yaml_finding(doc.path, doc.line_of("items"), message, hint)]
-    lines: list[dict[FieldPath, int]] = [{} for _ in items]
-    for field, line in doc.lines.items():
-        if len(field) > 2 and field[0] == "items" and isinstance(field[1], int):
-            lines[field[1]][field[2:]] = line
+    split = doc.lines.item_lines() if isinstance(doc.lines, SplitsItems) else _item_lines(doc)
     documents: list[Document] = []
     findings: list[Finding] = []
-    for index, item in enumerate(items):
-        line = doc.line_of("items", index)
+    for index, (item, (line, lines)) in enumerate(zip(items, split, strict=True)):
         if isinstance(item, Mapping):
-            documents.append(Document(path=doc.path, line=line, obj=item, lines=lines[index]))
+            documents.append(Document(path=doc.path, line=line, obj=item, lines=lines))
         else:
             message = f"List item {index} is not a mapping (a Kubernetes object)"
             hint = "each item must be one object with apiVersion, kind and metadata"
             findings.append(_yaml_finding(doc.path, line, message, hint))
     return documents, findings
+
+
+@runtime_checkable
+class SplitsItems(Protocol):
+    """Field lines that give a List's items theirs without pairing every field (the Go
+    reader's, :class:`~guestbook.validate.reader.FieldLines`)."""
+
+    def item_lines(self) -> list[tuple[int, Mapping[FieldPath, int]]]:
+        """Each item's line and field lines."""
+        ...
+
+
+def _item_lines(doc: Document) -> list[tuple[int, Mapping[FieldPath, int]]]:
+    """Each item's line and field lines (relative to the item), from the List's."""
+    count = len(doc.obj["items"])
+    lines: list[dict[FieldPath, int]] = [{} for _ in range(count)]
+    for field, line in doc.lines.items():
+        if len(field) > 2 and field[0] == "items" and isinstance(field[1], int):
+            lines[field[1]][field[2:]] = line
+    return [(doc.line_of("items", index), lines[index]) for index in range(count)]
 
 
 def expand_lists(documents: list[Document]) -> tuple[list[Document], list[Finding]]:

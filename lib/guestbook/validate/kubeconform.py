@@ -13,7 +13,7 @@ import os
 import re
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from guestbook.errors import GuestbookError
@@ -53,8 +53,31 @@ class Result:
     errors: tuple[SchemaError, ...] = ()
 
 
-MAX_ARGUMENT_CHARS = 100_000
-"""File names per kubeconform command line (Linux allows 2 MB for all arguments)."""
+MIN_ARGUMENT_BYTES = 100_000
+"""A command line's budget when the system does not say (every Unix allows more)."""
+MAX_ARGUMENT_BYTES = 2 * 1024 * 1024
+"""At most what Linux allows with its default 8 MiB stack (a quarter of the stack)."""
+_POINTER_BYTES = 8
+"""Each argument and environment string also costs its pointer in the new process."""
+
+
+def argument_budget() -> int:
+    """Bytes one command line may take: the system's limit for arguments and environment
+    together (``ARG_MAX``, at most :data:`MAX_ARGUMENT_BYTES`), less this environment.
+
+    One kubeconform process per fleet matters: each process loads and compiles the
+    schemas again (nine processes for 13,000 files cost 1.5 times the CPU of one).
+    """
+    try:
+        limit = os.sysconf("SC_ARG_MAX")
+    except (ValueError, OSError):
+        limit = -1
+    if limit <= 0:
+        return MIN_ARGUMENT_BYTES
+    environment = sum(
+        len(key) + len(value) + 2 + _POINTER_BYTES for key, value in os.environb.items()
+    )
+    return max(MIN_ARGUMENT_BYTES, min(limit, MAX_ARGUMENT_BYTES) - environment)
 
 
 @dataclass(frozen=True)
@@ -64,8 +87,9 @@ class Kubeconform:
     binary: Path
     schemas: SchemaStore
     workers: int = DEFAULT_WORKERS
-    max_argument_chars: int = MAX_ARGUMENT_CHARS
-    """Longer file lists are split over several kubeconform processes."""
+    max_argument_bytes: int = field(default_factory=argument_budget)
+    """A command line's bytes, the binary's and flags' included (names, NULs and pointers);
+    longer file lists are split over several kubeconform processes."""
     custom_locations: tuple[str, ...] = ()
     """Schema locations of the user's CRDs (``--crd``), searched before :attr:`schemas`."""
 
@@ -96,8 +120,9 @@ class Kubeconform:
         if not self.binary.is_file():
             raise GuestbookError(f"kubeconform not found at {self.binary}; {INSTALL_HINT}")
         processes = []
+        room = self.max_argument_bytes - _command_bytes(self.command([]))
         try:
-            for batch in batches(files, self.max_argument_chars):
+            for batch in batches(files, room):
                 processes.append(
                     subprocess.Popen(
                         self.command(batch),
@@ -120,16 +145,23 @@ class Kubeconform:
 
 
 def batches(files: Sequence[str], limit: int) -> list[list[str]]:
-    """``files`` in order, cut into lists whose names add up to at most ``limit`` characters."""
+    """``files`` in order, cut into lists that cost at most ``limit`` bytes as arguments
+    (see :func:`_command_bytes`); a name longer than that still gets a list of its own."""
     cut: list[list[str]] = [[]]
     size = 0
     for name in files:
-        if cut[-1] and size + len(name) + 1 > limit:
+        cost = _command_bytes((name,))
+        if cut[-1] and size + cost > limit:
             cut.append([])
             size = 0
         cut[-1].append(name)
-        size += len(name) + 1
+        size += cost
     return cut
+
+
+def _command_bytes(arguments: Sequence[str]) -> int:
+    """What ``arguments`` cost a new process: their bytes, a NUL and a pointer each."""
+    return sum(len(os.fsencode(a)) + 1 + _POINTER_BYTES for a in arguments)
 
 
 @dataclass

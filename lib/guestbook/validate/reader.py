@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import ItemsView, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,11 +150,43 @@ class FieldLines(Mapping[FieldPath, int]):
     def __iter__(self) -> Iterator[FieldPath]:
         return iter(self._built())
 
+    def items(self) -> ItemsView[FieldPath, int]:
+        return self._built().items()  # the dict's own view: Mapping's looks each key up again
+
+    def item_lines(self) -> list[tuple[int, Mapping[FieldPath, int]]]:
+        """For a List (``items`` a list), each item's line and field lines (see
+        :func:`~guestbook.validate.documents.list_items`): each item gets its stretch of the
+        order, and pairs it with paths only if asked, as a document does."""
+        position = 0
+        for key, value in self._obj.items():
+            if key == "items":
+                break
+            position += 1 + _count(value)
+        position += 1  # the line of items itself
+        split: list[tuple[int, Mapping[FieldPath, int]]] = []
+        for item in self._obj["items"]:
+            size = _count(item)
+            stretch = self._order[position + 1 : position + 1 + size]
+            split.append((self._order[position], FieldLines(item, stretch)))
+            position += 1 + size
+        return split
+
     def __len__(self) -> int:
         return len(self._built())
 
     def __repr__(self) -> str:
         return repr(self._built())
+
+
+def _count(node: Any) -> int:
+    """How many lines of the order the fields under ``node`` take (as :func:`_pair` pairs)."""
+    if type(node) is dict:
+        children: Any = node.values()
+    elif type(node) is list:
+        children = node
+    else:
+        return 0
+    return sum(1 + _count(child) for child in children)
 
 
 def _pair(lines: dict[FieldPath, int], path: FieldPath, node: Any, order: Iterator[int]) -> None:

@@ -27,7 +27,6 @@ import hashlib
 import json
 from collections import Counter
 from contextlib import suppress
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from urllib.parse import quote
 
@@ -77,6 +76,9 @@ def write(report: Report, fail_on: Severity) -> str:
 
 def _driver(rules: list[dict[str, object]]) -> dict[str, object]:
     driver: dict[str, object] = {"name": "guestbook validate"}
+    # Imported here: no other format needs importlib.metadata, which is slow to import.
+    from importlib.metadata import PackageNotFoundError, version
+
     with suppress(PackageNotFoundError):  # run from a source tree that was never installed
         driver["version"] = version("guestbook-gitops")
     driver["rules"] = rules
