@@ -5,10 +5,9 @@
 #
 # COMPONENT is a folder next to this script: kubernetes, etcd, argocd, kwok, metrics-server,
 # argo-rollouts. Its go.mod pins the version (and, for kubernetes, argocd and argo-rollouts,
-# the replace block the
-# upstream module needs). Everything comes from the Go module proxy; nothing else is
-# downloaded. The binaries are built into DEST.partial and moved into place only when
-# all of them built, so an interrupted build leaves no half-filled DEST behind.
+# the replace block the upstream module needs). Everything comes from the Go module proxy;
+# nothing else is downloaded. The binaries are built into DEST.partial and moved into place
+# only when all of them built, so an interrupted build leaves no half-filled DEST behind.
 set -euo pipefail
 
 component=${1:?usage: build.sh COMPONENT DEST}
