@@ -122,6 +122,22 @@ def test_each_environment_has_a_project_admitting_exactly_its_destination_and_ki
     assert project["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
 
 
+def test_a_rollout_in_one_environment_is_admitted_by_every_environments_project(
+    tmp_path: Path,
+) -> None:
+    # Given two environments, one rendering its frontend as an Argo Rollouts Rollout
+    rendered = _render(
+        tmp_path, {"dev": "{}", "lab": "frontend:\n  canary:\n    steps: [{setWeight: 50}]\n"}
+    )
+    # Then both projects admit the Rollout kind (and still the Deployment, Redis's kind)
+    projects = [m for m in rendered["argocd"] if m["kind"] == "AppProject"]
+    for name in ("guestbook-dev", "guestbook-lab"):
+        [project] = [p for p in projects if p["metadata"]["name"] == name]
+        kinds = project["spec"]["namespaceResourceWhitelist"]
+        assert {"group": "argoproj.io", "kind": "Rollout"} in kinds
+        assert {"group": "apps", "kind": "Deployment"} in kinds
+
+
 def test_projects_admit_exactly_the_rendered_destinations(argocd: dict[Any, Any]) -> None:
     # Given this repository's dist/argocd, Then the projects of the environments admit,
     # together, exactly the environments' destinations, and the root's only Argo CD's

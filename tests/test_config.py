@@ -187,7 +187,42 @@ def test_an_overlay_changes_no_default_of_the_environments_loaded_after_it(
         ),
         (
             "canary_without_image.yaml",
-            "dev.yaml:2: frontend.canary.image: required key is missing",
+            "dev.yaml:2: frontend.canary: found a mapping: set image (a second Deployment, "
+            "frontend-canary) or steps (an Argo Rollouts Rollout)",
+        ),
+        (
+            "canary_both_forms.yaml",
+            "dev.yaml:2: frontend.canary: found a mapping: image belongs to the "
+            "two-Deployments canary and steps to the Argo Rollouts one",
+        ),
+        (
+            "canary_steps_with_replicas.yaml",
+            "dev.yaml:2: frontend.canary: found a mapping: replicas belongs to the "
+            "two-Deployments canary",
+        ),
+        (
+            "canary_steps_empty.yaml",
+            "dev.yaml:3: frontend.canary.steps: found a list, expected at least one item",
+        ),
+        (
+            "canary_step_weight_above_100.yaml",
+            "dev.yaml:4: frontend.canary.steps.0.setWeight: found 101 (number), "
+            "expected at most 100",
+        ),
+        (
+            "canary_step_unknown_key.yaml",
+            "dev.yaml:5: frontend.canary.steps.1.analysis: unknown key 'analysis'; "
+            "expected one of: setWeight, pause",
+        ),
+        (
+            "canary_step_two_keys.yaml",
+            "dev.yaml:4: frontend.canary.steps.0: found a mapping: a step has exactly one of "
+            "setWeight and pause",
+        ),
+        (
+            "canary_pause_bad_duration.yaml",
+            "dev.yaml:5: frontend.canary.steps.0.pause.duration: found '5 minutes' (string): "
+            "must be a number of seconds or a duration such as 30s, 5m or 1h",
         ),
         (
             "canary_negative_replicas.yaml",
@@ -499,3 +534,33 @@ def test_loading_overlays_and_settings_does_not_start_jsii() -> None:
     )
     # Then neither cdk8s nor the jsii runtime was imported (guestbook validate stays light)
     assert result.stdout == "[]\n"
+
+
+@pytest.mark.parametrize("duration", [0, 30, "30", "30s", "5m", "1h", "1h30m", "1.5h", "500ms"])
+def test_a_pause_takes_seconds_or_a_go_duration_as_argo_rollouts_reads_them(
+    tmp_path: Path, duration: int | str
+) -> None:
+    # Given canary steps with a pause of this duration
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    (envs / "dev.yaml").write_text(
+        f"frontend:\n  canary:\n    steps:\n      - pause: {{duration: {duration!r}}}\n"
+    )
+    # When loaded, Then the step keeps the duration exactly as written
+    [env] = load_environments(envs)
+    canary = env.props.frontend.canary
+    assert canary is not None and canary.steps is not None
+    assert [s.to_k8s() for s in canary.steps] == [{"pause": {"duration": duration}}]
+
+
+@pytest.mark.parametrize("duration", [-1, "-5s", "5 m", "1d", "", "5s ", "h"])
+def test_a_pause_of_a_negative_or_unknown_duration_is_refused(
+    tmp_path: Path, duration: int | str
+) -> None:
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    (envs / "dev.yaml").write_text(
+        f"frontend:\n  canary:\n    steps:\n      - pause: {{duration: {duration!r}}}\n"
+    )
+    with pytest.raises(GuestbookError, match=r"frontend\.canary\.steps\.0\.pause\.duration"):
+        load_environments(envs)

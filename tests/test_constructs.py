@@ -278,3 +278,50 @@ def test_without_a_canary_the_frontend_renders_as_before() -> None:
     }
     assert "annotations" not in deployment["metadata"]
     assert not [name for _, name in objects if name == "frontend-canary"]
+
+
+STEPS = [{"setWeight": 25}, {"pause": {}}, {"setWeight": 50}, {"pause": {"duration": "30s"}}]
+
+
+def _rollout_guestbook(**frontend: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    props = GuestbookProps.model_validate(
+        {
+            "frontend": {"canary": {"steps": STEPS}, **frontend},
+            "availability": {"disruptionBudgets": True},
+        }
+    )
+    return _synth(lambda chart: Guestbook(chart, "gb", props=props))
+
+
+def test_canary_steps_render_the_frontend_as_a_rollout_with_the_deployments_pods() -> None:
+    # Given the frontend as it renders without a canary, and with canary steps
+    plain = _synth(lambda chart: Guestbook(chart, "gb"))[("Deployment", "frontend")]
+    objects = _rollout_guestbook()
+    # Then there is no Deployment frontend (nor a canary one), but a Rollout named frontend
+    assert ("Deployment", "frontend") not in objects
+    assert not [name for _, name in objects if name == "frontend-canary"]
+    rollout = objects[("Rollout", "frontend")]
+    assert rollout["apiVersion"] == "argoproj.io/v1alpha1"
+    # With the Deployment's metadata, selector, replicas and pod template (no track label)
+    assert rollout["metadata"] == plain["metadata"]
+    spec = rollout["spec"]
+    assert spec["selector"] == plain["spec"]["selector"]
+    assert spec["replicas"] == plain["spec"]["replicas"] == 3
+    assert spec["template"] == plain["spec"]["template"]
+    assert "track" not in spec["template"]["metadata"]["labels"]
+    # And the steps as given, in Argo Rollouts' canary strategy
+    assert spec["strategy"] == {"canary": {"steps": STEPS}}
+    # And the Service, budget and ServiceAccount as for the Deployment
+    selector = objects[("Service", "frontend")]["spec"]["selector"]
+    assert _matches(selector, spec["template"]["metadata"]["labels"])
+    assert ("PodDisruptionBudget", "frontend") in objects
+    assert ("ServiceAccount", "frontend") in objects
+
+
+def test_an_autoscaled_rollout_leaves_replicas_to_the_hpa_which_targets_the_rollout() -> None:
+    # Given canary steps and autoscaling
+    objects = _rollout_guestbook(autoscaling={"enabled": True})
+    # Then the Rollout has no replicas and the HPA scales the Rollout
+    assert "replicas" not in objects[("Rollout", "frontend")]["spec"]
+    target = objects[("HorizontalPodAutoscaler", "frontend")]["spec"]["scaleTargetRef"]
+    assert target == {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": "frontend"}

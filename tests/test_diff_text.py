@@ -128,3 +128,29 @@ def test_promoting_a_canary_reads_as_a_new_stable_image_and_the_canary_removed(
     assert "  - Deployment.apps/guestbook-prod/frontend-canary\n" in text
     assert "  - ServiceAccount/guestbook-prod/frontend-canary\n" in text
     assert text.endswith("Summary: 0 objects added, 1 changed, 2 removed.\n")
+
+
+def test_a_new_image_for_a_rollout_frontend_reads_as_one_field_of_the_rollout(
+    tmp_path: Path,
+) -> None:
+    # Given prod with its frontend as an Argo Rollouts Rollout, rendered before and after a
+    # commit changing frontend.image (the change the Rollout's steps then roll out)
+    from guestbook.environments import load_environments
+    from guestbook.render import render_manifests
+
+    old, new = FRONTEND_IMAGE, "registry.example/gb-frontend:v6"
+    steps = "  canary:\n    steps: [{setWeight: 25}, {pause: {}}]\n"
+
+    def render(image: str, side: str) -> list[Any]:
+        envs = tmp_path / side
+        envs.mkdir()
+        (envs / "prod.yaml").write_text(f"frontend:\n  image: {image}\n{steps}")
+        return list(render_manifests(load_environments(envs))["prod"])
+
+    report = report_of({"prod": render(old, "base")}, {"prod": render(new, "head")})
+    # When writing text
+    text = format_text(report)
+    # Then it is the Rollout's one image field, and nothing else
+    assert "prod: 1 changed\n  ~ Rollout.argoproj.io/guestbook-prod/frontend\n" in text
+    assert f"      ~ spec.template.spec.containers[name=php-redis].image: {old} → {new}\n" in text
+    assert text.endswith("Summary: 0 objects added, 1 changed, 0 removed.\n")

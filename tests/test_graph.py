@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from guestbook.errors import GuestbookError
 from guestbook.graph import README_END, README_START, environment_graph, replace_block
@@ -38,6 +41,25 @@ def test_diagram_shows_claims_services_and_autoscaling() -> None:
     assert "Service_frontend{{Service frontend<br/>LoadBalancer :80}}" in prod
     assert "Service_frontend --> Deployment_frontend" in prod
     assert "Deployment frontend<br/>2 to 4 pods (HPA)" in staging
+
+
+def test_a_rollout_frontend_is_drawn_as_the_deployment_was(
+    render_overlay: Callable[..., dict[tuple[str, str], dict[str, Any]]], tmp_path: Path
+) -> None:
+    # Given staging rendered with its frontend as an Argo Rollouts Rollout
+    staging = (ROOT / "environments" / "staging.yaml").read_text()
+    overlay = staging.replace("frontend:\n  ", "frontend:\n  canary: {steps: [pause: {}]}\n  ", 1)
+    folder = tmp_path / "dist" / "staging"
+    folder.mkdir(parents=True)
+    for (kind, name), obj in render_overlay(overlay, "staging").items():
+        (folder / f"{kind}-{name}.yaml").write_text(yaml.safe_dump(obj))
+    # When it is drawn
+    diagram = environment_graph(tmp_path / "dist", "staging")
+    # Then the Rollout takes the Deployment's place: autoscaled, behind the Service, to Redis
+    assert "Rollout frontend<br/>2 to 4 pods (HPA)" in diagram
+    assert "Service_frontend --> Rollout_frontend" in diagram
+    assert "Rollout_frontend -. TCP 6379 .-> Deployment_redis_leader" in diagram
+    assert "Deployment_frontend" not in diagram
 
 
 def test_without_network_policies_the_diagram_says_everything_is_open() -> None:

@@ -372,6 +372,22 @@ def test_pinning_the_canary_of_an_environment_without_one_is_a_clear_error(
     )
 
 
+def test_a_rollout_frontend_pins_frontend_image_and_has_no_canary_image(
+    tmp_path: Path,
+) -> None:
+    # Given an environment whose frontend is an Argo Rollouts Rollout (canary.steps)
+    (tmp_path / "dev.yaml").write_text("frontend:\n  canary:\n    steps: [{pause: {}}]\n")
+    [env] = load_environments(tmp_path)
+    # Then frontend.image is pinned as always (the Rollout runs it), and there is no canary image
+    assert images_in_use(env) == ["frontend.image", "redis.leader.image", "redis.followers.image"]
+    with pytest.raises(GuestbookError) as caught:
+        plan_pins(env, ["frontend.canary.image"], _resolver({}))
+    assert str(caught.value) == (
+        f"{env.source}: frontend.canary.image: not set (frontend.canary has steps: the Rollout "
+        "runs frontend.image)"
+    )
+
+
 def test_images_in_use_include_the_log_collector_only_where_it_is_rendered(
     tmp_path: Path,
 ) -> None:

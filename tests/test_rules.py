@@ -257,6 +257,45 @@ def test_a_canary_beside_the_staging_frontend_keeps_every_rule_quiet(
     assert warnings_of("frontend-canary") <= warnings_of("frontend")
 
 
+@pytest.mark.parametrize("fixture", ["rollout_with_hpa", "rollout_workloadref"])
+def test_rollouts_are_workloads_whose_pods_services_budgets_and_hpas_find(fixture: str) -> None:
+    # Given a Rollout with its own pod template, or one taking it from a Deployment, with
+    # the Service, HPA (and budget and policy) that select or target it
+    got, want = only(fixture)
+    # Then layers 2-4 report nothing
+    assert got == want == frozenset()
+
+
+def test_a_rollout_frontend_in_staging_keeps_every_rule_quiet_and_warns_as_the_deployment(
+    render_overlay: Callable[..., dict[tuple[str, str], dict[str, Any]]],
+) -> None:
+    # Given staging (autoscaler, budgets, NetworkPolicies, monitoring, failover), as it is
+    # and with its frontend rolled out by Argo Rollouts steps
+    staging = (ROOT / "environments" / "staging.yaml").read_text()
+    steps = "frontend:\n  canary:\n    steps: [{setWeight: 50}, {pause: {}}]\n  "
+    overlay = staging.replace("frontend:\n  ", steps, 1)
+    assert overlay != staging
+
+    def findings_of(text: str) -> list[Finding]:
+        objects = render_overlay(text, "staging")
+        return run(
+            [document(obj, f"{kind}-{name}.yaml") for (kind, name), obj in objects.items()],
+            complete=True,
+        )
+
+    findings = findings_of(overlay)
+    # When every rule runs on the set, declared complete
+    # Then layers 2-4 and the exceptions find nothing
+    layers = (*CORRECTNESS, Layer.EXCEPTIONS)
+    assert [f"{f.rule}: {f.message}" for f in findings if f.rule in _ids(layers)] == []
+
+    # And the Rollout gets exactly the warnings the Deployment got
+    def warnings_of(found: list[Finding], kind: str) -> set[str]:
+        return {f.rule for f in found if f.ref.name == "frontend" and f.ref.kind == kind}
+
+    assert warnings_of(findings, "Rollout") == warnings_of(findings_of(staging), "Deployment")
+
+
 def _ids(layers: Sequence[Layer]) -> set[str]:
     return {r.id for r in RULES if r.layer in layers}
 

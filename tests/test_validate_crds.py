@@ -99,12 +99,36 @@ def unserved_crd(path: Path) -> Path:
 def test_without_its_crd_a_custom_resource_has_no_schema_and_the_hint_says_crd(
     tools: Path,
 ) -> None:
-    # Given an Argo Rollouts example and no CRD for it
-    report = validate([ROLLOUTS / "examples" / "rollout-canary.yaml"], tools=tools)
-    # Then it is an error that names the way out
-    finding = only(custom(report))
-    assert finding.rule == "schema-missing"
-    assert "--crd" in finding.hint
+    # Given a Gateway API example (not among the built-in CRDs) and no CRD for it
+    report = validate([GATEWAY / "examples" / "basic-http.yaml"], tools=tools)
+    # Then each of its objects is an error that names the way out
+    findings = custom(report)
+    assert findings and {f.rule for f in findings} == {"schema-missing"}
+    assert all("--crd" in f.hint for f in findings)
+
+
+def test_argo_rollouts_crds_are_built_in_and_its_own_examples_are_valid(tools: Path) -> None:
+    # Given Argo Rollouts' own examples and no --crd
+    report = validate([ROLLOUTS / "examples"], tools=tools)
+    # Then the built-in schemas know Rollout and nothing in them is an error
+    assert custom(report) == []
+    assert [f for f in report.findings if f.severity is Severity.ERROR] == []
+    assert report.documents >= 3
+
+
+def test_a_typo_in_a_rollout_is_reported_by_the_built_in_schema(
+    tools: Path, tmp_path: Path
+) -> None:
+    # Given Argo Rollouts' canary example with a typo in a canary step
+    text = (ROLLOUTS / "examples" / "rollout-canary.yaml").read_text()
+    typo = tmp_path / "rollout.yaml"
+    typo.write_text(text.replace("setWeight:", "setWieght:", 1))
+    assert typo.read_text() != text
+    # When it is validated without --crd
+    finding = only(custom(validate([typo], tools=tools)))
+    # Then the built-in (strict) schema reports the unknown field
+    assert finding.rule == "schema"
+    assert "setWieght" in finding.message
 
 
 def test_with_crd_argo_rollouts_own_examples_are_valid(tools: Path) -> None:

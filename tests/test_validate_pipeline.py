@@ -151,3 +151,41 @@ def test_what_the_api_server_accepts_though_the_openapi_document_says_otherwise(
     report = validate([FIXTURES / f"{name}.yaml"])
     # Then the validator reports no error on it
     assert [f.message for f in report.findings if f.severity is Severity.ERROR] == []
+
+
+ROLLOUT_STEPS = """frontend:
+  canary:
+    steps:
+      - setWeight: 25
+      - pause: {}
+      - setWeight: 50
+      - pause: {duration: 30s}
+  """
+
+
+def test_an_environment_with_a_rollout_frontend_validates_without_errors(tmp_path: Path) -> None:
+    # Given this project's environments, staging's frontend rolled out by Argo Rollouts steps
+    from guestbook.environments import load_environments
+    from guestbook.render import synth
+    from guestbook.settings import load_argocd_settings
+
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    for overlay in (ROOT / "environments").glob("*.yaml"):
+        (envs / overlay.name).write_text(overlay.read_text())
+    staging = (envs / "staging.yaml").read_text()
+    (envs / "staging.yaml").write_text(staging.replace("frontend:\n  ", ROLLOUT_STEPS, 1))
+    settings = load_argocd_settings(ROOT / "pyproject.toml")
+    synth(load_environments(envs), tmp_path / "dist", settings=settings)
+    assert (tmp_path / "dist" / "staging" / "rollout-frontend.yaml").is_file()
+    # When everything is validated, schemas (Argo Rollouts' CRDs built in) and rules, as a
+    # complete set
+    report = validate([tmp_path / "dist"], settings=ValidateSettings(complete=True))
+    # Then there is no error: the Rollout has a schema and every reference to it resolves
+    errors = [
+        f"{f.rule}: {f.ref.name}: {f.message}"
+        for f in report.findings
+        if f.severity is Severity.ERROR
+    ]
+    assert errors == []
+    assert report.documents > 0

@@ -176,6 +176,10 @@ def test_the_project_cache_matches_the_pins(version: str) -> None:
     assert index.kinds["Deployment"] == ("apps/v1",)
     for kind in ("Application", "ApplicationSet", "AppProject"):
         assert index.kinds[kind] == ("argoproj.io/v1alpha1",)
+    # Argo Rollouts' kinds (the frontend is a Rollout with frontend.canary.steps)
+    for kind in ("Rollout", "AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun"):
+        assert index.kinds[kind] == ("argoproj.io/v1alpha1",)
+    assert index.kinds["Experiment"] == ("argoproj.io/v1alpha1",)
 
 
 def test_the_target_is_the_newest_of_three_consecutive_supported_minors() -> None:

@@ -113,7 +113,13 @@ def plan_pins(env: Environment, keys: Sequence[str], resolve: Resolver) -> list[
         value = _value_at(effective, key)
         if value is None:
             section = key.rsplit(".", 1)[0]
-            problems.append(f"{key}: not set (the environment has no {section})")
+            canary = env.props.frontend.canary
+            why = (
+                "frontend.canary has steps: the Rollout runs frontend.image"
+                if key == "frontend.canary.image" and canary is not None
+                else f"the environment has no {section}"
+            )
+            problems.append(f"{key}: not set ({why})")
             continue
         image = str(value)
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -62,21 +62,32 @@ def line_of(lines: Lines, path: tuple[str | int, ...]) -> int | None:
     return min(lines.values(), default=None)
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model an annotation holds: itself, or inside ``X | None`` or ``list[X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
 def _known_keys(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str]:
-    current: Any = model
+    current: type[BaseModel] | None = model
     for part in path:
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        if current is None:
             return []
+        if isinstance(part, int):
+            continue  # a list item: the model is the list's
         fields = current.model_fields.items()
         model_field = next((f for n, f in fields if part in (f.alias, n)), None)
         if model_field is None:
             return []
-        current = model_field.annotation
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return []
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [f.alias or n for n, f in current.model_fields.items()]
-    return []
+        current = _model_in(model_field.annotation)
+    if current is None:
+        return []
+    return [f.alias or n for n, f in current.model_fields.items()]
 
 
 def describe_error(error: Mapping[str, Any], model: type[BaseModel]) -> str:

@@ -10,6 +10,7 @@ from guestbook.constructs import security
 from guestbook.constructs.labels import TRACK_LABEL, VALIDATE_SKIP, Identity
 from guestbook.constructs.values import int_or_string
 from guestbook.constructs.workload import (
+    ROLLOUT_API_VERSION,
     Probes,
     Workload,
     WorkloadPolicy,
@@ -51,11 +52,16 @@ class Frontend(Construct):
     must render into the same namespace as :class:`RedisLeader` and
     :class:`RedisFollowers`.
 
-    With ``props.canary`` the stable pods carry ``track: stable`` and a second Deployment,
+    With ``props.canary.image`` the stable pods carry ``track: stable`` and a second Deployment,
     ``frontend-canary``, runs the canary image in pods labelled ``track: canary``. The
     stable Deployment's selector stays ``app, tier`` (a selector is immutable), the canary's
     adds ``track: canary`` so it never claims a stable pod; the Service, the disruption
     budget and the NetworkPolicies select ``app, tier`` and so cover both.
+
+    With ``props.canary.steps`` the Deployment is rendered instead as an Argo Rollouts
+    ``Rollout`` of the same name, metadata, selector and pod template (no ``track``), whose
+    canary strategy runs the steps on each change of the pod template; the autoscaler, when
+    on, scales the Rollout.
     """
 
     def __init__(
@@ -71,7 +77,9 @@ class Frontend(Construct):
         props = props or FrontendProps()
         identity = identity or Identity()
         policy = policy or WorkloadPolicy()
-        canary = props.canary
+        # The two forms: a second Deployment on canary.image, or a Rollout with canary.steps.
+        rollout = props.canary if props.canary and props.canary.rollout else None
+        canary = props.canary if props.canary and not props.canary.rollout else None
         self.service_name = FRONTEND_SERVICE
         """Name of the frontend Service."""
         self.port = props.service.port
@@ -104,14 +112,17 @@ class Frontend(Construct):
                 contract=security.FRONTEND,
                 probes=frontend_probes(),
                 deployment_annotations={VALIDATE_SKIP: CANARY_OVERLAP} if canary else {},
+                rollout_steps=[s.to_k8s() for s in rollout.steps or ()] if rollout else None,
             ),
         )
-        """The Deployment and what hardening adds to it."""
+        """The Deployment (or Rollout) and what hardening adds to it."""
         self.deployment = self.workload.deployment
-        """The frontend Deployment."""
+        """The frontend Deployment; None when ``canary.steps`` makes it a Rollout."""
+        self.rollout = self.workload.rollout
+        """The frontend's Argo Rollouts ``Rollout``, when ``canary.steps`` is set."""
         self.canary: Workload | None = None
-        """The canary Deployment, when ``props.canary`` is set."""
-        if canary:
+        """The canary Deployment, when ``props.canary`` has an ``image``."""
+        if canary and canary.image:
             canary_pods = {**self.pod_labels, TRACK_LABEL: "canary"}
             self.canary = Workload(
                 self,
@@ -146,8 +157,11 @@ class Frontend(Construct):
                 "Autoscaler",
                 metadata=metadata(identity, name=FRONTEND_SERVICE, labels=labels),
                 spec=k8s.HorizontalPodAutoscalerSpecV2(
+                    # A Rollout has the scale subresource, as a Deployment does.
                     scale_target_ref=k8s.CrossVersionObjectReferenceV2(
-                        api_version="apps/v1", kind="Deployment", name=FRONTEND_SERVICE
+                        api_version=ROLLOUT_API_VERSION if rollout else "apps/v1",
+                        kind="Rollout" if rollout else "Deployment",
+                        name=FRONTEND_SERVICE,
                     ),
                     min_replicas=scaling.min_replicas,
                     max_replicas=scaling.max_replicas,

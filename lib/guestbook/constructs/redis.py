@@ -98,7 +98,7 @@ class _RedisRole(Construct):
             ),
         )
         """The Deployment and what hardening adds to it."""
-        self.deployment = self.workload.deployment
+        self.deployment = self.workload.controller
         """The Deployment."""
         self.service = service(
             self,

@@ -11,8 +11,10 @@ import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import cdk8s
 from constructs import Construct
 
+from guestbook.constructs.custom import custom_object
 from guestbook.constructs.labels import SYNC_WAVE, Identity
 from guestbook.constructs.log_formats import parser_annotations
 from guestbook.constructs.security import (
@@ -105,6 +107,9 @@ class WorkloadProps:
     """Hardening, probes and availability. Default: hardened, probes on, no availability."""
     deployment_annotations: Mapping[str, str] = field(default_factory=dict)
     """Annotations on the Deployment only, not its companions. Default: none."""
+    rollout_steps: Sequence[Mapping[str, object]] | None = None
+    """Render an Argo Rollouts ``Rollout`` with these canary steps instead of the Deployment
+    (same name, metadata, selector, replicas and pod template). Default: None, a Deployment."""
 
 
 def with_fields(container: k8s.Container, **changes: object) -> k8s.Container:
@@ -152,7 +157,8 @@ def main_container(props: WorkloadProps) -> tuple[k8s.Container, list[k8s.Volume
 
 
 class Workload(Construct):
-    """A Deployment of one main container, plus what the policy asks for around it.
+    """A Deployment (or an Argo Rollouts Rollout) of one main container, plus what the policy
+    asks for around it.
 
     Hardened: a ServiceAccount of the same name with no API token, the image's
     security contexts, and emptyDir volumes for paths the image must write when its
@@ -178,36 +184,41 @@ class Workload(Construct):
             if policy.log_parsers
             else {}
         )
-        self.deployment = k8s.KubeDeployment(
-            self,
-            "Deployment",
-            metadata=metadata(
-                identity,
-                name=props.name,
-                labels=props.labels,
-                annotations=props.deployment_annotations,
-            ),
-            spec=k8s.DeploymentSpec(
-                replicas=props.replicas,
-                selector=selector,
-                strategy=k8s.DeploymentStrategy(type="Recreate") if props.recreate else None,
-                template=k8s.PodTemplateSpec(
-                    metadata=k8s.ObjectMeta(
-                        labels={**identity.extra_labels, **props.pod_labels},
-                        annotations=pod_annotations or None,
-                    ),
-                    spec=k8s.PodSpec(
-                        service_account_name=props.name if hardened else None,
-                        automount_service_account_token=False if hardened else None,
-                        security_context=pod_security_context(props.contract) if hardened else None,
-                        containers=[container, *props.sidecars],
-                        volumes=volumes or None,
-                        topology_spread_constraints=_spread(policy.availability, props.selector),
-                    ),
+        deployment_meta = metadata(
+            identity, name=props.name, labels=props.labels, annotations=props.deployment_annotations
+        )
+        spec = k8s.DeploymentSpec(
+            replicas=props.replicas,
+            selector=selector,
+            strategy=k8s.DeploymentStrategy(type="Recreate") if props.recreate else None,
+            template=k8s.PodTemplateSpec(
+                metadata=k8s.ObjectMeta(
+                    labels={**identity.extra_labels, **props.pod_labels},
+                    annotations=pod_annotations or None,
+                ),
+                spec=k8s.PodSpec(
+                    service_account_name=props.name if hardened else None,
+                    automount_service_account_token=False if hardened else None,
+                    security_context=pod_security_context(props.contract) if hardened else None,
+                    containers=[container, *props.sidecars],
+                    volumes=volumes or None,
+                    topology_spread_constraints=_spread(policy.availability, props.selector),
                 ),
             ),
         )
-        """The Deployment."""
+        self.deployment: k8s.KubeDeployment | None = None
+        """The Deployment, unless ``props.rollout_steps`` makes it a Rollout."""
+        self.rollout: cdk8s.ApiObject | None = None
+        """The Argo Rollouts ``Rollout``, when ``props.rollout_steps`` is set."""
+        if props.rollout_steps is None:
+            self.deployment = k8s.KubeDeployment(
+                self, "Deployment", metadata=deployment_meta, spec=spec
+            )
+            controller: cdk8s.ApiObject = self.deployment
+        else:
+            self.rollout = controller = _rollout(self, deployment_meta, spec, props.rollout_steps)
+        self.controller = controller
+        """The object that owns the pods: the Deployment or the Rollout."""
         self.disruption_budget: k8s.KubePodDisruptionBudget | None = None
         """A PodDisruptionBudget, when asked for and more than one pod may run."""
         if policy.availability.disruption_budgets and props.max_replicas > 1:
@@ -219,6 +230,35 @@ class Workload(Construct):
                     max_unavailable=int_or_string(1), selector=selector
                 ),
             )
+
+
+ROLLOUT_API_VERSION = "argoproj.io/v1alpha1"
+"""Argo Rollouts' API group and version."""
+
+
+def _rollout(
+    scope: Construct,
+    meta: k8s.ObjectMeta,
+    spec: k8s.DeploymentSpec,
+    steps: Sequence[Mapping[str, object]],
+) -> cdk8s.ApiObject:
+    """A Rollout with the Deployment's metadata, replicas, selector and pod template."""
+    # The typed objects serialise exactly as in a Deployment (manifest() builds no construct).
+    rendered = k8s.KubeDeployment.manifest(spec=spec)["spec"]
+    rollout_spec = {
+        **{k: rendered[k] for k in ("replicas", "selector", "template") if k in rendered},
+        "strategy": {"canary": {"steps": [dict(step) for step in steps]}},
+    }
+    return custom_object(
+        scope,
+        "Rollout",
+        api_version=ROLLOUT_API_VERSION,
+        kind="Rollout",
+        name=meta.name or "",
+        labels=meta.labels or {},
+        annotations=meta.annotations,
+        spec=rollout_spec,
+    )
 
 
 def _spread(

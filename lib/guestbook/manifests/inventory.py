@@ -26,10 +26,12 @@ WORKLOAD_KINDS: Mapping[str, tuple[FieldPath, tuple[str, ...]]] = {
     "ReplicationController": (("spec", "template"), ("",)),
     "Job": (("spec", "template"), ("batch",)),
     "CronJob": (("spec", "jobTemplate", "spec", "template"), ("batch",)),
+    # Argo Rollouts; one with spec.workloadRef instead of a template takes its Deployment's.
+    "Rollout": (("spec", "template"), ("argoproj.io",)),
 }
 """Kinds that create pods: where their pod template is, and the API groups they live in."""
 
-REPLICATED_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "ReplicationController")
+REPLICATED_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "ReplicationController", "Rollout")
 """Workloads with ``spec.replicas`` (default 1)."""
 
 SERVING_KINDS = (*REPLICATED_KINDS, "DaemonSet", "Pod")

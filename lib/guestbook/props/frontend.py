@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import re
+from typing import Annotated
+
 from pydantic import Field, model_validator
 
-from guestbook.props.base import Annotations, Image, Model, Port, Replicas, Resources, ServiceType
+from guestbook.props.base import (
+    INT32_MAX,
+    Annotations,
+    Image,
+    Model,
+    Port,
+    Replicas,
+    Resources,
+    ServiceType,
+    _checked,
+)
 from guestbook.tutorial import FRONTEND_IMAGE
 
 
@@ -51,20 +64,96 @@ class AutoscalingProps(Model):
         return self
 
 
-class CanaryProps(Model):
-    """A canary release: a second Deployment, ``frontend-canary``, beside the stable one.
+_GO_DURATION = re.compile(r"^(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|ms|s|m|h))+$")
+"""A non-negative Go duration (``time.ParseDuration``): ``30s``, ``5m``, ``1h30m``."""
 
-    Its pods carry ``track: canary`` and the stable pods ``track: stable``; the frontend
-    Service selects both, so the canary's share of requests is its share of the pods. It has
-    a fixed replica count, never an autoscaler, and no disruption budget of its own (the
-    stable one covers every frontend pod). Promote by setting ``frontend.image`` to the
-    canary's image and removing ``canary``.
+
+def _duration_problem(value: int | str) -> str | None:
+    # As Argo Rollouts reads it (RolloutPause.DurationSeconds): seconds, or a Go duration.
+    if isinstance(value, int):
+        return None if 0 <= value <= INT32_MAX else f"must be 0 to {INT32_MAX} seconds"
+    if (value.isascii() and value.isdigit()) or _GO_DURATION.match(value):
+        return None
+    return "must be a number of seconds or a duration such as 30s, 5m or 1h"
+
+
+Duration = Annotated[int | str, _checked(_duration_problem)]
+
+
+class RolloutPause(Model):
+    """A ``pause`` step of an Argo Rollouts canary."""
+
+    duration: Duration | None = None
+    """How long to wait: seconds, or a string such as ``30s``, ``5m``, ``1h``. Default: unset,
+    waiting until ``kubectl argo rollouts promote`` (the Rollout shows as paused)."""
+
+
+class RolloutStep(Model):
+    """One step of an Argo Rollouts canary: exactly one of ``setWeight`` and ``pause``."""
+
+    set_weight: int | None = Field(default=None, ge=0, le=100)
+    """Percent of the pods on the new template (without a traffic router, of the replicas).
+    Default: unset."""
+    pause: RolloutPause | None = None
+    """Wait, for a duration or until promoted. Default: unset."""
+
+    @model_validator(mode="after")
+    def _one_action(self) -> RolloutStep:
+        if (self.set_weight is None) == (self.pause is None):
+            raise ValueError("a step has exactly one of setWeight and pause")
+        return self
+
+    def to_k8s(self) -> dict[str, object]:
+        """The step as Argo Rollouts' ``spec.strategy.canary.steps`` item."""
+        if self.pause is not None:
+            duration = self.pause.duration
+            return {"pause": {} if duration is None else {"duration": duration}}
+        return {"setWeight": self.set_weight}
+
+
+class CanaryProps(Model):
+    """A canary release, in one of two forms.
+
+    With ``image``: a second Deployment, ``frontend-canary``, beside the stable one. Its pods
+    carry ``track: canary`` and the stable pods ``track: stable``; the frontend Service
+    selects both, so the canary's share of requests is its share of the pods. It has a fixed
+    replica count, never an autoscaler, and no disruption budget of its own (the stable one
+    covers every frontend pod). Promote by setting ``frontend.image`` to the canary's image
+    and removing ``canary``.
+
+    With ``steps``: the frontend becomes an Argo Rollouts ``Rollout`` named ``frontend``
+    (the cluster needs the Argo Rollouts controller and CRDs). A change of ``frontend.image``
+    is rolled out by the steps: ``setWeight`` moves a share of the pods to the new template,
+    ``pause`` waits for a duration or until promoted.
     """
 
-    image: Image
-    """Image under test, other than ``frontend.image``. Required."""
+    image: Image | None = None
+    """Image under test, other than ``frontend.image``. Required without ``steps``."""
     replicas: Replicas = Field(default=1, ge=0)
     """Canary pods (0 stops them, keeping the Deployment). Default: 1."""
+    steps: list[RolloutStep] | None = Field(default=None, min_length=1)
+    """Argo Rollouts steps instead (the frontend becomes a Rollout). Default: unset."""
+
+    @model_validator(mode="after")
+    def _one_form(self) -> CanaryProps:
+        if self.steps is None and self.image is None:
+            raise ValueError(
+                "set image (a second Deployment, frontend-canary) or steps (an Argo Rollouts "
+                "Rollout)"
+            )
+        if self.steps is not None and {"image", "replicas"} & self.model_fields_set:
+            given = [k for k in ("image", "replicas") if k in self.model_fields_set]
+            verb = "belong" if len(given) > 1 else "belongs"
+            raise ValueError(
+                f"{' and '.join(given)} {verb} to the two-Deployments canary and steps to the "
+                "Argo Rollouts one; set either image (and replicas) or steps"
+            )
+        return self
+
+    @property
+    def rollout(self) -> bool:
+        """Whether this is the Argo Rollouts form."""
+        return self.steps is not None
 
 
 class FrontendProps(Model):
@@ -81,7 +170,8 @@ class FrontendProps(Model):
     service: FrontendServiceProps = FrontendServiceProps()
     """The frontend Service. Default: ClusterIP on port 80."""
     canary: CanaryProps | None = None
-    """A canary Deployment on another image, beside the stable one. Default: none."""
+    """A canary: a Deployment on another image beside the stable one, or Argo Rollouts steps.
+    Default: none."""
 
     @model_validator(mode="after")
     def _canary_differs(self) -> FrontendProps:

@@ -7,7 +7,13 @@ from collections.abc import Iterator
 
 from guestbook.images import image_ref
 from guestbook.manifests.fields import as_list, as_map, as_str, get, maps
-from guestbook.manifests.inventory import SERVING_KINDS, Check, Inventory, PodTemplate
+from guestbook.manifests.inventory import (
+    REPLICATED_KINDS,
+    SERVING_KINDS,
+    Check,
+    Inventory,
+    PodTemplate,
+)
 from guestbook.manifests.label_selectors import Selector, parse_label_selector
 from guestbook.manifests.podspec import app_containers, containers
 from guestbook.validate.model import Finding
@@ -169,7 +175,7 @@ def check_pdbs(inventory: Inventory) -> Iterator[Finding]:
         if selector is not None:
             budgets[doc.ref.namespace].append(selector)
     for pod in inventory.pods:
-        if pod.kind not in ("Deployment", "StatefulSet", "ReplicaSet") or pod.replicas <= 1:
+        if pod.kind not in REPLICATED_KINDS or pod.replicas <= 1:
             continue
         if not any(s.matches(pod.labels) for s in budgets.get(pod.namespace, ())):
             yield PDB_MISSING.at(
@@ -203,9 +209,11 @@ def check_network_policy_coverage(inventory: Inventory) -> Iterator[Finding]:
 def check_rwo_rolling_update(inventory: Inventory) -> Iterator[Finding]:
     """``rwo-pvc-rolling-update``."""
     for pod in inventory.pods:
-        if pod.kind != "Deployment":
+        # A Rollout has no Recreate: its canary and blue-green both start new pods first.
+        if pod.kind not in ("Deployment", "Rollout"):
             continue
-        if get(pod.doc.obj, "spec", "strategy", "type") not in (None, "RollingUpdate"):
+        strategy = get(pod.doc.obj, "spec", "strategy", "type")
+        if pod.kind == "Deployment" and strategy not in (None, "RollingUpdate"):
             continue
         for path, volume in maps(pod.doc.obj, *pod.spec_path, "volumes"):
             claim = as_str(get(volume, "persistentVolumeClaim", "claimName"))
@@ -218,7 +226,9 @@ def check_rwo_rolling_update(inventory: Inventory) -> Iterator[Finding]:
                     f"uses ReadWriteOnce claim {claim!r}: the new pod can hang on attach and two "
                     "pods may write the same data",
                     field_path=(*path, "persistentVolumeClaim", "claimName"),
-                    hint="use strategy type Recreate (or a StatefulSet)",
+                    hint="use strategy type Recreate (or a StatefulSet)"
+                    if pod.kind == "Deployment"
+                    else "use a Deployment with strategy type Recreate, or a StatefulSet",
                 )
 
 

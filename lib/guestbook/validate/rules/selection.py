@@ -42,7 +42,7 @@ HPA_TARGET_MISSING = unresolved(
     Layer.REFERENCES,
     "a HorizontalPodAutoscaler's scaleTargetRef names no rendered object",
     reason="the autoscaler cannot scale anything; its target may be in files not validated",
-    fix="point scaleTargetRef at a Deployment or StatefulSet of the set, "
+    fix="point scaleTargetRef at a Deployment, StatefulSet or Rollout of the set, "
     "or validate its file together",
 )
 PDB_SELECTS_NOTHING = unresolved(
@@ -62,7 +62,7 @@ NETWORK_POLICY_SELECTS_NOTHING = unresolved(
 DEPLOYMENT_SELECTOR_OVERLAP = warning(
     "deployment-selector-overlap",
     Layer.REFERENCES,
-    "two Deployments in one namespace whose selectors match each other's pods",
+    "two Deployments (or Rollouts) in one namespace whose selectors match each other's pods",
     reason="it is accepted, but the Deployments fight over each other's pods (best practice)",
     fix="add a distinguishing label to both selectors (selectors are immutable: recreate them)",
 )
@@ -160,7 +160,7 @@ def check_hpa_targets(inventory: Inventory) -> Iterator[Finding]:
                 + (f" ({api_version})" if api_version else "")
                 + f" is not rendered in namespace {namespace or '(unset)'}",
                 field_path=("spec", "scaleTargetRef", "name"),
-                hint="point scaleTargetRef at a rendered Deployment or StatefulSet",
+                hint="point scaleTargetRef at a rendered Deployment, StatefulSet or Rollout",
                 complete=inventory.is_complete(doc),
             )
 
@@ -208,12 +208,16 @@ def check_network_policies(inventory: Inventory) -> Iterator[Finding]:
             )
 
 
+_OWNING_KINDS = ("Deployment", "Rollout")
+"""Workloads that adopt any ReplicaSet their selector matches (and so each other's pods)."""
+
+
 def check_deployment_overlap(inventory: Inventory) -> Iterator[Finding]:
-    """``deployment-selector-overlap``: one warning per pair of Deployments."""
+    """``deployment-selector-overlap``: one warning per pair of Deployments or Rollouts."""
     by_namespace: dict[str, list[tuple[PodTemplate, Selector]]] = {}
     for pod in inventory.pods:
         selector = parse_label_selector(get(pod.doc.obj, "spec", "selector"))
-        if pod.kind == "Deployment" and selector is not None and not selector.empty:
+        if pod.kind in _OWNING_KINDS and selector is not None and not selector.empty:
             by_namespace.setdefault(pod.namespace, []).append((pod, selector))
     for deployments in by_namespace.values():
         for i, (first, first_selector) in enumerate(deployments):

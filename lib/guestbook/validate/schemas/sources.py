@@ -50,6 +50,17 @@ CRD_SOURCES: tuple[CrdSource, ...] = (
         ),
     ),
     CrdSource(
+        module="github.com/argoproj/argo-rollouts",
+        version="v1.8.3",
+        paths=(
+            "manifests/crds/rollout-crd.yaml",
+            "manifests/crds/analysis-template-crd.yaml",
+            "manifests/crds/cluster-analysis-template-crd.yaml",
+            "manifests/crds/analysis-run-crd.yaml",
+            "manifests/crds/experiment-crd.yaml",
+        ),
+    ),
+    CrdSource(
         module="github.com/prometheus-operator/prometheus-operator",
         version="v0.85.0",
         paths=(
@@ -58,5 +69,7 @@ CRD_SOURCES: tuple[CrdSource, ...] = (
         ),
     ),
 )
-"""The custom resources validated: Argo CD Application, ApplicationSet, AppProject, and the
-Prometheus Operator's ServiceMonitor and PrometheusRule (rendered with monitoring on)."""
+"""The custom resources validated: Argo CD Application, ApplicationSet, AppProject; Argo
+Rollouts' Rollout, AnalysisTemplate, ClusterAnalysisTemplate, AnalysisRun and Experiment
+(the frontend is a Rollout with ``frontend.canary.steps``); and the Prometheus Operator's
+ServiceMonitor and PrometheusRule (rendered with monitoring on)."""

@@ -33,6 +33,7 @@ _SELECTOR_WORKLOADS = {
     "DaemonSet": ("apps", "extensions"),
     "StatefulSet": ("apps",),
     "Job": ("batch",),
+    "Rollout": ("argoproj.io",),  # checked by Argo Rollouts, not the API server
 }
 """Workloads whose ``spec.selector`` is a LabelSelector that must match the template."""
 
