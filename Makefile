@@ -119,8 +119,8 @@ $(REGISTRY_BINARIES) &: $(REGISTRY_TOOLS)/go.mod $(REGISTRY_TOOLS)/go.sum $(wild
 # Argo CD and Argo Rollouts, built from the Go module proxy at the versions pinned in
 # e2e/tools/<component>/go.mod, into .tools/e2e/<component>-<version>/bin/. A folder that exists
 # is never rebuilt, so a new pin builds once and the old one stays until `make clean`. Not part
-# of `make setup` (a cold build takes 12-22 minutes on 2 cores). redis-server and git come from
-# Debian, installed only when missing.
+# of `make setup` (a cold build takes about 40-50 minutes on 2 cores, Argo Rollouts about 26 of
+# them). redis-server and git come from Debian, installed only when missing.
 E2E_TOOLS := $(TOOLS)/e2e
 E2E_COMPONENTS := kubernetes etcd argocd kwok metrics-server argo-rollouts
 e2e_module_kubernetes := k8s.io/kubernetes
