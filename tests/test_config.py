@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from guestbook.constructs.labels import RESERVED_LABEL_KEYS
 from guestbook.environments import (
+    Environment,
     OverlayProps,
     deep_merge,
     load_environments,
@@ -536,18 +537,23 @@ def test_loading_overlays_and_settings_does_not_start_jsii() -> None:
     assert result.stdout == "[]\n"
 
 
-@pytest.mark.parametrize("duration", [0, 30, "30", "30s", "5m", "1h", "1h30m", "1.5h", "500ms"])
-def test_a_pause_takes_seconds_or_a_go_duration_as_argo_rollouts_reads_them(
-    tmp_path: Path, duration: int | str
-) -> None:
-    # Given canary steps with a pause of this duration
+def _load_pause(tmp_path: Path, duration: int | str) -> list[Environment]:
+    """Load an environment whose canary steps are one pause of ``duration``."""
     envs = tmp_path / "environments"
     envs.mkdir()
     (envs / "dev.yaml").write_text(
         f"frontend:\n  canary:\n    steps:\n      - pause: {{duration: {duration!r}}}\n"
     )
-    # When loaded, Then the step keeps the duration exactly as written
-    [env] = load_environments(envs)
+    return load_environments(envs)
+
+
+@pytest.mark.parametrize("duration", [0, 30, "30", "30s", "5m", "1h", "1h30m", "1.5h", "500ms"])
+def test_a_pause_takes_seconds_or_a_go_duration_as_argo_rollouts_reads_them(
+    tmp_path: Path, duration: int | str
+) -> None:
+    # Given canary steps with a pause of this duration, When loaded
+    [env] = _load_pause(tmp_path, duration)
+    # Then the step keeps the duration exactly as written
     canary = env.props.frontend.canary
     assert canary is not None and canary.steps is not None
     assert [s.to_k8s() for s in canary.steps] == [{"pause": {"duration": duration}}]
@@ -557,10 +563,5 @@ def test_a_pause_takes_seconds_or_a_go_duration_as_argo_rollouts_reads_them(
 def test_a_pause_of_a_negative_or_unknown_duration_is_refused(
     tmp_path: Path, duration: int | str
 ) -> None:
-    envs = tmp_path / "environments"
-    envs.mkdir()
-    (envs / "dev.yaml").write_text(
-        f"frontend:\n  canary:\n    steps:\n      - pause: {{duration: {duration!r}}}\n"
-    )
     with pytest.raises(GuestbookError, match=r"frontend\.canary\.steps\.0\.pause\.duration"):
-        load_environments(envs)
+        _load_pause(tmp_path, duration)

@@ -67,6 +67,8 @@ __all__ = [
     "RedisProps",
     "ResourceList",
     "Resources",
+    "RolloutPause",
+    "RolloutStep",
     "SecurityProps",
     "WorkloadPolicy",
     "load_environments",

@@ -109,7 +109,8 @@ class WorkloadProps:
     """Annotations on the Deployment only, not its companions. Default: none."""
     rollout_steps: Sequence[Mapping[str, object]] | None = None
     """Render an Argo Rollouts ``Rollout`` with these canary steps instead of the Deployment
-    (same name, metadata, selector, replicas and pod template). Default: None, a Deployment."""
+    (same name, metadata, selector, replicas and pod template; ``recreate`` does not apply, a
+    Rollout has no Recreate strategy). Default: None, a Deployment."""
 
 
 def with_fields(container: k8s.Container, **changes: object) -> k8s.Container:
