@@ -257,7 +257,9 @@ def test_a_canary_beside_the_staging_frontend_keeps_every_rule_quiet(
     assert warnings_of("frontend-canary") <= warnings_of("frontend")
 
 
-@pytest.mark.parametrize("fixture", ["rollout_with_hpa", "rollout_workloadref"])
+@pytest.mark.parametrize(
+    "fixture", ["rollout_with_hpa", "rollout_workloadref", "rollout_experiment_preview_service"]
+)
 def test_rollouts_are_workloads_whose_pods_services_budgets_and_hpas_find(fixture: str) -> None:
     # Given a Rollout with its own pod template, or one taking it from a Deployment, with
     # the Service, HPA (and budget and policy) that select or target it

@@ -14,7 +14,7 @@ from typing import Any
 
 from guestbook.kubernetes import KUBERNETES_VERSION
 from guestbook.manifests.api_groups import group_of
-from guestbook.manifests.fields import as_int, get, is_kind, str_map
+from guestbook.manifests.fields import as_int, get, is_kind, maps, str_map
 from guestbook.validate.model import Document, FieldPath, Finding, ObjectRef
 
 WORKLOAD_KINDS: Mapping[str, tuple[FieldPath, tuple[str, ...]]] = {
@@ -106,6 +106,19 @@ class PodTemplate:
             value = get(self.doc.obj, "spec", "replicas")
             return 1 if value is None else (as_int(value) or 0)
         return 1
+
+    @property
+    def label_sets(self) -> tuple[Mapping[str, str], ...]:
+        """The labels its pods carry: the template's, and for a Rollout also those of the pods
+        its experiment steps run from the template (their ``metadata.labels`` over it)."""
+        sets: list[Mapping[str, str]] = [self.labels]
+        if self.kind == "Rollout":
+            for _, step in maps(self.doc.obj, "spec", "strategy", "canary", "steps"):
+                for _, template in maps(step, "experiment", "templates"):
+                    labels = str_map(get(template, "metadata", "labels"))
+                    if labels:
+                        sets.append({**self.labels, **labels})
+        return tuple(sets)
 
     @property
     def serving(self) -> bool:

@@ -87,7 +87,11 @@ def service_selector(doc: Document) -> Selector | None:
 
 def selected(inventory: Inventory, namespace: str, selector: Selector) -> list[PodTemplate]:
     """The pod templates of ``namespace`` that ``selector`` matches."""
-    return [p for p in inventory.pods_in(namespace) if selector.matches(p.labels)]
+    return [
+        p
+        for p in inventory.pods_in(namespace)
+        if any(selector.matches(labels) for labels in p.label_sets)
+    ]
 
 
 def _describe(selector_value: object) -> str:
