@@ -115,18 +115,20 @@ $(REGISTRY_BINARIES) &: $(REGISTRY_TOOLS)/go.mod $(REGISTRY_TOOLS)/go.sum $(wild
 	  -o $(TOOLS_BIN)/ ./cmd/test-registry github.com/google/go-containerregistry/cmd/crane
 	touch $(REGISTRY_BINARIES)
 
-# End to end (see docs/end-to-end.md "End to end"): a real control plane, kwok nodes, metrics-server and
-# Argo CD, built from the Go module proxy at the versions pinned in e2e/tools/<component>/go.mod,
-# into .tools/e2e/<component>-<version>/bin/. A folder that exists is never rebuilt, so a new pin
-# builds once and the old one stays until `make clean`. Not part of `make setup` (a cold build
-# takes 12-22 minutes on 2 cores). redis-server and git come from Debian, installed only when missing.
+# End to end (see docs/end-to-end.md "End to end"): a real control plane, kwok nodes, metrics-server,
+# Argo CD and Argo Rollouts, built from the Go module proxy at the versions pinned in
+# e2e/tools/<component>/go.mod, into .tools/e2e/<component>-<version>/bin/. A folder that exists
+# is never rebuilt, so a new pin builds once and the old one stays until `make clean`. Not part
+# of `make setup` (a cold build takes about 40-50 minutes on 2 cores, Argo Rollouts about 26 of
+# them). redis-server and git come from Debian, installed only when missing.
 E2E_TOOLS := $(TOOLS)/e2e
-E2E_COMPONENTS := kubernetes etcd argocd kwok metrics-server
+E2E_COMPONENTS := kubernetes etcd argocd kwok metrics-server argo-rollouts
 e2e_module_kubernetes := k8s.io/kubernetes
 e2e_module_etcd := go.etcd.io/etcd/server/v3
 e2e_module_argocd := github.com/argoproj/argo-cd/v3
 e2e_module_kwok := sigs.k8s.io/kwok
 e2e_module_metrics-server := sigs.k8s.io/metrics-server
+e2e_module_argo-rollouts := github.com/argoproj/argo-rollouts
 e2e_version = $(shell sed -nE 's#^(require)?[[:space:]]*$(e2e_module_$(1)) (v[^[:space:]]+).*#\2#p' e2e/tools/$(1)/go.mod | head -n1)
 E2E_BIN_DIRS := $(foreach c,$(E2E_COMPONENTS),$(E2E_TOOLS)/$(c)-$(call e2e_version,$(c))/bin)
 

@@ -1,8 +1,8 @@
 """The whole test bed, started in order and always stopped completely.
 
 :meth:`Harness.start` builds it: git repository, network namespace, two clusters, nodes,
-storage, CRDs, Argo CD (the second cluster registered by name), then
-``kubectl apply -f dist/argocd/``. :meth:`Harness.stop`
+storage, CRDs, Argo Rollouts' controller (first cluster), Argo CD (the second cluster
+registered by name), then ``kubectl apply -f dist/argocd/``. :meth:`Harness.stop`
 tears everything down whatever state it is in and returns what it found still running or
 listening (which should be nothing).
 """
@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from e2e import argocd, cluster, fleet
+from e2e import argocd, cluster, fleet, rollouts
 from e2e.argocd import AppStatus, ArgoCD, app_status
 from e2e.assertions import load_folder, of_kind
 from e2e.cluster import KwokCluster
@@ -45,6 +45,11 @@ EDGE = "edge"
 HOSTS = "127.0.0.1 localhost kubernetes.default.svc\n::1 localhost\n"
 ARGOCD_MODULE = "github.com/argoproj/argo-cd/v3"
 METRICS_SERVER_MODULE = "sigs.k8s.io/metrics-server"
+RUN_AND_VALIDATED = {ARGOCD_MODULE: "argocd", rollouts.ROLLOUTS_MODULE: "argo-rollouts"}
+"""Modules whose CRDs the validator knows and whose programs the test runs (by component):
+the two pins must be the same release."""
+ROLLOUTS_START = 60.0
+"""Seconds for rollouts-controller to sync its caches."""
 
 
 @dataclass
@@ -162,6 +167,9 @@ class Harness:
         cluster.wait_metrics_api(self.kubectl, self.cluster, timeout=120.0)
 
         crds = [modules[source.module] / path for source in CRD_SOURCES for path in source.paths]
+        # The controller needs all of Argo Rollouts' CRDs; the validator may know fewer.
+        release = modules[rollouts.ROLLOUTS_MODULE]
+        crds += [path for path in rollouts.controller_crds(release) if path not in crds]
         config = argocd.base_config(
             modules[ARGOCD_MODULE], argocd.SERVICE_HEALTH_LUA.read_text(encoding="utf-8")
         )
@@ -172,24 +180,35 @@ class Harness:
         server = f"https://127.0.0.1:{SECOND_PORT}"
         self.kubectl.apply([argocd.cluster_secret(SECOND_CLUSTER, server, self.second.pki)])
 
+        # Only in the first cluster: the environments with a Rollout are deployed there.
+        controller = rollouts.ArgoRollouts(
+            self.supervisor, self.tools.bin("argo-rollouts"), self.cluster.kubeconfig
+        )
+        started = controller.start(self.netns.listeners())
+
         in_cluster = self.run_dir / "in-cluster.kubeconfig"
         in_cluster.write_text(yaml.safe_dump(argocd.in_cluster_kubeconfig(self.cluster.pki)))
         ArgoCD(self.supervisor, self.tools.bin("argocd"), in_cluster, self.run_dir).start()
         self.kubectl.apply_files([self.repo.work / "dist" / "argocd"])
         self.bootstrapped = time.monotonic()
+        self.numbers["rollouts-controller start to caches synced"] = controller.wait(
+            started, ROLLOUTS_START
+        )
 
     def _release_folders(self) -> dict[str, Path]:
         """The pinned module releases whose manifests the test installs, by module path."""
         wanted = {(s.module, s.version) for s in CRD_SOURCES}
         wanted.add((METRICS_SERVER_MODULE, component_version("metrics-server")))
-        argocd_version = component_version("argocd")
-        pinned = {s.version for s in CRD_SOURCES if s.module == ARGOCD_MODULE}
-        if pinned != {argocd_version}:
-            raise RuntimeError(
-                f"Argo CD's CRDs are validated at {pinned} but e2e runs {argocd_version}: "
-                "pin the same release in guestbook/validate/schemas/sources.py "
-                "and e2e/tools/argocd/go.mod"
-            )
+        for module, component in RUN_AND_VALIDATED.items():
+            version = component_version(component)
+            pinned = {s.version for s in CRD_SOURCES if s.module == module}
+            if pinned - {version}:
+                raise RuntimeError(
+                    f"{module}'s CRDs are validated at {sorted(pinned)} but e2e runs {version}: "
+                    "pin the same release in guestbook/validate/schemas/sources.py "
+                    f"and e2e/tools/{component}/go.mod"
+                )
+            wanted.add((module, version))
         return {module: m.dir for (module, _), m in download(sorted(wanted)).items()}
 
     def status(self, name: str) -> AppStatus:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -20,12 +20,14 @@ from e2e.assertions import (
     expected_replicas,
     intended_endpoints,
     load_folder,
+    of_kind,
     ready_endpoint_pods,
     ready_pods,
 )
 from e2e.cluster import metrics_api_state
 from e2e.harness import EDGE, SECOND_CLUSTER, Harness
 from e2e.kube import wait_for
+from e2e.rollouts import RolloutState, promote_argv, rollout_state
 from guestbook.tutorial import FRONTEND_IMAGE
 
 FIRST_SYNC = 480.0
@@ -399,9 +401,9 @@ CANARY_IMAGE = "us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v5@s
 """The image the prod canary tries (kwok runs no image, so any reference will do)."""
 
 
-def push_overlay_change(harness: Harness, env: str, old: str, new: str, message: str) -> list[str]:
-    """Replace ``old`` by ``new`` in an overlay, render, commit, push and wait for every
-    Application; return what changed in dist/ (``git diff HEAD --name-status``)."""
+def edit_overlay(harness: Harness, env: str, old: str, new: str, message: str) -> list[str]:
+    """Replace ``old`` by ``new`` in an overlay, render, commit, push and refresh; return
+    what changed in dist/ (``git diff HEAD --name-status``)."""
     overlay = harness.repo.work / "environments" / f"{env}.yaml"
     text = overlay.read_text()
     assert old in text, f"environments/{env}.yaml no longer holds {old!r}"
@@ -411,6 +413,12 @@ def push_overlay_change(harness: Harness, env: str, old: str, new: str, message:
     changes = harness.repo.git("diff", "HEAD", "--name-status", "--", "dist").split()
     harness.head = harness.repo.commit_and_push(message)
     harness.refresh()
+    return changes
+
+
+def push_overlay_change(harness: Harness, env: str, old: str, new: str, message: str) -> list[str]:
+    """:func:`edit_overlay`, then wait for every Application to be Synced and Healthy."""
+    changes = edit_overlay(harness, env, old, new, message)
     harness.wait_all_synced(harness.head, timeout=CHANGE)
     return changes
 
@@ -509,6 +517,139 @@ def test_promoting_the_canary_leaves_only_stable_pods_on_its_image(harness: Harn
     )
     wait_for_frontend_endpoints(harness, "prod", {("", CANARY_IMAGE): 3})
     assert_workloads_match_dist(harness, "prod")
+
+
+ROLLOUT_ENV = "rollout"
+"""The environment whose frontend is an Argo Rollouts canary (added by the test)."""
+ROLLOUT_OVERLAY = (
+    "frontend:\n  replicas: 4\n  autoscaling:\n    enabled: false\n"
+    "  canary:\n    steps:\n      - setWeight: 25\n      - pause: {}\n"
+    "redis:\n  followers:\n    replicas: 1\n"
+)
+ROLLOUT_IMAGE = "us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v6@sha256:" + "6" * 64
+"""The image the Rollout moves to (kwok runs no image, so any reference will do)."""
+
+
+def frontend_images(harness: Harness, env: str) -> dict[str, int]:
+    """How many pods behind the frontend Service's ready endpoints run each image."""
+    found: dict[str, int] = {}
+    for _, image in frontend_endpoints(harness, env).values():
+        found[image] = found.get(image, 0) + 1
+    return found
+
+
+def wait_for_rollout(
+    harness: Harness, what: str, done: Callable[[RolloutState, dict[str, int]], bool]
+) -> None:
+    """Wait until ``done(state of Rollout frontend, frontend_images())`` holds."""
+    ns = namespace(ROLLOUT_ENV)
+
+    def observe() -> tuple[RolloutState, dict[str, int]]:
+        rollout = harness.kubectl.get("rollouts.argoproj.io", "frontend", ns)
+        state = rollout_state(rollout, harness.kubectl.items("replicasets", ns))
+        return state, frontend_images(harness, ROLLOUT_ENV)
+
+    def describe() -> str:
+        state, images = observe()
+        return f"{state}\nendpoints by image {images}\n{harness.describe()}"
+
+    wait_for(
+        f"{ns}: {what}",
+        lambda: True if done(*observe()) else None,
+        timeout=CHANGE,
+        describe=describe,
+    )
+
+
+def test_rollout_canary_environment_syncs_with_every_frontend_pod(harness: Harness) -> None:
+    # Given an environment whose frontend is a canary Rollout (25 %, then a pause), 4 pods
+    harness.head = push_environments(
+        harness, {ROLLOUT_ENV: ROLLOUT_OVERLAY}, f"{ROLLOUT_ENV}: a Rollout canary"
+    )
+    objects = load_folder(harness.repo.work / "dist" / ROLLOUT_ENV)
+    assert [o["metadata"]["name"] for o in of_kind(objects, "Rollout")] == ["frontend"]
+    assert "frontend" not in expected_replicas(objects)  # no frontend Deployment
+    # When Argo CD syncs it
+    harness.refresh()
+    harness.wait_all_synced(harness.head, timeout=FIRST_SYNC)
+    # Then the Rollout is Healthy with 4 pods of one ReplicaSet behind the frontend Service
+    wait_for_rollout(
+        harness,
+        "Rollout frontend Healthy with 4 pods",
+        lambda state, images: (
+            state.phase == "Healthy"
+            and state.stable == state.canary == (FRONTEND_IMAGE, 4, 4)
+            and images == {FRONTEND_IMAGE: 4}
+        ),
+    )
+
+
+def test_rollout_pauses_at_its_first_step_after_an_image_change(harness: Harness) -> None:
+    # Given the Rollout of the previous test, Healthy on the tutorial's image
+    app = f"guestbook-{ROLLOUT_ENV}"
+    # When a commit changes frontend.image
+    changes = edit_overlay(
+        harness,
+        ROLLOUT_ENV,
+        "frontend:\n",
+        f"frontend:\n  image: '{ROLLOUT_IMAGE}'\n",
+        f"{ROLLOUT_ENV}: a new frontend image",
+    )
+    pushed = time.monotonic()
+    assert changes == ["M", f"dist/{ROLLOUT_ENV}/rollout-frontend.yaml"]
+    # Then the Rollout stops at its pause step: 25 % of 4 is 1 pod on the new image, 3 stable
+    wait_for_rollout(
+        harness,
+        "Rollout frontend paused at step 1 with 1 new pod and 3 stable",
+        lambda state, images: (
+            state.step == 1
+            and state.paused
+            and state.canary == (ROLLOUT_IMAGE, 1, 1)
+            and state.stable == (FRONTEND_IMAGE, 3, 3)
+            and images == {ROLLOUT_IMAGE: 1, FRONTEND_IMAGE: 3}
+        ),
+    )
+    # And Argo CD reports the Application Synced at the commit and Suspended (Rollout paused)
+    wait_for(
+        f"{app} Synced and Suspended",
+        lambda: (
+            True
+            if (s := harness.status(app)).sync == "Synced"
+            and s.revision == harness.head
+            and s.health == "Suspended"
+            else None
+        ),
+        timeout=CHANGE,
+        describe=harness.describe,
+    )
+    harness.numbers["push of a new image to the Rollout paused at its first step"] = (
+        time.monotonic() - pushed
+    )
+
+
+def test_promoted_rollout_completes_on_the_new_image(harness: Harness) -> None:
+    # Given the Rollout paused at its first step (previous test)
+    ns = namespace(ROLLOUT_ENV)
+    # When it is promoted with the plugin (kubectl argo rollouts promote frontend)
+    promoted = time.monotonic()
+    plugin = harness.tools.binary("argo-rollouts", "kubectl-argo-rollouts")
+    harness.supervisor.run(promote_argv(plugin, harness.cluster.kubeconfig, ns, "frontend"))
+    # Then it completes: 4 pods on the new image, the old ReplicaSet at 0, and Healthy
+    wait_for_rollout(
+        harness,
+        "Rollout frontend complete on the new image",
+        lambda state, images: (
+            not state.paused
+            and state.phase == "Healthy"
+            and state.stable == state.canary == (ROLLOUT_IMAGE, 4, 4)
+            and state.others == ((FRONTEND_IMAGE, 0, 0),)
+            and images == {ROLLOUT_IMAGE: 4}
+        ),
+    )
+    harness.wait_all_synced(harness.head, timeout=CHANGE)
+    harness.numbers["promote to the Rollout complete and every Application Healthy"] = (
+        time.monotonic() - promoted
+    )
 
 
 def push_environments(harness: Harness, overlays: dict[str, str | None], message: str) -> str:

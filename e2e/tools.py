@@ -21,6 +21,7 @@ COMPONENT_MODULES = {
     "argocd": "github.com/argoproj/argo-cd/v3",
     "kwok": "sigs.k8s.io/kwok",
     "metrics-server": "sigs.k8s.io/metrics-server",
+    "argo-rollouts": "github.com/argoproj/argo-rollouts",
 }
 """The e2e component folders and the Go module each one pins."""
 
@@ -84,6 +85,8 @@ class Tools:
             ("kwok", "kwok"),
             ("metrics-server", "metrics-server"),
             ("argocd", "argocd"),
+            ("argo-rollouts", "rollouts-controller"),
+            ("argo-rollouts", "kubectl-argo-rollouts"),
         ):
             self.binary(component, name)
         for program in ("redis-server", "git", "ip", "ss"):

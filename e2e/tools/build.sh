@@ -3,11 +3,11 @@
 #
 #   e2e/tools/build.sh COMPONENT DEST
 #
-# COMPONENT is a folder next to this script: kubernetes, etcd, argocd, kwok, metrics-server.
-# Its go.mod pins the version (and, for kubernetes and argocd, the replace block the
-# upstream module needs). Everything comes from the Go module proxy; nothing else is
-# downloaded. The binaries are built into DEST.partial and moved into place only when
-# all of them built, so an interrupted build leaves no half-filled DEST behind.
+# COMPONENT is a folder next to this script: kubernetes, etcd, argocd, kwok, metrics-server,
+# argo-rollouts. Its go.mod pins the version (and, for kubernetes, argocd and argo-rollouts,
+# the replace block the upstream module needs). Everything comes from the Go module proxy;
+# nothing else is downloaded. The binaries are built into DEST.partial and moved into place
+# only when all of them built, so an interrupted build leaves no half-filled DEST behind.
 set -euo pipefail
 
 component=${1:?usage: build.sh COMPONENT DEST}
@@ -78,6 +78,20 @@ metrics-server)
   p=k8s.io/client-go/pkg/version
   build "-s -w -X $p.gitVersion=$v -X $p.gitMajor=0 -X $p.gitMinor=$minor" \
     sigs.k8s.io/metrics-server/cmd/metrics-server
+  ;;
+argo-rollouts)
+  v=$(required github.com/argoproj/argo-rollouts)
+  # The tag's commit, as the module proxy recorded it (upstream's Makefile asks git).
+  commit=$("$GO" mod download -json "github.com/argoproj/argo-rollouts@$v" |
+    sed -n 's/^[[:space:]]*"Hash": "\(.*\)",\{0,1\}$/\1/p')
+  p=github.com/argoproj/argo-rollouts/utils/version
+  # The controller and the kubectl plugin (the test promotes with it). The plugin's
+  # dashboard UI is built with yarn upstream; the module carries only server/static/.gitkeep,
+  # so `kubectl argo rollouts dashboard` serves no UI from this build.
+  CGO_ENABLED=0 build \
+    "-s -w -X $p.version=${v#v} -X $p.gitTag=$v -X $p.gitCommit=$commit -X $p.gitTreeState=clean" \
+    github.com/argoproj/argo-rollouts/cmd/rollouts-controller \
+    github.com/argoproj/argo-rollouts/cmd/kubectl-argo-rollouts
   ;;
 *)
   echo "build.sh: unknown component '$component'" >&2
