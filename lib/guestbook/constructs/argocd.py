@@ -361,25 +361,19 @@ class GuestbookArgoCd(Construct):
         collector_kinds: Iterable[tuple[str, str]] = (),
     ) -> None:
         super().__init__(scope, id)
+        kinds = list(kinds)
         self.projects = [
-            Project(
-                self,
-                f"{t.name}-project",
-                name=environment_project(settings, t.name),
-                description=f"The guestbook environment {t.name}, rendered by guestbook-gitops.",
-                repo_url=settings.repo_url,
-                destinations=[t.destination()],
-                namespaced_kinds=kinds,
+            self._target_project(
+                settings,
+                t,
+                f"The guestbook environment {t.name}, rendered by guestbook-gitops.",
+                kinds,
                 # CreateNamespace=true needs Namespace; nothing else cluster-wide.
-                cluster_kinds=[("", "Namespace")],
+                [("", "Namespace")],
             )
             for t in targets
         ]
         """One AppProject per environment: its destination only."""
-        for project in self.projects:
-            # Pruned with its Application, the project stays until that Application's
-            # finalizer has deleted what it deployed (Argo CD deletes only what it admits).
-            project.project.metadata.add_finalizers(CASCADE_FINALIZER)
         fleet = settings.mode == "applicationset"
         self.root_project = Project(
             self,
@@ -423,20 +417,42 @@ class GuestbookArgoCd(Construct):
         collector_kinds = set(collector_kinds)
         cluster_scoped = {k for k in collector_kinds if k[1] in CLUSTER_SCOPED_KINDS}
         for t in collectors:
-            project = Project(
-                self,
-                f"{t.name}-project",
-                name=environment_project(settings, t.name),
-                description=f"The log collector {t.name}: its namespace and its RBAC.",
-                repo_url=settings.repo_url,
-                destinations=[t.destination()],
-                namespaced_kinds=collector_kinds - cluster_scoped,
-                cluster_kinds=[("", "Namespace"), *cluster_scoped],
+            project = self._target_project(
+                settings,
+                t,
+                f"The log collector {t.name}: its namespace and its RBAC.",
+                collector_kinds - cluster_scoped,
+                [("", "Namespace"), *cluster_scoped],
             )
-            project.project.metadata.add_finalizers(CASCADE_FINALIZER)
             self.logging_projects.append(project)
             self.collectors.append(
                 GuestbookApplication(
                     self, t.name, target=t, settings=settings, project=project.name
                 )
             )
+
+    def _target_project(
+        self,
+        settings: ArgoCdSettings,
+        target: EnvironmentTarget,
+        description: str,
+        namespaced_kinds: Iterable[tuple[str, str]],
+        cluster_kinds: Iterable[tuple[str, str]],
+    ) -> Project:
+        """The AppProject of one environment or collector: its destination only.
+
+        Pruned with its Application, the project stays until that Application's finalizer
+        has deleted what it deployed (Argo CD deletes only what it admits).
+        """
+        project = Project(
+            self,
+            f"{target.name}-project",
+            name=environment_project(settings, target.name),
+            description=description,
+            repo_url=settings.repo_url,
+            destinations=[target.destination()],
+            namespaced_kinds=namespaced_kinds,
+            cluster_kinds=cluster_kinds,
+        )
+        project.project.metadata.add_finalizers(CASCADE_FINALIZER)
+        return project
