@@ -59,25 +59,17 @@ def render_manifests(
     resolves dependencies across the whole app on every ``to_json``, so one shared
     app would make a fleet's render grow with the square of its size.
     """
-    import cdk8s
-
-    from guestbook.charts import ArgoCdChart, GuestbookChart, LoggingChart
-
-    rendered = {env.name: list(GuestbookChart(cdk8s.App(), env).to_json()) for env in environments}
+    charts = {env.name: _environment_manifests(env) for env in environments}
     collectors = {
-        logging_folder(env.name): list(LoggingChart(cdk8s.App(), env).to_json())
+        logging_folder(env.name): _collector_manifests(env)
         for env in environments
         if env.props.logging.collector.enabled
     }
-    argocd: list[Manifest] = []
+    rendered = {**charts, **collectors}
     if settings is not None:
-        kinds = {_group_kind(m) for manifests in rendered.values() for m in manifests}
+        kinds = {_group_kind(m) for manifests in charts.values() for m in manifests}
         collector_kinds = {_group_kind(m) for manifests in collectors.values() for m in manifests}
-        chart = ArgoCdChart(cdk8s.App(), settings, environments, kinds, collector_kinds)
-        argocd = list(chart.to_json())
-    rendered.update(collectors)
-    if settings is not None:
-        rendered[ARGOCD_FOLDER] = argocd
+        rendered[ARGOCD_FOLDER] = _argocd_manifests(settings, environments, kinds, collector_kinds)
     return rendered
 
 
@@ -100,24 +92,44 @@ def _folder(name: str, manifests: Sequence[Manifest]) -> RenderedFolder:
     return RenderedFolder(name, tuple(files[path] for path in sorted(files)), kinds)
 
 
-def render_environment(environment: Environment) -> RenderedFolder:
-    """Render one environment's folder (starts the jsii runtime on first use)."""
+def _environment_manifests(environment: Environment) -> list[Manifest]:
     import cdk8s
 
     from guestbook.charts import GuestbookChart
 
-    manifests = list(GuestbookChart(cdk8s.App(), environment).to_json())
-    return _folder(environment.name, manifests)
+    return list(GuestbookChart(cdk8s.App(), environment).to_json())
 
 
-def render_collector(environment: Environment) -> RenderedFolder:
-    """Render the folder of the log collector ``environment``'s overlay declares."""
+def _collector_manifests(environment: Environment) -> list[Manifest]:
     import cdk8s
 
     from guestbook.charts import LoggingChart
 
-    manifests = list(LoggingChart(cdk8s.App(), environment).to_json())
-    return _folder(logging_folder(environment.name), manifests)
+    return list(LoggingChart(cdk8s.App(), environment).to_json())
+
+
+def _argocd_manifests(
+    settings: ArgoCdSettings,
+    environments: Sequence[Environment],
+    kinds: Iterable[Kind],
+    collector_kinds: Iterable[Kind],
+) -> list[Manifest]:
+    import cdk8s
+
+    from guestbook.charts import ArgoCdChart
+
+    chart = ArgoCdChart(cdk8s.App(), settings, environments, kinds, collector_kinds)
+    return list(chart.to_json())
+
+
+def render_environment(environment: Environment) -> RenderedFolder:
+    """Render one environment's folder (starts the jsii runtime on first use)."""
+    return _folder(environment.name, _environment_manifests(environment))
+
+
+def render_collector(environment: Environment) -> RenderedFolder:
+    """Render the folder of the log collector ``environment``'s overlay declares."""
+    return _folder(logging_folder(environment.name), _collector_manifests(environment))
 
 
 def render_argocd(
@@ -128,12 +140,7 @@ def render_argocd(
 ) -> RenderedFolder:
     """Render ``argocd/``: Argo CD's objects for ``environments``, admitting ``kinds``
     (and ``collector_kinds`` to the log collectors' project)."""
-    import cdk8s
-
-    from guestbook.charts import ArgoCdChart
-
-    chart = ArgoCdChart(cdk8s.App(), settings, environments, kinds, collector_kinds)
-    return _folder(ARGOCD_FOLDER, list(chart.to_json()))
+    return _folder(ARGOCD_FOLDER, _argocd_manifests(settings, environments, kinds, collector_kinds))
 
 
 def _render_unit(unit: Unit) -> RenderedFolder:
