@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -87,6 +88,11 @@ def render_overlay(tmp_path: Path) -> Callable[..., dict[tuple[str, str], dict[s
         return by_kind_name(render_manifests([env])[name])
 
     return render
+
+
+def cache_entries(folder: Path) -> list[str]:
+    """The names of a render cache folder's entries (not its temporary files nor marks)."""
+    return sorted(p.name for p in folder.iterdir() if re.fullmatch(r"[0-9a-f]{64}", p.name))
 
 
 def dist_folders() -> list[Path]:

@@ -24,7 +24,7 @@ from typer.testing import CliRunner, Result
 from guestbook.cli import app
 from guestbook.diff.compare import compare
 from guestbook.diff.output import format_report
-from tests.conftest import ROOT
+from tests.conftest import ROOT, cache_entries
 from tests.diff_repos import Repo, project_repo, static_repo
 
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
@@ -550,7 +550,7 @@ def test_both_sides_share_the_projects_render_cache(
     # having no tools folder, could only have written there through the diff
     cache = repo.root / ".tools" / "cache" / "render"
     folders = [p for p in (repo.root / "dist").iterdir() if p.is_dir()]
-    assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == len(folders) + 1
+    assert len(cache_entries(cache)) == len(folders) + 1
 
 
 DIFF_EDITS = st.tuples(

@@ -131,6 +131,7 @@ def synth(
     GUESTBOOK_REPO_URL and GUESTBOOK_REVISION override them.
     """
     with user_errors():
+        from guestbook import warm
         from guestbook.environments import load_environments
         from guestbook.render import synth as render
         from guestbook.render_cache import RenderCache
@@ -146,6 +147,7 @@ def synth(
             cache=None if no_cache else RenderCache.for_project(),
             jobs=load_synth_settings().effective_jobs(jobs),
         )
+        warm.remember()
     if not quiet:
         names = ", ".join(e.name for e in environments)
         print(

@@ -158,6 +158,10 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 def _main(args: list[str]) -> None:
+    if args[:1] == ["synth"]:
+        from guestbook import warm
+
+        warm.start_early(warm.environments_option(args[1:]), args[1:])
     validating = args[:1] == ["validate"]
     with _no_cycle_collection() if validating else nullcontext():
         if validating:

@@ -56,6 +56,9 @@ DISTRIBUTIONS = ("cdk8s", "cdk8s-plus-37", "constructs", "jsii", "pydantic", "py
 """Installed packages whose version changes what a render writes."""
 _ENTRY = re.compile(r"[0-9a-f]{64}")
 _TEMPORARY = re.compile(r"\.[0-9a-f]{64}\.tmp-[0-9a-f]{8}")
+_MARK = re.compile(r"seen-[0-9a-f]{64}")
+MARKS_MAX = 256
+"""Bound of :mod:`guestbook.warm`'s marks (empty files) kept beside the entries."""
 _FILE_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*\.yaml")
 
 Kind = tuple[str, str]
@@ -103,7 +106,7 @@ class RenderCache:
         configured = os.environ.get(CACHE_DIR_ENV)
         if configured:
             return cls(Path(configured), warn=warn)
-        from guestbook.validate.tools import tools_dir
+        from guestbook.tools import tools_dir
 
         try:
             tools = tools_dir()
@@ -153,10 +156,12 @@ class RenderCache:
 
     def evict(self) -> None:
         """Bound the cache after this run wrote to it: the least recently used entries go
-        first, and killed writers' temporary files are removed."""
+        first, and killed writers' temporary files are removed; of the marks
+        :mod:`guestbook.warm` leaves, the :data:`MARKS_MAX` most recent are kept."""
         if not self._written:
             return
         entries: list[tuple[float, int, Path]] = []
+        marks: list[tuple[float, Path]] = []
         now = time.time()
         try:
             for entry in os.scandir(self.folder):
@@ -166,8 +171,13 @@ class RenderCache:
                         os.unlink(entry.path)
                     elif _ENTRY.fullmatch(entry.name):
                         entries.append((info.st_mtime, info.st_size, Path(entry.path)))
+                    elif _MARK.fullmatch(entry.name):
+                        marks.append((info.st_mtime, Path(entry.path)))
         except OSError:
             return
+        for _, path in sorted(marks, reverse=True)[MARKS_MAX:]:
+            with contextlib.suppress(OSError):
+                path.unlink()
         total = sum(size for _, size, _ in entries)
         for _, size, path in sorted(entries):
             if total <= self.max_bytes:
