@@ -593,3 +593,52 @@ def test_a_diff_with_a_warm_cache_equals_a_cold_one(
         reports.append(format_report(report, "json"))
     # Then the reports are the same, byte for byte
     assert reports[0] == reports[1] == reports[2]
+
+
+# --- folders the same on both sides -------------------------------------------------
+
+SLOW_MAIN = """\
+import os, shutil, time
+
+time.sleep(1.5)  # the base finishes first: its folders are parsed while this one renders
+shutil.copytree("manifests", os.environ["CDK8S_OUTDIR"])
+"""
+
+
+@pytest.mark.parametrize("head_slower", [False, True], ids=["at once", "head slower"])
+def test_a_folder_the_same_on_both_sides_is_unchanged_even_if_it_cannot_be_parsed(
+    tmp_path: Path, run: Any, head_slower: bool
+) -> None:
+    # Given a folder whose file is not YAML, the same in the base and the working tree,
+    # and another folder that changed
+    repo = static_repo(
+        tmp_path / "repo", {"broken/a.yaml": "key: [unclosed\n", "dev/a.yaml": CONFIG_MAP % "a"}
+    )
+    repo.write("manifests/dev/a.yaml", CONFIG_MAP % "b")
+    if head_slower:
+        repo.write("main.py", SLOW_MAIN)
+    # When diffing
+    data = as_json(run(repo.root, "--format", "json"))
+    # Then the broken folder is unchanged (the diff compares renders; validate reads them),
+    # whenever the base's folders were parsed, and the change shows
+    assert objects(data) == {
+        "broken": [],
+        "dev": [("removed", "ConfigMap/a"), ("added", "ConfigMap/b")],
+    }
+
+
+@pytest.mark.parametrize("side", ["base", "head"])
+def test_a_folder_that_differs_and_cannot_be_parsed_is_an_error(
+    tmp_path: Path, run: Any, side: str
+) -> None:
+    # Given a folder whose file is not YAML on one side only
+    good, bad = CONFIG_MAP % "a", "key: [unclosed\n"
+    repo = static_repo(tmp_path / "repo", {"dev/a.yaml": bad if side == "base" else good})
+    repo.write("manifests/dev/a.yaml", good if side == "base" else bad)
+    repo.write("main.py", SLOW_MAIN)
+    # When diffing / Then the file is named, as the side's output
+    result = run(repo.root)
+    assert result.exit_code == 2
+    expected = "base " if side == "base" else "the working tree "
+    assert f"cannot read {expected}" in result.stderr
+    assert "output dev/a.yaml" in result.stderr

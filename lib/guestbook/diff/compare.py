@@ -6,13 +6,14 @@ temporary worktree) are rendered at the same time, each by its own code.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from guestbook.diff.differ import diff_environments
 from guestbook.diff.model import DiffReport, Manifest, Revision
-from guestbook.diff.renderer import ParsedFiles, start_render
+from guestbook.diff.renderer import ParsedFiles, RenderedFiles, parse_folder, start_render
 from guestbook.diff.worktree import (
     checkout,
     default_base,
@@ -60,17 +61,27 @@ def compare(cwd: Path, base: str | None = None, environments: Sequence[str] = ()
             cache_dir=cache_dir,
         ) as head_render,
     ):
+        base_what = f"base {revision}"
         with (
             checkout(repo, revision.commit, run) as tree,
             start_render(
-                tree, f"base {revision}", run / "base-render", project=project, cache_dir=cache_dir
+                tree, base_what, run / "base-render", project=project, cache_dir=cache_dir
             ) as base_render,
         ):
-            base_objects = base_render.result(parsed)
+            base_files = base_render.files()
         # The base's worktree and files go while the head still renders (it usually has more
-        # to render: the base is mostly in the render cache).
+        # to render: the base is mostly in the render cache), and the base's folders are
+        # parsed until the head is done; then only the folders that differ are.
         shutil.rmtree(run / "base-render", ignore_errors=True)
-        head_objects = head_render.result(parsed)
+        for name, files in base_files.items():
+            if head_render.finished():
+                break
+            with contextlib.suppress(GuestbookError):  # reported below if the folder differs
+                parse_folder(name, files, base_what, parsed)
+        head_files = head_render.files()
+    base_objects, head_objects = _parse_differing(
+        (base_files, base_what), (head_files, "the working tree"), parsed
+    )
     wanted = _select(environments, base_objects, head_objects)
     return DiffReport(
         base=revision,
@@ -80,6 +91,23 @@ def compare(cwd: Path, base: str | None = None, environments: Sequence[str] = ()
             {name: head_objects[name] for name in wanted if name in head_objects},
         ),
     )
+
+
+def _parse_differing(
+    base: tuple[RenderedFiles, str], head: tuple[RenderedFiles, str], parsed: ParsedFiles
+) -> tuple[dict[str, list[Manifest]], dict[str, list[Manifest]]]:
+    """Both sides' objects per folder. A folder whose files are the same, byte for byte, on
+    both sides has no differences: it is not parsed (its objects are left out on both sides)."""
+    (base_files, base_what), (head_files, head_what) = base, head
+    base_objects = {
+        name: [] if head_files.get(name) == files else parse_folder(name, files, base_what, parsed)
+        for name, files in base_files.items()
+    }
+    head_objects = {
+        name: [] if base_files.get(name) == files else parse_folder(name, files, head_what, parsed)
+        for name, files in head_files.items()
+    }
+    return base_objects, head_objects
 
 
 def _select(

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -40,6 +40,9 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 ParsedFiles = dict[bytes, list[Manifest]]
 """File contents already parsed, and their objects."""
 
+RenderedFiles = dict[str, dict[str, bytes]]
+"""Each environment folder's manifest files: path under the folder, content."""
+
 
 class RenderJob:
     """A render running in the background; :meth:`result` waits for it and reads its output."""
@@ -50,9 +53,12 @@ class RenderJob:
         self._what = what
         self._deadline = time.monotonic() + RENDER_TIMEOUT_S
 
-    def result(self, parsed: ParsedFiles | None = None) -> dict[str, list[Manifest]]:
-        """Each environment's objects, once ``main.py`` has finished (see :func:`read_rendered`
-        for ``parsed``)."""
+    def finished(self) -> bool:
+        """Whether ``main.py`` has exited (without waiting)."""
+        return self._process.poll() is not None
+
+    def files(self) -> RenderedFiles:
+        """Each environment folder's files, once ``main.py`` has finished (unparsed)."""
         what = self._what
         try:
             code = self._process.wait(timeout=max(0.0, self._deadline - time.monotonic()))
@@ -66,7 +72,12 @@ class RenderJob:
             raise GuestbookError(
                 f"cannot render {what}: main.py exited with {code}" + (f":\n{tail}" if tail else "")
             )
-        return read_rendered(self._scratch / "dist", what, parsed)
+        return read_files(self._scratch / "dist", what)
+
+    def result(self, parsed: ParsedFiles | None = None) -> dict[str, list[Manifest]]:
+        """Each environment's objects, once ``main.py`` has finished (see :func:`read_rendered`
+        for ``parsed``)."""
+        return parse_rendered(self.files(), self._what, parsed)
 
     def stop(self) -> None:
         """Kill the render and everything it started (jsii's node), if it still runs."""
@@ -152,27 +163,51 @@ def read_rendered(
     objects, and gets this side's: a file that is the same on both sides, as most are, is
     parsed once. The objects are shared, so nothing may change them.
     """
+    return parse_rendered(read_files(outdir, what), what, parsed)
+
+
+def read_files(outdir: Path, what: str) -> RenderedFiles:
+    """The manifest files of every folder ``outdir/<env>/``, in file order, unparsed."""
     if not outdir.is_dir():
         raise GuestbookError(f"cannot render {what}: main.py wrote nothing to $CDK8S_OUTDIR")
-    known: ParsedFiles = {} if parsed is None else parsed
-    rendered: dict[str, list[Manifest]] = {}
+    rendered: RenderedFiles = {}
     for folder in sorted(p for p in outdir.iterdir() if p.is_dir()):
-        objects: list[Manifest] = []
+        files: dict[str, bytes] = {}
         for path in sorted(folder.rglob("*")):
             if path.suffix in MANIFEST_SUFFIXES and path.is_file():
-                objects.extend(_read_objects(path, outdir, what, known))
-        rendered[folder.name] = objects
+                where = path.relative_to(outdir)
+                try:
+                    files[path.relative_to(folder).as_posix()] = path.read_bytes()
+                except OSError as err:
+                    raise GuestbookError(f"cannot read {what} output {where}: {err}") from None
+        rendered[folder.name] = files
     return rendered
 
 
-def _read_objects(path: Path, outdir: Path, what: str, known: ParsedFiles) -> list[Manifest]:
-    where = path.relative_to(outdir)
+def parse_rendered(
+    rendered: RenderedFiles, what: str, parsed: ParsedFiles | None = None
+) -> dict[str, list[Manifest]]:
+    """Every folder's objects (see :func:`read_rendered` for ``parsed``)."""
+    known: ParsedFiles = {} if parsed is None else parsed
+    return {name: parse_folder(name, files, what, known) for name, files in rendered.items()}
+
+
+def parse_folder(
+    name: str, files: Mapping[str, bytes], what: str, known: ParsedFiles
+) -> list[Manifest]:
+    """The objects of one folder's files, in file order; ``known`` as in :func:`read_rendered`."""
+    objects: list[Manifest] = []
+    for path, content in files.items():
+        objects.extend(_parse(content, f"{name}/{path}", what, known))
+    return objects
+
+
+def _parse(content: bytes, where: str, what: str, known: ParsedFiles) -> list[Manifest]:
+    if content in known:
+        return known[content]
     try:
-        content = path.read_bytes()
-        if content in known:
-            return known[content]
         documents = list(yaml.load_all(content.decode("utf-8"), Loader=_Loader))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+    except (UnicodeDecodeError, yaml.YAMLError) as err:
         raise GuestbookError(f"cannot read {what} output {where}: {err}") from None
     objects = [doc for doc in documents if doc is not None]
     for doc in objects:
