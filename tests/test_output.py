@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from guestbook.errors import GuestbookError
 from guestbook.output import MARKER, MARKER_TEXT, RenderedFile, write_output
 from tests.conftest import read_tree
 
@@ -137,3 +138,29 @@ def test_a_path_given_twice_is_written_last_wins_without_touching_the_previous_f
         # Then the last bytes win, and the previous output's file was not written through
         assert_written(out, twice[1:])
         assert previous.read() == FILES[0].content
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../escape.yaml",
+        "dev/../../escape.yaml",
+        "/tmp/escape.yaml",
+        "top.yaml",
+        "dev//x.yaml",
+        "dev/.",
+    ],
+)
+def test_a_path_outside_the_output_folders_is_refused_and_nothing_changes(
+    tmp_path: Path, path: str
+) -> None:
+    # Given an output written before
+    out = tmp_path / "work" / "dist"
+    first = [rendered("dev/a.yaml", "a")]
+    write_output(first, out)
+    before = read_tree(tmp_path)
+    # When a file list names a path that is not <folder>/<file> inside it
+    with pytest.raises(GuestbookError, match="expected <folder>/<file> inside the output folder"):
+        write_output([rendered("dev/b.yaml", "b"), RenderedFile(path, b"x")], out)
+    # Then nothing was written anywhere, and the output is as it was
+    assert read_tree(tmp_path) == before

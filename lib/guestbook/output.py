@@ -242,6 +242,16 @@ def write_output(
         raise _os_error(outdir, err) from None
 
 
+def _inside(path: str) -> str:
+    """``path`` if it names a file inside a folder of the output, else a GuestbookError."""
+    parts = path.split("/")
+    if len(parts) < 2 or path.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise GuestbookError(
+            f"refusing to write {path!r}: expected <folder>/<file> inside the output folder"
+        )
+    return path
+
+
 def _write(files: Iterable[RenderedFile], target: Path, only: Sequence[str] | None) -> None:
     # Names first, folders made inside the try: an interrupt right after a mkdir
     # still finds the folder in the cleanup.
@@ -253,7 +263,7 @@ def _write(files: Iterable[RenderedFile], target: Path, only: Sequence[str] | No
         with _Previous(target, staging / MARKER) as previous:
             folders: set[Path] = set()
             for file in files:
-                path = staging / file.path
+                path = staging / _inside(file.path)
                 if path.parent not in folders:
                     path.parent.mkdir(parents=True, exist_ok=True)
                     folders.add(path.parent)
