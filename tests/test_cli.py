@@ -108,3 +108,12 @@ def test_version_names_the_package_and_the_kubernetes_target() -> None:
         [GUESTBOOK, "--version"], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout == f"guestbook 0.1.0 (Kubernetes {KUBERNETES_VERSION})\n"
+
+
+@pytest.mark.parametrize("command", ["synth", "validate", "diff"])
+def test_help_names_the_command_as_users_type_it(project: Path, command: str) -> None:
+    # Given synth re-runs itself under `python -O` / When asking any command for help
+    result = _run(command, "--help", cwd=project)
+    # Then the usage line names `guestbook`, not the interpreter
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"Usage: guestbook {command} [OPTIONS]")

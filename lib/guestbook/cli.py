@@ -391,4 +391,5 @@ def tools_install(
 
 def main() -> None:
     """Entry point of the ``guestbook`` console script."""
-    app()
+    # Named here: a rendering command runs as `python -O -m guestbook` (see guestbook.entry).
+    app(prog_name="guestbook")
