@@ -110,3 +110,17 @@ def in_fresh_interpreter(function: Callable[..., T], *args: Any) -> T:
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=spawn) as pool:
         return pool.submit(function, *args).result(timeout=300)
+
+
+_TESTING_OUTDIR: list[str] = []
+
+
+def cdk8s_app() -> Any:
+    """``cdk8s.Testing.app()`` with one output folder for the session: without one, each call
+    makes a ``cdk8s.outdir.*`` folder in the system's temporary folder and leaves it there."""
+    import cdk8s
+
+    if not _TESTING_OUTDIR:
+        _TESTING_OUTDIR.append(tempfile.mkdtemp(prefix="guestbook-test-cdk8s-"))
+        atexit.register(shutil.rmtree, _TESTING_OUTDIR[0], ignore_errors=True)
+    return cdk8s.Testing.app(outdir=_TESTING_OUTDIR[0])

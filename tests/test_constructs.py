@@ -18,7 +18,7 @@ from guestbook import (
     RedisLeader,
     RedisLeaderProps,
 )
-from tests.conftest import by_kind_name
+from tests.conftest import by_kind_name, cdk8s_app
 
 RECOMMENDED = {
     "app.kubernetes.io/name",
@@ -29,7 +29,7 @@ RECOMMENDED = {
 
 
 def _synth(build: Any, namespace: str | None = "shop") -> dict[tuple[str, str], dict[str, Any]]:
-    chart = cdk8s.Chart(cdk8s.Testing.app(), "chart", namespace=namespace)
+    chart = cdk8s.Chart(cdk8s_app(), "chart", namespace=namespace)
     build(chart)
     return by_kind_name(list(cdk8s.Testing.synth(chart)))
 
@@ -94,7 +94,7 @@ def test_leader_and_follower_selectors_do_not_overlap() -> None:
 
 
 def test_constructs_expose_what_callers_need_next() -> None:
-    chart = cdk8s.Chart(cdk8s.Testing.app(), "chart")
+    chart = cdk8s.Chart(cdk8s_app(), "chart")
     leader = RedisLeader(chart, "leader")
     followers = RedisFollowers(chart, "followers")
     frontend = Frontend(

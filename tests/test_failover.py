@@ -13,11 +13,11 @@ import pytest
 from guestbook import Guestbook, GuestbookProps
 from guestbook.environments import load_environments
 from guestbook.errors import GuestbookError
-from tests.conftest import FIXTURES, ROOT, by_kind_name
+from tests.conftest import FIXTURES, ROOT, by_kind_name, cdk8s_app
 
 
 def _synth(props: GuestbookProps, namespace: str = "shop") -> dict[tuple[str, str], dict[str, Any]]:
-    chart = cdk8s.Chart(cdk8s.Testing.app(), "chart", namespace=namespace)
+    chart = cdk8s.Chart(cdk8s_app(), "chart", namespace=namespace)
     Guestbook(chart, "gb", props=props)
     return by_kind_name(list(cdk8s.Testing.synth(chart)))
 
