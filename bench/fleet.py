@@ -315,7 +315,20 @@ def machine() -> dict[str, Any]:
         "memory_gib": round(memory_kb / 1024 / 1024, 1),
         "kernel": platform.release(),
         "python": platform.python_version(),
+        "scratch": f"{tempfile.gettempdir()} ({_filesystem(Path(tempfile.gettempdir()))})",
     }
+
+
+def _filesystem(path: Path) -> str:
+    """The type of the file system ``path`` is on, from /proc/mounts (longest mount point)."""
+    best, kind = "", "unknown"
+    for line in Path("/proc/mounts").read_text().splitlines():
+        fields = line.split()
+        point = fields[1]
+        inside = path.as_posix() == point or path.as_posix().startswith(point.rstrip("/") + "/")
+        if inside and len(point) > len(best):
+            best, kind = point, fields[2]
+    return kind
 
 
 def tool_versions(helm: Path, kustomize: Path) -> dict[str, str]:
