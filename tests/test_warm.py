@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from guestbook import warm
 from guestbook.environments import load_environments
 from guestbook.render import render_folders
 from guestbook.render_cache import MARKS_MAX, RenderCache
+from guestbook.settings import ArgoCdSettings
 from tests.conftest import ROOT, cache_entries, read_tree
 
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
@@ -244,3 +246,46 @@ def test_a_thread_that_cannot_import_jsii_lets_the_command_go_on_at_once(
     # When the thread's work runs / Then it raises nothing and releases the waiting command
     warm._load_constructs()
     assert warm._jsii_imported.is_set()
+
+
+@pytest.mark.parametrize("render", ["environment", "collector", "argocd"])
+def test_a_render_waits_for_the_thread_before_it_imports_the_constructs(
+    project: Path, monkeypatch: pytest.MonkeyPatch, render: str
+) -> None:
+    # Given the thread is still importing (cdk8s-plus's module is published before it is
+    # complete, so a second importer could see it half made)
+    import guestbook.charts  # noqa: F401  (imported already: the render starts at once)
+    from guestbook import render as rendering
+
+    events: list[str] = []
+
+    def slow() -> None:
+        warm._jsii_imported.set()
+        time.sleep(0.5)
+        events.append("thread done")
+
+    monkeypatch.setattr(warm, "_load_constructs", slow)
+    real = {
+        "environment": rendering.render_environment,
+        "collector": rendering.render_collector,
+    }
+    environment = load_environments(project / "environments")[0]
+    warm.start_early(project / "environments", ["-q"])
+    # When a render starts in this thread
+    with monkeypatch.context() as patch:
+        patch.setattr("cdk8s.App", lambda *a, **k: events.append("render") or _stop())
+        with pytest.raises(_StopError):
+            if render == "argocd":
+                rendering.render_argocd(ArgoCdSettings(), [environment], [])
+            else:
+                real[render](environment)
+    # Then it began only once the thread was done
+    assert events == ["thread done", "render"]
+
+
+class _StopError(Exception):
+    pass
+
+
+def _stop() -> None:
+    raise _StopError

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from guestbook import warm
 from guestbook.environments import ARGOCD_FOLDER, LOGGING_SUFFIX, Environment, logging_folder
 from guestbook.errors import GuestbookError
 from guestbook.manifests.api_groups import group_of
@@ -93,6 +94,7 @@ def _folder(name: str, manifests: Sequence[Manifest]) -> RenderedFolder:
 
 
 def _environment_manifests(environment: Environment) -> list[Manifest]:
+    warm.wait()  # Node may be starting in a thread (see guestbook.warm)
     import cdk8s
 
     from guestbook.charts import GuestbookChart
@@ -101,6 +103,7 @@ def _environment_manifests(environment: Environment) -> list[Manifest]:
 
 
 def _collector_manifests(environment: Environment) -> list[Manifest]:
+    warm.wait()  # Node may be starting in a thread (see guestbook.warm)
     import cdk8s
 
     from guestbook.charts import LoggingChart
@@ -114,6 +117,7 @@ def _argocd_manifests(
     kinds: Iterable[Kind],
     collector_kinds: Iterable[Kind],
 ) -> list[Manifest]:
+    warm.wait()  # Node may be starting in a thread (see guestbook.warm)
     import cdk8s
 
     from guestbook.charts import ArgoCdChart

@@ -39,6 +39,7 @@ _FILE_MAX_BYTES = 1 << 20
 _JSII_WAIT_S = 2.0
 """The longest the command waits for the thread to import jsii (then it goes on anyway)."""
 _jsii_imported = threading.Event()
+_threads: list[threading.Thread] = []
 _pending: list[Path] = []
 """The mark :func:`remember` leaves for the inputs :func:`start_early` saw (one at most)."""
 
@@ -56,8 +57,22 @@ def start_early(environments: Path, arguments: Sequence[str]) -> None:
         if mark.is_file():
             return  # everything is likely in the cache: Node may not be needed at all
     _jsii_imported.clear()
-    threading.Thread(target=_load_constructs, name="guestbook-jsii-start", daemon=True).start()
+    thread = threading.Thread(target=_load_constructs, name="guestbook-jsii-start", daemon=True)
+    _threads.append(thread)
+    thread.start()
     _jsii_imported.wait(timeout=_JSII_WAIT_S)
+
+
+def wait() -> None:
+    """Wait for the thread :func:`start_early` started, if any, to finish its imports.
+
+    The render calls this before it imports the constructs' libraries itself: cdk8s and
+    cdk8s-plus replace their module in ``sys.modules`` before its import is complete
+    (``publication.publish()``), so a second thread importing at the same time could get
+    it half made (``cdk8s_plus_37.k8s`` missing).
+    """
+    while _threads:
+        _threads.pop().join()
 
 
 def remember() -> None:
