@@ -175,10 +175,10 @@ def read_files(outdir: Path, what: str) -> RenderedFiles:
         files: dict[str, bytes] = {}
         for path in sorted(folder.rglob("*")):
             if path.suffix in MANIFEST_SUFFIXES and path.is_file():
-                where = path.relative_to(outdir)
                 try:
                     files[path.relative_to(folder).as_posix()] = path.read_bytes()
                 except OSError as err:
+                    where = path.relative_to(outdir)
                     raise GuestbookError(f"cannot read {what} output {where}: {err}") from None
         rendered[folder.name] = files
     return rendered
