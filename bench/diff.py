@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from guestbook.render_cache import CACHE_DIR_ENV
+from guestbook.tools import CACHE_DIR_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 GUESTBOOK = Path(sys.executable).with_name("guestbook")

@@ -55,7 +55,7 @@ from fleet_overlays import write_overlays
 from peers.kustomize.overlays import write_overlays as write_kustomize_overlays
 
 from guestbook.kubernetes import KUBERNETES_VERSION
-from guestbook.render_cache import CACHE_DIR_ENV as CACHE_ENV
+from guestbook.tools import CACHE_DIR_ENV as CACHE_ENV
 from guestbook.validate.kubeconform import DEFAULT_WORKERS, KUBECONFORM_DEFAULT_WORKERS, Kubeconform
 from guestbook.validate.schemas import SchemaStore
 from guestbook.validate.tools import kubeconform_binary, schemas_root

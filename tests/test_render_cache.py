@@ -22,7 +22,6 @@ from guestbook.environments import Environment, load_environments
 from guestbook.output import RenderedFile, write_output
 from guestbook.render import render_files, render_folders
 from guestbook.render_cache import (
-    CACHE_DIR_ENV,
     RenderCache,
     RenderedFolder,
     decode_entry,
@@ -31,6 +30,7 @@ from guestbook.render_cache import (
     fingerprint,
 )
 from guestbook.settings import ArgoCdSettings, load_synth_settings
+from guestbook.tools import CACHE_DIR_ENV
 from guestbook.warm import HINT_PREFIX
 from tests.conftest import ROOT, cache_entries, dist_folders, read_tree
 

@@ -36,14 +36,13 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
+from guestbook import warm
 from guestbook.environments import Environment
-from guestbook.errors import GuestbookError
 from guestbook.files import read_cache_file
 from guestbook.output import GENERATED_BY, RenderedFile
 from guestbook.settings import ArgoCdSettings
+from guestbook.tools import render_cache_dir
 
-CACHE_DIR_ENV = "GUESTBOOK_CACHE_DIR"
-"""Environment variable naming the cache folder (default: ``<tools folder>/cache/render``)."""
 FORMAT = b"guestbook-render-cache 1\n"
 """First line of every entry; a new format is a new line (and a new key)."""
 DEFAULT_MAX_BYTES = 256 << 20
@@ -56,7 +55,7 @@ DISTRIBUTIONS = ("cdk8s", "cdk8s-plus-37", "constructs", "jsii", "pydantic", "py
 """Installed packages whose version changes what a render writes."""
 _ENTRY = re.compile(r"[0-9a-f]{64}")
 _TEMPORARY = re.compile(r"\.[0-9a-f]{64}\.tmp-[0-9a-f]{8}")
-_MARK = re.compile(r"seen-[0-9a-f]{64}")
+_MARK = re.compile(re.escape(warm.HINT_PREFIX) + r"[0-9a-f]{64}")
 MARKS_MAX = 256
 """Bound of :mod:`guestbook.warm`'s marks (empty files) kept beside the entries."""
 _FILE_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*\.yaml")
@@ -100,19 +99,10 @@ class RenderCache:
     def for_project(cls, *, warn: Callable[[str], None] = _stderr) -> RenderCache | None:
         """The cache of the project in the current folder, or None when there is no tools folder.
 
-        ``$GUESTBOOK_CACHE_DIR`` names the folder; else it is ``cache/render`` in the tools
-        folder (see :func:`guestbook.validate.tools.tools_dir`), which is git-ignored.
+        The folder is :func:`guestbook.tools.render_cache_dir`.
         """
-        configured = os.environ.get(CACHE_DIR_ENV)
-        if configured:
-            return cls(Path(configured), warn=warn)
-        from guestbook.tools import tools_dir
-
-        try:
-            tools = tools_dir()
-        except GuestbookError:
-            return None  # not in a set-up project: nothing to keep a cache in
-        return cls(tools / "cache" / "render", warn=warn)
+        folder = render_cache_dir()
+        return None if folder is None else cls(folder, warn=warn)
 
     def warn_once(self, message: str) -> None:
         """Report a problem of the cache folder, the first time only."""

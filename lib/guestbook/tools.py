@@ -13,6 +13,8 @@ from pathlib import Path
 from guestbook.errors import GuestbookError
 
 TOOLS_DIR_ENV = "GUESTBOOK_TOOLS_DIR"
+CACHE_DIR_ENV = "GUESTBOOK_CACHE_DIR"
+"""Environment variable naming the render cache's folder (see :func:`render_cache_dir`)."""
 INSTALL_HINT = "run `guestbook tools install`"
 """What every message about missing or broken tools tells the user to do."""
 # What marks a project root, and the folder in it that `make setup` fills.
@@ -70,3 +72,15 @@ def tools_dir() -> Path:
         f"with the Go toolchain, or set {TOOLS_DIR_ENV} to a folder holding bin/kubeconform "
         "and schemas/"
     )
+
+
+def render_cache_dir() -> Path | None:
+    """The render cache's folder: ``$GUESTBOOK_CACHE_DIR``, else ``cache/render`` in the tools
+    folder (:func:`tools_dir`, git-ignored); None when there is no tools folder."""
+    configured = os.environ.get(CACHE_DIR_ENV)
+    if configured:
+        return Path(configured)
+    try:
+        return tools_dir() / "cache" / "render"
+    except GuestbookError:
+        return None  # not in a set-up project: nothing to keep a cache in

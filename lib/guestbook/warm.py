@@ -28,6 +28,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from guestbook.tools import render_cache_dir
+
 HINT_PREFIX = "seen-"
 """Name prefix of the marks in the render cache's folder (evicted with its entries)."""
 _VARIABLES = ("GUESTBOOK_ENVIRONMENTS_DIR", "GUESTBOOK_REPO_URL", "GUESTBOOK_REVISION")
@@ -49,7 +51,7 @@ def start_early(environments: Path, arguments: Sequence[str]) -> None:
     _pending.clear()
     if "--help" in arguments:
         return
-    folder = None if "--no-cache" in arguments else _cache_folder()
+    folder = None if "--no-cache" in arguments else render_cache_dir()
     digest = None if folder is None else _inputs_digest(environments, arguments)
     if folder is not None and digest is not None:
         mark = folder / f"{HINT_PREFIX}{digest}"
@@ -118,19 +120,6 @@ def _load_constructs() -> None:
         import cdk8s  # noqa: F401
         import cdk8s_plus_37  # noqa: F401
         import constructs  # noqa: F401
-
-
-def _cache_folder() -> Path | None:
-    configured = os.environ.get("GUESTBOOK_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    from guestbook.errors import GuestbookError
-    from guestbook.tools import tools_dir
-
-    try:
-        return tools_dir() / "cache" / "render"
-    except GuestbookError:
-        return None
 
 
 def _inputs_digest(environments: Path, arguments: Sequence[str]) -> str | None:

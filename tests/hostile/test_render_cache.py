@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from guestbook.environments import load_environments
-from guestbook.render_cache import CACHE_DIR_ENV, ENTRY_MAX_BYTES, decode_entry, environment_key
+from guestbook.render_cache import ENTRY_MAX_BYTES, decode_entry, environment_key
+from guestbook.tools import CACHE_DIR_ENV
 from tests.conftest import ROOT, cache_entries, dist_folders, read_tree
 from tests.hostile.test_synth import synth as synth_in
 

@@ -26,7 +26,7 @@ import yaml
 
 from guestbook.diff.model import Manifest
 from guestbook.errors import GuestbookError
-from guestbook.render_cache import CACHE_DIR_ENV
+from guestbook.tools import CACHE_DIR_ENV
 
 RENDER_TIMEOUT_S = 600
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
