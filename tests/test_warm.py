@@ -289,3 +289,39 @@ class _StopError(Exception):
 
 def _stop() -> None:
     raise _StopError
+
+
+EXIT_WHILE_STARTING = """\
+import atexit, sys, threading, time
+from pathlib import Path
+from guestbook import warm
+
+done = []
+
+def slow():
+    warm._jsii_imported.set()
+    time.sleep(0.5)  # Node still starting
+    done.append(True)
+
+warm._load_constructs = slow
+warm.start_early(Path("missing"), [])
+# Runs at exit like jsii's own stop(), which closes Node's pipe (Node, cut off while it
+# starts, prints 'Error on jsii API channel to child process: read ECONNRESET').
+atexit.register(lambda: print("finished" if done else "still starting"))
+sys.exit(2)  # a usage error, found while the thread runs
+"""
+
+
+def test_an_early_exit_lets_the_thread_finish_before_jsii_is_stopped(tmp_path: Path) -> None:
+    # Given a command that fails while the thread is still starting Node
+    done = subprocess.run(
+        [sys.executable, "-c", EXIT_WHILE_STARTING],
+        cwd=tmp_path,
+        env={**os.environ, "GUESTBOOK_CACHE_DIR": str(tmp_path / "cache")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    # When it exits / Then the thread had finished before the exit handlers ran
+    assert (done.returncode, done.stdout, done.stderr) == (2, "finished\n", "")

@@ -15,8 +15,8 @@ it. The guess is "no" when a synth with the same inputs (the environments folder
 and its files, the ``--env`` selection, ``pyproject.toml``, the variables that change
 the render) finished before: :func:`remember` marks that by an empty file named after
 the inputs' digest in the render cache's folder. Otherwise Node starts early; if
-nothing renders after all, it was started for nothing (on the other core) and is
-stopped at exit as usual.
+nothing renders after all (nothing changed, or an error), it was started for nothing
+(on the other core), and the command waits for it to finish starting before it exits.
 """
 
 from __future__ import annotations
@@ -59,7 +59,10 @@ def start_early(environments: Path, arguments: Sequence[str]) -> None:
         if mark.is_file():
             return  # everything is likely in the cache: Node may not be needed at all
     _jsii_imported.clear()
-    thread = threading.Thread(target=_load_constructs, name="guestbook-jsii-start", daemon=True)
+    # Not a daemon: Python joins it at exit before the exit handlers, among them jsii's
+    # stop(), which would cut Node off while it starts (Node then prints "Error on jsii
+    # API channel to child process: read ECONNRESET" after a command's own message).
+    thread = threading.Thread(target=_load_constructs, name="guestbook-jsii-start")
     _threads.append(thread)
     thread.start()
     _jsii_imported.wait(timeout=_JSII_WAIT_S)
