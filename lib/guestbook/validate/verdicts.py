@@ -13,34 +13,25 @@ Layout, under the tools folder (``.tools/cache/kubeconform/``, gitignored)::
 ``<context>`` is a digest of everything but the file (kubeconform's ``-v`` and the
 binary's identity, its command line without the files and ``-n``, the schema
 index), so runs against another version or schema set never read these packs.
-Each run that validated files writes one pack of the new verdicts: to a temporary
-name, then renamed, so another process sees a whole pack or none. A pack whose
-bytes do not hash to its name is ignored and removed; when a context holds more
-than :data:`MAX_PACKS` packs they are merged into one, and the least recently used go
-once the cache is over :data:`MAX_CACHE_BYTES`. A file that changed while
-kubeconform read it is not kept. Whatever goes wrong with the cache (a read-only
-or missing folder, a file where a folder should be, a symbolic link, a corrupt
-pack) costs only time: kubeconform then checks the files itself.
+Each run that validated files writes one pack of the new verdicts (see :mod:`.packs`:
+whole packs only, bounded by :data:`MAX_PACKS` and :data:`MAX_CACHE_BYTES`). A file
+that changed while kubeconform read it is not kept. Whatever goes wrong with the
+cache costs only time: kubeconform then checks the files itself.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import stat
 import subprocess
-import tempfile
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from guestbook.files import read_cache_file
 from guestbook.validate.kubeconform import Kubeconform, Result, Run, SchemaError
-from guestbook.validate.limits import MAX_FILE_BYTES
+from guestbook.validate.packs import FileState, Pack, PackStore, content_key, file_state
 from guestbook.validate.schemas.store import INDEX_FILE
 
 FORMAT = 1
@@ -49,10 +40,6 @@ MAX_CACHE_BYTES = 32 * 1024 * 1024
 """All packs together; a fleet of 1,000 environments needs about 1 MiB."""
 MAX_PACKS = 8
 """Per context: more are merged into one, so a run reads a few files."""
-STALE_TEMPORARY_SECONDS = 3600
-"""A temporary file this old was left by a process that died; it is removed."""
-_SUFFIX = ".json"
-_READ_CHUNK = 1 << 20
 
 Entry = list[Any]
 """One result, as stored: ``[kind, name, apiVersion, status, message, [[pointer, message]]]``."""
@@ -81,24 +68,30 @@ class VerdictCache:
         """The cache of the tools folder ``tools`` (``<tools>/cache/kubeconform``)."""
         return cls(tools / "cache" / "kubeconform")
 
+    @property
+    def packs(self) -> PackStore:
+        """Where the verdicts are kept."""
+        return PackStore(self.folder, FORMAT, _valid_results, self.max_bytes, self.max_packs)
+
     def start(self, kubeconform: Kubeconform, files: Sequence[str]) -> Verdicts:
         """Results for ``files``: kept verdicts, and kubeconform started on the others."""
         version = _Version.start(kubeconform.binary)
-        states = {name: _state(name) for name in dict.fromkeys(files)}  # before kubeconform reads
-        folder = self._usable(self._context(kubeconform, version.text()))
-        packs = _read_packs(folder) if folder is not None else []
+        states = {name: file_state(name) for name in dict.fromkeys(files)}  # before it reads
+        store = self.packs
+        folder = store.context(self._context(kubeconform, version.text()))
+        packs = store.read(folder) if folder is not None else []
         if not packs:
             # Nothing to reuse: kubeconform starts at once, the files are hashed while it runs.
             run = kubeconform.start(files) if files else None
             keys = {n: _file_key(n, s) if folder else None for n, s in states.items()}
-            return _CachedRun(self, folder, packs, files, states, keys, {}, files, run)
+            return _CachedRun(store, folder, packs, files, states, keys, {}, files, run)
         keys = {name: _file_key(name, state) for name, state in states.items()}
         known: dict[str, list[Entry]] = {}
         for pack in packs:
             known.update(pack.entries)
         missing = [name for name in files if keys[name] is None or keys[name] not in known]
         run = kubeconform.start(missing) if missing else None
-        return _CachedRun(self, folder, packs, files, states, keys, known, missing, run)
+        return _CachedRun(store, folder, packs, files, states, keys, known, missing, run)
 
     def _context(self, kubeconform: Kubeconform, version: str) -> str:
         command = kubeconform.command([])
@@ -113,69 +106,14 @@ class VerdictCache:
         digest.update(index)
         return digest.hexdigest()[:32]
 
-    def _usable(self, context: str) -> Path | None:
-        """The context's folder, made if needed; None if the cache cannot be used there."""
-        folder = self.folder / context
-        try:
-            for part in (self.folder.parent, self.folder, folder):
-                part.mkdir(mode=0o755, exist_ok=True)
-                # A link could send writes anywhere; a file or anything else is not ours.
-                if not stat.S_ISDIR(part.lstat().st_mode):
-                    return None
-        except OSError:
-            return None
-        return folder
-
-    def _store(self, folder: Path, packs: list[_Pack], new: dict[str, list[Entry]]) -> None:
-        """Write ``new`` as a pack, or with the packs read if there are many; keep the cache
-        bounded. Packs another process wrote meanwhile are left to it."""
-        if len(packs) + 1 > self.max_packs:
-            merged: dict[str, list[Entry]] = {}
-            for pack in packs:
-                merged.update(pack.entries)
-            merged.update(new)
-            if _write_pack(folder, merged) is not None:
-                for pack in packs:
-                    _remove(pack.path)
-        else:
-            if new:
-                _write_pack(folder, new)
-            for pack in packs:  # used now: the last to go when the cache is over its bound
-                with contextlib.suppress(OSError):
-                    os.utime(pack.path)
-        self._bound()
-
-    def _bound(self) -> None:
-        """Remove the least recently used packs (and dead temporaries) until the cache fits."""
-        files: list[tuple[float, int, Path]] = []
-        now = time.time()
-        for path in _entries(self.folder):
-            if not path.is_dir() or path.is_symlink():
-                continue
-            for item in _entries(path):
-                try:
-                    status = item.lstat()
-                except OSError:
-                    continue
-                if item.name.startswith(".") and now - status.st_mtime > STALE_TEMPORARY_SECONDS:
-                    _remove(item)
-                elif item.suffix == _SUFFIX and stat.S_ISREG(status.st_mode):
-                    files.append((status.st_mtime, status.st_size, item))
-        total = sum(size for _, size, _ in files)
-        for _, size, path in sorted(files):
-            if total <= self.max_bytes:
-                break
-            _remove(path)
-            total -= size
-
 
 @dataclass
 class _CachedRun:
-    cache: VerdictCache
+    store: PackStore
     folder: Path | None
-    packs: list[_Pack]
+    packs: list[Pack]
     files: Sequence[str]
-    states: Mapping[str, _State | None]
+    states: Mapping[str, FileState | None]
     keys: Mapping[str, str | None]
     known: Mapping[str, list[Entry]]
     missing: Sequence[str]
@@ -193,14 +131,13 @@ class _CachedRun:
             key = self.keys[name]
             if name in fresh:
                 results.extend(fresh[name])
-                if key is not None and self.states[name] == _state(name):
+                if key is not None and self.states[name] == file_state(name):
                     new[key] = [_entry(r) for r in fresh[name]]
             elif key is not None:
                 results.extend(_result(name, entry) for entry in self.known[key])
         if self.folder is not None and not self._done:
             self._done = True
-            with contextlib.suppress(OSError):  # a cache not written costs time only
-                self.cache._store(self.folder, self.packs, new)
+            self.store.store(self.folder, self.packs, new)
         return results
 
     def stop(self) -> None:
@@ -208,50 +145,9 @@ class _CachedRun:
             self.run.stop()
 
 
-@dataclass(frozen=True)
-class _State:
-    """What tells that a file changed: identity, size and modification time."""
-
-    device: int
-    inode: int
-    size: int
-    mtime_ns: int
-    ctime_ns: int
-
-
-def _state(name: str) -> _State | None:
-    try:
-        status = os.stat(name)
-    except OSError:
-        return None
-    if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
-        return None
-    return _State(
-        status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
-    )
-
-
-def _file_key(name: str, state: _State | None) -> str | None:
-    """The key of ``name``'s content and suffix, or None when it cannot be read whole.
-
-    Read with the bare system calls: for a fleet of small files, an ``open()`` file
-    object and its buffer cost more than the hash.
-    """
-    if state is None:
-        return None
-    digest = hashlib.sha256(f"{FORMAT}\0{_suffix(name)}\0".encode())
-    try:
-        fd = os.open(name, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        while chunk := os.read(fd, _READ_CHUNK):
-            digest.update(chunk)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return digest.hexdigest()[:32]
+def _file_key(name: str, state: FileState | None) -> str | None:
+    """The key of ``name``'s content and suffix, or None when it cannot be read whole."""
+    return content_key(name, state, f"{FORMAT}\0{_suffix(name)}\0")
 
 
 def _suffix(name: str) -> str:
@@ -325,61 +221,8 @@ def _result(name: str, entry: Entry) -> Result:
     )
 
 
-@dataclass(frozen=True)
-class _Pack:
-    path: Path
-    entries: dict[str, list[Entry]]
-
-
-def _entries(folder: Path) -> Iterator[Path]:
-    try:
-        yield from folder.iterdir()
-    except OSError:
-        return
-
-
-def _read_packs(folder: Path) -> list[_Pack]:
-    """The whole, intact packs of ``folder``; damaged ones are removed."""
-    packs = []
-    for path in _entries(folder):
-        if path.suffix != _SUFFIX or path.name.startswith("."):
-            continue
-        pack = _read_pack(path)
-        if pack is not None:
-            packs.append(pack)
-    return packs
-
-
-def _read_pack(path: Path) -> _Pack | None:
-    data = read_cache_file(path, MAX_CACHE_BYTES)
-    if data is None:
-        return None  # gone (merged by another run), a link, unreadable, too large
-    if _checksum(data) != path.stem:
-        _remove(path)
-        return None
-    try:
-        entries = _valid_entries(json.loads(data))
-    except (ValueError, TypeError):
-        entries = None
-    if entries is None:
-        _remove(path)
-        return None
-    return _Pack(path, entries)
-
-
-def _valid_entries(data: Any) -> dict[str, list[Entry]] | None:
-    """The pack's entries if every one has the stored shape, else None."""
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        return None
-    entries = data.get("entries")
-    if not isinstance(entries, dict):
-        return None
-    for key, results in entries.items():
-        if not isinstance(key, str) or not isinstance(results, list):
-            return None
-        if not all(_valid_entry(entry) for entry in results):
-            return None
-    return entries
+def _valid_results(results: Any) -> bool:
+    return isinstance(results, list) and all(_valid_entry(entry) for entry in results)
 
 
 def _valid_entry(entry: Any) -> bool:
@@ -398,36 +241,6 @@ def _valid_entry(entry: Any) -> bool:
             for e in errors
         )
     )
-
-
-def _checksum(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:40]
-
-
-def _write_pack(folder: Path, entries: Mapping[str, list[Entry]]) -> Path | None:
-    """Write ``entries`` as a pack named by its checksum; None if it could not be written."""
-    data = json.dumps(
-        {"format": FORMAT, "entries": dict(sorted(entries.items()))}, separators=(",", ":")
-    ).encode()
-    path = folder / f"{_checksum(data)}{_SUFFIX}"
-    try:
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".pack-")
-    except OSError:
-        return None
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)  # the same name holds the same bytes: a race is harmless
-    except OSError:
-        _remove(Path(temporary))
-        return None
-    return path
-
-
-def _remove(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.unlink()
 
 
 def without_cache(kubeconform: Kubeconform, files: Sequence[str]) -> Verdicts:
