@@ -9,7 +9,7 @@ finding.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 
 from guestbook.manifests.fields import as_list, as_map, as_str
@@ -112,8 +112,44 @@ def label_selector_problems(value: object, path: FieldPath) -> Iterator[tuple[Fi
                     yield (*here, "values", v_index), f"label value {label_value!r} {problem}"
 
 
-def parse_map_selector(value: object) -> Selector | None:
-    """A map selector as a :class:`Selector`, or None if it is malformed."""
+_PARSED_MAX = 4096
+"""Selectors parsed and kept per process: the rules parse each selector several times, and a
+fleet repeats the same few."""
+_parsed: dict[tuple[bool, Hashable], Selector | None] = {}
+
+
+def _frozen(value: object) -> Hashable:
+    """``value`` (parsed YAML) as nested tuples, equal exactly when the values are equal."""
+    if isinstance(value, Mapping):
+        return (dict, tuple((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return (list, tuple(_frozen(v) for v in value))
+    return (type(value), value)
+
+
+def _memo(parse: Callable[[object], Selector | None]) -> Callable[[object], Selector | None]:
+    """``parse``, with its result kept for values equal to one it parsed (at most
+    :data:`_PARSED_MAX`; then the kept ones are dropped)."""
+    label = parse is not _parse_map_selector
+
+    def parsed(value: object) -> Selector | None:
+        if not isinstance(value, Mapping):
+            return None
+        try:
+            key = (label, _frozen(value))
+            hash(key)
+        except TypeError:
+            return parse(value)
+        if key not in _parsed:
+            if len(_parsed) >= _PARSED_MAX:
+                _parsed.clear()
+            _parsed[key] = parse(value)
+        return _parsed[key]
+
+    return parsed
+
+
+def _parse_map_selector(value: object) -> Selector | None:
     if not isinstance(value, Mapping) or any(map_selector_problems(value, ())):
         return None
     pairs = [(k, v) for k, v in value.items() if isinstance(k, str) and isinstance(v, str)]
@@ -122,8 +158,7 @@ def parse_map_selector(value: object) -> Selector | None:
     return Selector(tuple(Requirement(k, "In", frozenset({v})) for k, v in pairs))
 
 
-def parse_label_selector(value: object) -> Selector | None:
-    """A ``LabelSelector`` object as a :class:`Selector`, or None if it is malformed."""
+def _parse_label_selector(value: object) -> Selector | None:
     if not isinstance(value, Mapping) or any(label_selector_problems(value, ())):
         return None
     match_labels = value.get("matchLabels")
@@ -142,3 +177,10 @@ def parse_label_selector(value: object) -> Selector | None:
             Requirement(str(expression["key"]), str(expression["operator"]), frozenset(values))
         )
     return Selector(tuple(requirements))
+
+
+parse_map_selector = _memo(_parse_map_selector)
+"""A map selector as a :class:`Selector`, or None if it is malformed."""
+
+parse_label_selector = _memo(_parse_label_selector)
+"""A ``LabelSelector`` object as a :class:`Selector`, or None if it is malformed."""
