@@ -42,13 +42,15 @@ BUILT_IN_TESTS = {
 
 
 def test_run_has_the_signature_the_pipeline_calls() -> None:
-    # Given the pipeline's contract: run(documents, *, complete=..., kubernetes_version=...)
+    # Given the pipeline's contract: run(documents, *, complete=..., kubernetes_version=...,
+    # kept=...)
     signature = inspect.signature(run)
     # Then the entry point matches it exactly
-    assert list(signature.parameters) == ["documents", "complete", "kubernetes_version"]
-    assert signature.parameters["kubernetes_version"].kind is inspect.Parameter.KEYWORD_ONLY
-    assert signature.parameters["complete"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert list(signature.parameters) == ["documents", "complete", "kubernetes_version", "kept"]
+    for name in ("complete", "kubernetes_version", "kept"):
+        assert signature.parameters[name].kind is inspect.Parameter.KEYWORD_ONLY
     assert signature.parameters["complete"].default is False
+    assert signature.parameters["kept"].default is None
     assert signature.parameters["documents"].annotation in (
         "Sequence[Document]",
         Sequence[Document],

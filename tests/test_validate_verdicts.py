@@ -303,6 +303,11 @@ EDITS = {
     "wrong-type": "name: =>name: 7 #",
     "unknown-kind": "kind: =>kind: Deployent #",
     "second-document": "=>\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\n",
+    # for the rules' kept findings: one-file findings that come and go
+    "bad-label": "metadata:=>metadata:\n  labels: {-bad: x}",
+    "image-latest": "image: =>image: nginx:latest #",
+    "node-port": "=>\n---\napiVersion: v1\nkind: Service\nmetadata: {name: np}\nspec:\n"
+    "  type: NodePort\n  selector: {app: x}\n  ports: [{port: 80, nodePort: 30080}]\n",
 }
 
 

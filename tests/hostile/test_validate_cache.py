@@ -1,4 +1,5 @@
-"""The verdict cache when its folder or its files are damaged: the same report, no traceback."""
+"""The verdict and findings caches when their folders or files are damaged: the same report,
+no traceback."""
 
 from __future__ import annotations
 
@@ -54,8 +55,14 @@ def assert_same_as_without_cache(tools: Path, manifests: Path) -> None:
     assert json.loads(cached.stdout)["summary"]["errors"] > 0
 
 
-def packs(tools: Path) -> list[Path]:
-    return sorted((tools / "cache" / "kubeconform").glob("*/*.json"))
+@pytest.fixture(params=["kubeconform", "findings"])
+def cache(request: pytest.FixtureRequest) -> str:
+    """Each cache's folder name: kubeconform's verdicts, the one-file rules' findings."""
+    return str(request.param)
+
+
+def packs(tools: Path, cache: str) -> list[Path]:
+    return sorted((tools / "cache" / cache).glob("*/*.json"))
 
 
 @contextmanager
@@ -88,35 +95,35 @@ def test_an_unwritable_cache_folder_costs_time_only(tools: Path, manifests: Path
         assert list(cache.iterdir()) == []
 
 
-def test_a_corrupt_pack_is_ignored_and_replaced(tools: Path, manifests: Path) -> None:
+def test_a_corrupt_pack_is_ignored_and_replaced(tools: Path, manifests: Path, cache: str) -> None:
     # Given a cache whose pack lost a byte in the middle (a disk or copy error)
     validate(tools, manifests)
-    [pack] = packs(tools)
+    [pack] = packs(tools, cache)
     data = pack.read_bytes()
     pack.write_bytes(data[:100] + data[101:])
     # When the manifests are validated again
     # Then the report is the one without the cache, and the damaged pack was replaced by
     # the verdicts kubeconform gave again
     assert_same_as_without_cache(tools, manifests)
-    assert packs(tools) == [pack]
+    assert packs(tools, cache) == [pack]
     assert pack.read_bytes() == data
 
 
-def test_a_truncated_pack_is_never_served(tools: Path, manifests: Path) -> None:
+def test_a_truncated_pack_is_never_served(tools: Path, manifests: Path, cache: str) -> None:
     # Given a pack cut short, as a write interrupted without the rename would leave it
     validate(tools, manifests)
-    [pack] = packs(tools)
+    [pack] = packs(tools, cache)
     pack.write_bytes(pack.read_bytes()[: pack.stat().st_size // 2])
     # Then validation reports as without the cache
     assert_same_as_without_cache(tools, manifests)
 
 
 def test_a_pack_with_the_right_checksum_but_not_a_pack_is_ignored(
-    tools: Path, manifests: Path
+    tools: Path, manifests: Path, cache: str
 ) -> None:
     # Given a file named by the checksum of its bytes, whose entries are not results
     validate(tools, manifests)
-    [pack] = packs(tools)
+    [pack] = packs(tools, cache)
 
     entries = json.loads(pack.read_bytes())["entries"]
     bogus = json.dumps({"format": 1, "entries": {key: [["x"]] for key in entries}}).encode()
@@ -135,22 +142,22 @@ def test_a_cache_folder_that_is_a_file_is_left_alone(tools: Path, manifests: Pat
 
 
 def test_a_cache_folder_that_is_a_symbolic_link_is_not_followed(
-    tmp_path: Path, tools: Path, manifests: Path
+    tmp_path: Path, tools: Path, manifests: Path, cache: str
 ) -> None:
     # Given the cache folder as a symbolic link to a folder elsewhere
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (tools / "cache").mkdir()
-    (tools / "cache" / "kubeconform").symlink_to(elsewhere)
+    (tools / "cache" / cache).symlink_to(elsewhere)
     # Then validation reports as without the cache, and nothing is written through the link
     assert_same_as_without_cache(tools, manifests)
     assert list(elsewhere.iterdir()) == []
 
 
-def test_a_fifo_among_the_packs_is_not_waited_on(tools: Path, manifests: Path) -> None:
+def test_a_fifo_among_the_packs_is_not_waited_on(tools: Path, manifests: Path, cache: str) -> None:
     # Given a FIFO named like a pack in the cache
     validate(tools, manifests)
-    [pack] = packs(tools)
+    [pack] = packs(tools, cache)
     os.mkfifo(pack.parent / f"{'0' * 40}.json")
     # Then validation finishes (within the bound) and reports as without the cache
     assert_same_as_without_cache(tools, manifests)

@@ -98,8 +98,9 @@ OPTIONS: tuple[Option, ...] = (
         "no_cache",
         ("--no-cache",),
         "flag",
-        "Run kubeconform on every file instead of reusing its verdicts on files "
-        "unchanged since an earlier run (kept in the tools folder).",
+        "Run kubeconform and every rule on every file instead of reusing kubeconform's "
+        "verdicts and the one-file rules' findings on files unchanged since an earlier run "
+        "(kept in the tools folder).",
     ),
     Option(
         "explain",

@@ -19,7 +19,8 @@ from guestbook.validate.cel import cel_binary, cel_findings
 from guestbook.validate.documents import find_files, is_readable_file
 from guestbook.validate.kubeconform import DEFAULT_WORKERS, Kubeconform, Result
 from guestbook.validate.model import Document, Finding, Report
-from guestbook.validate.reader import Reader
+from guestbook.validate.reader import Reader, Reading
+from guestbook.validate.rule_cache import KeptFindings, RuleCache
 from guestbook.validate.schema_layer import schema_findings
 from guestbook.validate.schemas import SchemaStore
 from guestbook.validate.settings import DEFAULTS, ValidateSettings
@@ -87,7 +88,7 @@ def validate(
     given = given_crds(crds, store) if index is not None else GivenCrds(CrdSchemas())
     custom = given.schemas
     # Reading first: the rules wait for it, while kubeconform's results are needed last.
-    reading = Reader(reader_binary(tools)).start(files)
+    reading, kept = _start_reading(files, tools, settings if rules else None)
     run: Verdicts | None = None
     try:
         # kubeconform would wait on a FIFO; read_documents reports it (and files over the bound).
@@ -99,12 +100,9 @@ def validate(
             )
             run = verdicts(kubeconform, regular, _cache(settings, tools))
 
+        _load_kept(kept, kubernetes_version)  # while the files are read
         tell(f"reading {len(files)} files")
-        documents: dict[str, list[Document]] = {}
-        findings: list[Finding] = []
-        for name, (docs, problems) in zip(names, reading.results(), strict=True):
-            documents[name] = docs
-            findings.extend(problems)
+        documents, findings = _documents(names, reading)
         unreadable = {str(f.path) for f in findings}
 
         everything = [doc for docs in documents.values() for doc in docs]
@@ -115,7 +113,7 @@ def validate(
         if rules:
             tell(f"rules: {len(everything)} objects")
             complete = settings.completeness(files, _folder_files)
-            findings.extend(_run_rules(everything, complete, kubernetes_version))
+            findings.extend(_run_rules(everything, complete, kubernetes_version, kept))
 
         if server is not None:
             tell(f"API server: {len(everything)} objects")
@@ -157,6 +155,17 @@ def validate(
     )
 
 
+def _start_reading(
+    files: Sequence[Path], tools: Path | None, settings: ValidateSettings | None
+) -> tuple[Reading, KeptFindings | None]:
+    """The files being read, and the kept findings of the rules (``settings`` None: no rules)
+    opened before, so the files' states are those before they were read."""
+    kept = None
+    if settings is not None and settings.cache:
+        kept = RuleCache.in_tools(tools or tools_dir()).begin(str(f) for f in files)
+    return Reader(reader_binary(tools)).start(files), kept
+
+
 def _with_found_crds(
     results: list[Result], kubeconform: Kubeconform, custom: CrdSchemas, cache: VerdictCache | None
 ) -> list[Result]:
@@ -183,12 +192,34 @@ def _folder_files(folder: Path) -> list[Path]:
     return find_files([folder]) if folder.is_dir() else []
 
 
+def _documents(
+    names: Sequence[str], reading: Reading
+) -> tuple[dict[str, list[Document]], list[Finding]]:
+    """Each file's documents, and the problems of reading them."""
+    documents: dict[str, list[Document]] = {}
+    findings: list[Finding] = []
+    for name, (docs, problems) in zip(names, reading.results(), strict=True):
+        documents[name] = docs
+        findings.extend(problems)
+    return documents, findings
+
+
+def _load_kept(kept: KeptFindings | None, kubernetes_version: str) -> None:
+    if kept is not None:
+        from guestbook.validate import rules
+
+        rules.load(kept, kubernetes_version)
+
+
 def _run_rules(
-    documents: Sequence[Document], complete: Callable[[Path], bool], kubernetes_version: str
+    documents: Sequence[Document],
+    complete: Callable[[Path], bool],
+    kubernetes_version: str,
+    kept: KeptFindings | None,
 ) -> list[Finding]:
     from guestbook.validate import rules
 
-    return rules.run(documents, complete=complete, kubernetes_version=kubernetes_version)
+    return rules.run(documents, complete=complete, kubernetes_version=kubernetes_version, kept=kept)
 
 
 def _ask_server(documents: Sequence[Document], kubeconfig: Path) -> list[Finding]:
