@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from guestbook.errors import GuestbookError
 from guestbook.validate import validate
 from guestbook.validate.documents import find_files, read_documents
-from guestbook.validate.reader import FieldLines, Reader
+from guestbook.validate.reader import FieldLines, Reader, _lines
 from guestbook.validate.tools import reader_binary, tools_dir
 from tests.conftest import FIXTURES, ROOT
 
@@ -85,6 +85,29 @@ def test_every_file_reads_the_same_as_in_python(reader: Reader, folder: str, fle
     # When the Go reader reads them, falling back to Python per file
     # Then each file's documents, objects, lines and findings are read_documents'
     assert_same_as_read_documents(reader, files)
+
+
+def test_each_entry_comes_with_the_json_the_reader_printed_for_it(reader: Reader) -> None:
+    # Given files the reader reads and one it leaves to Python
+    files = [*find_files([ROOT / "dist"])[:5], FIXTURES / "reader" / "anchors_and_aliases.yaml"]
+    # When they are read
+    found = reader.start(files).entries_and_json()
+    # Then each entry read in Go comes with the JSON of its whole entry, the others with None
+    for entry, printed in found[:-1]:
+        assert printed is not None and json.loads(printed) == {"documents": entry}
+    entry, printed = found[-1]
+    assert entry is None and printed is not None and "fallback" in json.loads(printed)
+
+
+def test_output_without_one_entry_per_line_gives_no_json_per_entry() -> None:
+    # Given a reader's output with its entries on one line (as a reader built before)
+    out = b'[{"documents":[]},{"fallback":"x"}]\n'
+    # Then the entries' own JSON is not told apart, rather than told wrong
+    assert _lines(out, 2) == [None, None]
+    assert _lines(b'[{"documents":[]},\n{"fallback":"x"}]\n', 2) == [
+        b'{"documents":[]}',
+        b'{"fallback":"x"}',
+    ]
 
 
 @pytest.mark.parametrize("folder", ["dist", "fleet"])

@@ -1,5 +1,5 @@
-"""The verdict and findings caches when their folders or files are damaged: the same report,
-no traceback."""
+"""The validator's caches (verdicts, findings, what the reader read) when their folders or
+files are damaged: the same report, no traceback."""
 
 from __future__ import annotations
 
@@ -55,14 +55,15 @@ def assert_same_as_without_cache(tools: Path, manifests: Path) -> None:
     assert json.loads(cached.stdout)["summary"]["errors"] > 0
 
 
-@pytest.fixture(params=["kubeconform", "findings"])
+@pytest.fixture(params=["kubeconform", "findings", "reader"])
 def cache(request: pytest.FixtureRequest) -> str:
-    """Each cache's folder name: kubeconform's verdicts, the one-file rules' findings."""
+    """Each cache's folder name: kubeconform's verdicts, the one-file rules' findings, what
+    guestbook-reader read."""
     return str(request.param)
 
 
 def packs(tools: Path, cache: str) -> list[Path]:
-    return sorted((tools / "cache" / cache).glob("*/*.json"))
+    return sorted((tools / "cache" / cache).glob("*/*/*.json"))
 
 
 @contextmanager
@@ -96,24 +97,25 @@ def test_an_unwritable_cache_folder_costs_time_only(tools: Path, manifests: Path
 
 
 def test_a_corrupt_pack_is_ignored_and_replaced(tools: Path, manifests: Path, cache: str) -> None:
-    # Given a cache whose pack lost a byte in the middle (a disk or copy error)
+    # Given a cache whose packs each lost a byte in the middle (a disk or copy error)
     validate(tools, manifests)
-    [pack] = packs(tools, cache)
-    data = pack.read_bytes()
-    pack.write_bytes(data[:100] + data[101:])
+    kept = {pack: pack.read_bytes() for pack in packs(tools, cache)}
+    assert kept
+    for pack, data in kept.items():
+        pack.write_bytes(data[:100] + data[101:])
     # When the manifests are validated again
-    # Then the report is the one without the cache, and the damaged pack was replaced by
-    # the verdicts kubeconform gave again
+    # Then the report is the one without the cache, and the damaged packs were replaced by
+    # what was computed again
     assert_same_as_without_cache(tools, manifests)
-    assert packs(tools, cache) == [pack]
-    assert pack.read_bytes() == data
+    assert packs(tools, cache) == sorted(kept)
+    assert all(pack.read_bytes() == data for pack, data in kept.items())
 
 
 def test_a_truncated_pack_is_never_served(tools: Path, manifests: Path, cache: str) -> None:
-    # Given a pack cut short, as a write interrupted without the rename would leave it
+    # Given packs cut short, as a write interrupted without the rename would leave them
     validate(tools, manifests)
-    [pack] = packs(tools, cache)
-    pack.write_bytes(pack.read_bytes()[: pack.stat().st_size // 2])
+    for pack in packs(tools, cache):
+        pack.write_bytes(pack.read_bytes()[: pack.stat().st_size // 2])
     # Then validation reports as without the cache
     assert_same_as_without_cache(tools, manifests)
 
@@ -121,14 +123,15 @@ def test_a_truncated_pack_is_never_served(tools: Path, manifests: Path, cache: s
 def test_a_pack_with_the_right_checksum_but_not_a_pack_is_ignored(
     tools: Path, manifests: Path, cache: str
 ) -> None:
-    # Given a file named by the checksum of its bytes, whose entries are not results
+    # Given files named by the checksum of their bytes, whose entries are not results
     validate(tools, manifests)
-    [pack] = packs(tools, cache)
-
-    entries = json.loads(pack.read_bytes())["entries"]
-    bogus = json.dumps({"format": 1, "entries": {key: [["x"]] for key in entries}}).encode()
-    pack.unlink()
-    (pack.parent / f"{hashlib.sha256(bogus).hexdigest()[:40]}.json").write_bytes(bogus)
+    for pack in packs(tools, cache):
+        kept = json.loads(pack.read_bytes())
+        bogus = json.dumps(
+            {"format": kept["format"], "entries": {key: [["x"]] for key in kept["entries"]}}
+        ).encode()
+        pack.unlink()
+        (pack.parent / f"{hashlib.sha256(bogus).hexdigest()[:40]}.json").write_bytes(bogus)
     # Then validation reports as without the cache
     assert_same_as_without_cache(tools, manifests)
 
@@ -155,9 +158,9 @@ def test_a_cache_folder_that_is_a_symbolic_link_is_not_followed(
 
 
 def test_a_fifo_among_the_packs_is_not_waited_on(tools: Path, manifests: Path, cache: str) -> None:
-    # Given a FIFO named like a pack in the cache
+    # Given a FIFO named like a pack in each shard of the cache
     validate(tools, manifests)
-    [pack] = packs(tools, cache)
-    os.mkfifo(pack.parent / f"{'0' * 40}.json")
+    for pack in packs(tools, cache):
+        os.mkfifo(pack.parent / f"{'0' * 40}.json")
     # Then validation finishes (within the bound) and reports as without the cache
     assert_same_as_without_cache(tools, manifests)

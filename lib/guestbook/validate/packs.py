@@ -1,22 +1,25 @@
 """Per-file results kept between runs, in packs (an edge module).
 
-The validator keeps two kinds of per-file results: kubeconform's verdicts (see
-:mod:`.verdicts`) and the findings of the rules that look at one file only (see
-:mod:`.rules.cached`). Both are stored the same way, in a folder of the tools folder::
+The validator keeps three kinds of per-file results: kubeconform's verdicts (see
+:mod:`.verdicts`), what guestbook-reader read (see :mod:`.read_cache`) and the findings of
+the rules that look at one file only (see :mod:`.rule_cache`). All are stored the same way,
+in a folder of the tools folder::
 
-    <cache>/<context>/<checksum>.json   # a pack: {"format": N, "entries": {file key: entry}}
+    <cache>/<context>/<shard>/<checksum>.json   # a pack: {"format": N, "entries": {key: entry}}
 
 ``<context>`` is a digest of everything a result depends on besides the file, so a run
 with another context never reads these packs. A file's key is a digest of its content
-(and whatever else its results depend on), computed by :func:`content_key`. Each run that
-computed new results writes one pack: to a temporary name, then renamed, so another
-process sees a whole pack or none. A pack whose bytes do not hash to its name, or whose
-entries do not have the stored shape, is ignored and removed; when a context holds more
-than ``max_packs`` packs they are merged into one, and the least recently used go once the
-cache is over ``max_bytes``. A result is kept only when its file did not change while it
-was computed (:func:`file_state` before and after). Whatever goes wrong with the cache (a
-read-only or missing folder, a file where a folder should be, a symbolic link, a corrupt
-pack) costs only time: the results are then computed.
+(and whatever else its results depend on), computed by :meth:`SeenFiles.key`; its first
+character names its ``<shard>``, and a run reads only the shards of its files' keys (see
+:class:`Shelf`). Each run that computed new results writes one pack per shard: to a temporary
+name, then renamed, so another process sees a whole pack or none. A pack whose bytes do not
+hash to its name, or whose entries do not have the stored shape, is ignored and removed;
+when a shard holds more than ``max_packs`` packs, all but the largest are merged into one
+(so a run writes about what it adds), and the least recently used go once the cache is over
+``max_bytes``. A result is kept only when its file did not change while it was computed
+(:meth:`SeenFiles.unchanged`). Whatever goes wrong with the cache (a read-only or missing
+folder, a file where a folder should be, a symbolic link, a corrupt pack) costs only time:
+the results are then computed.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ import os
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -66,15 +69,15 @@ def file_state(name: str) -> FileState | None:
     )
 
 
-def content_key(name: str, state: FileState | None, salt: str) -> str | None:
-    """A digest of ``salt`` and ``name``'s bytes, or None when it cannot be read whole.
+def content_digest(name: str, state: FileState | None) -> str | None:
+    """The SHA-256 of ``name``'s bytes, or None when it cannot be read whole.
 
     Read with the bare system calls: for a fleet of small files, an ``open()`` file
     object and its buffer cost more than the hash.
     """
     if state is None:
         return None
-    digest = hashlib.sha256(salt.encode())
+    digest = hashlib.sha256()
     try:
         fd = os.open(name, os.O_RDONLY)
     except OSError:
@@ -86,7 +89,53 @@ def content_key(name: str, state: FileState | None, salt: str) -> str | None:
         return None
     finally:
         os.close(fd)
-    return digest.hexdigest()[:32]
+    return digest.hexdigest()
+
+
+@dataclass
+class SeenFiles:
+    """The files of one run as they were before anything read them: each one's state, and its
+    content's digest, computed once on first use and shared by every cache of the run."""
+
+    states: dict[str, FileState | None]
+    _digests: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def now(cls, names: Iterable[str]) -> SeenFiles:
+        """The states of ``names`` now."""
+        return cls({name: file_state(name) for name in dict.fromkeys(names)})
+
+    def key(self, name: str, salt: str) -> str | None:
+        """A key of ``salt`` and ``name``'s content, or None when it cannot be read whole."""
+        if name not in self._digests:
+            self._digests[name] = content_digest(name, self.states.get(name))
+        digest = self._digests[name]
+        if digest is None:
+            return None
+        return hashlib.sha256(f"{salt}\0{digest}".encode()).hexdigest()[:32]
+
+    def unchanged(self, name: str) -> bool:
+        """Whether ``name`` is as it was when the run began (a result of it may be kept)."""
+        state = self.states.get(name)
+        return state is not None and state == file_state(name)
+
+
+def binary_identity(binary: Path) -> list[int]:
+    """What tells that a program file was replaced: device, inode, size and modification time."""
+    try:
+        status = binary.stat()
+    except OSError:
+        return []
+    return [status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns]
+
+
+class Raw(bytes):
+    """An entry already encoded as JSON (as a program printed it): written into a pack as is.
+    Read back, it is the decoded value, like any other entry."""
+
+
+def _encode(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 @dataclass(frozen=True)
@@ -95,6 +144,8 @@ class Pack:
 
     path: Path
     entries: dict[str, Any]
+    size: int
+    """Bytes."""
 
 
 @dataclass(frozen=True)
@@ -106,21 +157,16 @@ class PackStore:
     valid_entry: Callable[[Any], bool]
     max_bytes: int
     max_packs: int
+    """Per shard."""
 
-    def context(self, context: str) -> Path | None:
-        """The context's folder, made if needed; None if the cache cannot be used there."""
+    def shelf(self, context: str) -> Shelf | None:
+        """The context's packs, its folder made if needed; None if the cache cannot be used."""
         folder = self.folder / context
-        try:
-            for part in (self.folder.parent, self.folder, folder):
-                part.mkdir(mode=0o755, exist_ok=True)
-                # A link could send writes anywhere; a file or anything else is not ours.
-                if not stat.S_ISDIR(part.lstat().st_mode):
-                    return None
-        except OSError:
+        if not _own_folders(self.folder.parent, self.folder, folder):
             return None
-        return folder
+        return Shelf(self, folder)
 
-    def read(self, folder: Path) -> list[Pack]:
+    def _read(self, folder: Path) -> list[Pack]:
         """The whole, intact packs of ``folder``; damaged ones are removed."""
         packs = []
         for path in _entries(folder):
@@ -131,45 +177,40 @@ class PackStore:
                 packs.append(pack)
         return packs
 
-    def store(self, folder: Path, packs: list[Pack], new: Mapping[str, Any]) -> None:
-        """Write ``new`` as a pack, or with the packs read if there are many; keep the cache
-        bounded. Packs another process wrote meanwhile are left to it. Never raises."""
-        with contextlib.suppress(OSError):  # a cache not written costs time only
-            self._store(folder, packs, new)
-
     def _store(self, folder: Path, packs: list[Pack], new: Mapping[str, Any]) -> None:
+        """Write ``new`` as a pack into the shard ``folder`` whose packs are ``packs``; past
+        :attr:`max_packs`, all but the largest pack are merged (a run writes about what it
+        adds). Packs another process wrote meanwhile are left to it."""
         if len(packs) + 1 > self.max_packs:
+            largest = max(packs, key=lambda pack: (pack.size, pack.path.name))
             merged: dict[str, Any] = {}
             for pack in packs:
-                merged.update(pack.entries)
+                if pack is not largest:
+                    merged.update(pack.entries)
             merged.update(new)
             if self._write_pack(folder, merged) is not None:
                 for pack in packs:
-                    _remove(pack.path)
-        else:
-            if new:
-                self._write_pack(folder, new)
-            for pack in packs:  # used now: the last to go when the cache is over its bound
-                with contextlib.suppress(OSError):
-                    os.utime(pack.path)
-        self._bound()
+                    if pack is not largest:
+                        _remove(pack.path)
+        elif new:
+            self._write_pack(folder, new)
 
     def _bound(self) -> None:
         """Remove the least recently used packs (and dead temporaries) until the cache fits."""
         files: list[tuple[float, int, Path]] = []
         now = time.time()
-        for path in _entries(self.folder):
-            if not path.is_dir() or path.is_symlink():
-                continue
-            for item in _entries(path):
-                try:
-                    status = item.lstat()
-                except OSError:
-                    continue
-                if item.name.startswith(".") and now - status.st_mtime > STALE_TEMPORARY_SECONDS:
-                    _remove(item)
-                elif item.suffix == _SUFFIX and stat.S_ISREG(status.st_mode):
-                    files.append((status.st_mtime, status.st_size, item))
+        for context in _folders(self.folder):
+            for shard in _folders(context):
+                for item in _entries(shard):
+                    try:
+                        status = item.lstat()
+                    except OSError:
+                        continue
+                    if item.name.startswith("."):
+                        if now - status.st_mtime > STALE_TEMPORARY_SECONDS:
+                            _remove(item)
+                    elif item.suffix == _SUFFIX and stat.S_ISREG(status.st_mode):
+                        files.append((status.st_mtime, status.st_size, item))
         total = sum(size for _, size, _ in files)
         for _, size, path in sorted(files):
             if total <= self.max_bytes:
@@ -191,7 +232,7 @@ class PackStore:
         if entries is None:
             _remove(path)
             return None
-        return Pack(path, entries)
+        return Pack(path, entries, len(data))
 
     def _valid_entries(self, data: Any) -> dict[str, Any] | None:
         """The pack's entries if every one has the stored shape, else None."""
@@ -206,10 +247,15 @@ class PackStore:
 
     def _write_pack(self, folder: Path, entries: Mapping[str, Any]) -> Path | None:
         """Write ``entries`` as a pack named by its checksum; None if it could not be written."""
-        data = json.dumps(
-            {"format": self.format, "entries": dict(sorted(entries.items()))},
-            separators=(",", ":"),
-        ).encode()
+        ordered = dict(sorted(entries.items()))
+        if any(isinstance(value, Raw) for value in ordered.values()):
+            body = b",".join(
+                _encode(key) + b":" + (value if isinstance(value, Raw) else _encode(value))
+                for key, value in ordered.items()
+            )
+        else:  # one call: the encoder's fast path
+            body = _encode(ordered)[1:-1]
+        data = b'{"format":%d,"entries":{%s}}' % (self.format, body)
         path = folder / f"{_checksum(data)}{_SUFFIX}"
         try:
             fd, temporary = tempfile.mkstemp(dir=folder, prefix=".pack-")
@@ -224,6 +270,79 @@ class PackStore:
             _remove(Path(temporary))
             return None
         return path
+
+
+@dataclass
+class Shelf:
+    """One context's packs as one run uses them. They are kept in shards, sub-folders named
+    by a key's first character, so a run over a few files reads a few shards: what a run
+    reads grows with the files it validates, not with the cache."""
+
+    store: PackStore
+    folder: Path
+    _shards: dict[str, list[Pack]] = field(default_factory=dict)
+    _known: dict[str, Any] = field(default_factory=dict)
+
+    def empty(self) -> bool:
+        """Whether no shard holds a pack (then a run need not hash its files first)."""
+        return not any(
+            p.suffix == _SUFFIX and not p.name.startswith(".")
+            for shard in _folders(self.folder)
+            for p in _entries(shard)
+        )
+
+    def get(self, key: str | None) -> Any | None:
+        """The entry kept under ``key``, or None."""
+        if key is None:
+            return None
+        self._packs(key[:1])
+        return self._known.get(key)
+
+    def put(self, new: Mapping[str, Any]) -> None:
+        """Keep ``new`` (key: entry), marking the packs read as used, and keep the cache within
+        its bound. Never raises: a cache not written costs time only."""
+        by_shard: dict[str, dict[str, Any]] = {}
+        for key, entry in new.items():
+            by_shard.setdefault(key[:1], {})[key] = entry
+        with contextlib.suppress(OSError):
+            for shard, entries in sorted(by_shard.items()):
+                folder = self.folder / shard
+                if _own_folders(folder):
+                    self.store._store(folder, self._packs(shard), entries)
+            for packs in self._shards.values():
+                for pack in packs:  # used now: the last to go when the cache is over its bound
+                    with contextlib.suppress(OSError):
+                        os.utime(pack.path)
+            self.store._bound()
+
+    def _packs(self, shard: str) -> list[Pack]:
+        if shard not in self._shards:
+            packs = self.store._read(self.folder / shard)
+            self._shards[shard] = packs
+            for pack in packs:
+                self._known.update(pack.entries)
+        return self._shards[shard]
+
+
+def _own_folders(*folders: Path) -> bool:
+    """Make ``folders`` (each inside the one before) where missing; False if one is not a
+    folder of its own (a link could send writes anywhere; a file is not ours)."""
+    try:
+        for folder in folders:
+            folder.mkdir(mode=0o755, exist_ok=True)
+            if not stat.S_ISDIR(folder.lstat().st_mode):
+                return False
+    except OSError:
+        return False
+    return True
+
+
+def _folders(folder: Path) -> Iterator[Path]:
+    """The sub-folders of ``folder`` that are not links."""
+    for path in _entries(folder):
+        with contextlib.suppress(OSError):
+            if stat.S_ISDIR(path.lstat().st_mode):
+                yield path
 
 
 def _entries(folder: Path) -> Iterator[Path]:

@@ -19,6 +19,8 @@ from guestbook.validate.cel import cel_binary, cel_findings
 from guestbook.validate.documents import find_files, is_readable_file
 from guestbook.validate.kubeconform import DEFAULT_WORKERS, Kubeconform, Result
 from guestbook.validate.model import Document, Finding, Report
+from guestbook.validate.packs import SeenFiles
+from guestbook.validate.read_cache import CachedReading, ReadCache
 from guestbook.validate.reader import Reader, Reading
 from guestbook.validate.rule_cache import KeptFindings, RuleCache
 from guestbook.validate.schema_layer import schema_findings
@@ -87,8 +89,10 @@ def validate(
     index = store.index() if schema else None  # fails early, with the setup hint
     given = given_crds(crds, store) if index is not None else GivenCrds(CrdSchemas())
     custom = given.schemas
+    # The files' states before anything reads them: what the caches keep is of what was read.
+    seen = SeenFiles.now(names) if settings.cache else None
     # Reading first: the rules wait for it, while kubeconform's results are needed last.
-    reading, kept = _start_reading(files, tools, settings if rules else None)
+    reading, kept = _start_reading(files, tools, seen, rules)
     run: Verdicts | None = None
     try:
         # kubeconform would wait on a FIFO; read_documents reports it (and files over the bound).
@@ -98,7 +102,7 @@ def validate(
             kubeconform = Kubeconform(
                 kubeconform_binary(tools), store, workers, custom_locations=custom.locations()
             )
-            run = verdicts(kubeconform, regular, _cache(settings, tools))
+            run = verdicts(kubeconform, regular, _cache(settings, tools), seen)
 
         _load_kept(kept, kubernetes_version)  # while the files are read
         tell(f"reading {len(files)} files")
@@ -156,14 +160,16 @@ def validate(
 
 
 def _start_reading(
-    files: Sequence[Path], tools: Path | None, settings: ValidateSettings | None
-) -> tuple[Reading, KeptFindings | None]:
-    """The files being read, and the kept findings of the rules (``settings`` None: no rules)
-    opened before, so the files' states are those before they were read."""
-    kept = None
-    if settings is not None and settings.cache:
-        kept = RuleCache.in_tools(tools or tools_dir()).begin(str(f) for f in files)
-    return Reader(reader_binary(tools)).start(files), kept
+    files: Sequence[Path], tools: Path | None, seen: SeenFiles | None, rules: bool
+) -> tuple[Reading | CachedReading, KeptFindings | None]:
+    """The files being read (through the reader's cache when ``seen``), and the rules' kept
+    findings (when ``seen`` and ``rules``)."""
+    reader = Reader(reader_binary(tools))
+    if seen is None:
+        return reader.start(files), None
+    folder = tools or tools_dir()
+    kept = RuleCache.in_tools(folder).begin(seen) if rules else None
+    return ReadCache.in_tools(folder).start(reader, files, seen), kept
 
 
 def _with_found_crds(
@@ -193,7 +199,7 @@ def _folder_files(folder: Path) -> list[Path]:
 
 
 def _documents(
-    names: Sequence[str], reading: Reading
+    names: Sequence[str], reading: Reading | CachedReading
 ) -> tuple[dict[str, list[Document]], list[Finding]]:
     """Each file's documents, and the problems of reading them."""
     documents: dict[str, list[Document]] = {}

@@ -30,6 +30,8 @@ from guestbook.validate.model import Document, FieldPath, Finding
 from guestbook.validate.tools import INSTALL_HINT
 
 FileResult = tuple[list[Document], list[Finding]]
+Entry = list[list[Any]]
+"""One file as the reader sends it: ``[line, object, field lines]`` per document."""
 
 
 @dataclass(frozen=True)
@@ -78,13 +80,23 @@ class Reading:
 
         Files the reader leaves to Python are read with ``read_documents``.
         """
+        return [file_result(p, e) for p, e in zip(self.files, self.entries(), strict=True)]
+
+    def entries(self) -> list[Entry | None]:
+        """Wait for the reader; each file's entry (see :func:`file_result`), in order, or None
+        for a file the reader leaves to Python."""
+        return [entry for entry, _ in self.entries_and_json()]
+
+    def entries_and_json(self) -> list[tuple[Entry | None, bytes | None]]:
+        """As :meth:`entries`, each with the JSON the reader printed for it (its whole entry,
+        ``{"documents": ...}``), or None where that cannot be told apart."""
         if self.process is None:
-            return [read_documents(path) for path in self.files]
+            return [(None, None)] * len(self.files)
         out, err = self.process.communicate()
         entries = _parse(out, err, self.process.returncode, len(self.files))
+        printed = _lines(out, len(entries))
         return [
-            _documents(path, entry) if "documents" in entry else read_documents(path)
-            for path, entry in zip(self.files, entries, strict=True)
+            (entry.get("documents"), text) for entry, text in zip(entries, printed, strict=True)
         ]
 
     def stop(self) -> None:
@@ -111,12 +123,40 @@ def _parse(out: bytes, err: bytes, returncode: int, count: int) -> list[dict[str
     return list(entries)
 
 
-def _documents(path: Path, entry: dict[str, Any]) -> FileResult:
+def _lines(out: bytes, count: int) -> list[bytes | None]:
+    """Each entry's JSON as the reader prints it, one per line inside the array; all None if
+    the output does not have that shape (a reader built before it printed one per line)."""
+    lines = out.rstrip(b"\n").split(b"\n")
+    if len(lines) != count or not lines[0].startswith(b"[") or not lines[-1].endswith(b"]"):
+        return [None] * count
+    lines[0], lines[-1] = lines[0][1:], lines[-1][:-1]
+    texts: list[bytes | None] = [line[:-1] for line in lines[:-1]]
+    texts.append(lines[-1])
+    return texts
+
+
+def file_result(path: Path, entry: Entry | None) -> FileResult:
+    """The documents of the file ``path`` from its reader entry; read by Python if None."""
+    if entry is None:
+        return read_documents(path)
     documents = [
         Document(path=path, line=line, obj=obj, lines=FieldLines(obj, order))
-        for line, obj, order in entry["documents"]
+        for line, obj, order in entry
     ]
     return expand_lists(documents)
+
+
+def valid_entry(entry: Any) -> bool:
+    """Whether ``entry`` has the shape of a reader entry, ``[line, object, field lines]`` per
+    document (the shape only: how a kept entry, checksummed, is checked before use)."""
+    return type(entry) is list and all(
+        type(doc) is list
+        and len(doc) == 3
+        and type(doc[0]) is int
+        and type(doc[1]) is dict
+        and type(doc[2]) is list
+        for doc in entry
+    )
 
 
 class FieldLines(Mapping[FieldPath, int]):

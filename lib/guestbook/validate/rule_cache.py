@@ -6,7 +6,7 @@ file's bytes, its name and the Kubernetes version, never on the other files. The
 findings are kept per file, under a key made of the file's name and content, in packs
 (see :mod:`.packs`) under the tools folder::
 
-    .tools/cache/findings/<context>/<checksum>.json
+    .tools/cache/findings/<context>/<shard>/<checksum>.json
 
 ``<context>`` is a digest of the Kubernetes version, the source of this package's modules
 (the rules and what they use) and the list of one-file checks. A later run
@@ -21,21 +21,21 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from guestbook.validate.model import Finding, ObjectRef, Severity
-from guestbook.validate.packs import FileState, Pack, PackStore, content_key, file_state
+from guestbook.validate.packs import PackStore, SeenFiles, Shelf
 
 FORMAT = 1
 """Of keys, entries and packs; part of every context."""
 MAX_CACHE_BYTES = 32 * 1024 * 1024
 """All packs together; a fleet of 1,000 environments needs about 2 MiB."""
 MAX_PACKS = 8
-"""Per context: more are merged into one, so a run reads a few files."""
+"""Per context: past it, all but the largest pack are merged into one, so a run reads a few."""
 
 Entry = list[Any]
 """One finding, as stored: ``[rule, severity, message, line, kind, namespace, name, hint]``."""
@@ -56,10 +56,10 @@ class RuleCache:
         """The cache of the tools folder ``tools`` (``<tools>/cache/findings``)."""
         return cls(tools / "cache" / "findings")
 
-    def begin(self, names: Iterable[str]) -> KeptFindings:
-        """A run over the files ``names``, whose states are taken now, before they are read."""
+    def begin(self, seen: SeenFiles) -> KeptFindings:
+        """A run over the files ``seen`` names (with their states from before they were read)."""
         store = PackStore(self.folder, FORMAT, _valid_entries, self.max_bytes, self.max_packs)
-        return KeptFindings(store, {name: file_state(name) for name in dict.fromkeys(names)})
+        return KeptFindings(store, seen)
 
 
 @dataclass
@@ -67,11 +67,8 @@ class KeptFindings:
     """One run's view of the cache: what is kept for its files, and what it adds."""
 
     store: PackStore
-    states: Mapping[str, FileState | None]
-    _folder: Path | None = None
-    _packs: list[Pack] = field(default_factory=list)
-    _keys: dict[str, str | None] = field(default_factory=dict)
-    _known: dict[str, list[Entry]] = field(default_factory=dict)
+    seen: SeenFiles
+    _shelf: Shelf | None = None
     _loaded: bool = False
     _stored: bool = False
 
@@ -81,56 +78,59 @@ class KeptFindings:
         if self._loaded:
             return
         self._loaded = True
-        self._folder = self.store.context(_context(kubernetes_version, per_file))
-        if self._folder is None:
-            return
-        self._packs = self.store.read(self._folder)
-        for pack in self._packs:
-            self._known.update(pack.entries)
-        self._keys = {
-            name: content_key(name, state, f"{FORMAT}\0{name}\0")
-            for name, state in self.states.items()
-        }
+        code = _code_digest()
+        if code:
+            self._shelf = self.store.shelf(_context(kubernetes_version, per_file, code))
+        if self._shelf is not None:
+            for name in self.seen.states:
+                self._shelf.get(self._key(name))
+
+    def _key(self, name: str) -> str | None:
+        return self.seen.key(name, f"findings {FORMAT} {name}")
 
     def kept(self, path: Path) -> list[Finding] | None:
         """The findings kept for the file ``path``, or None."""
-        key = self._keys.get(str(path))
-        entries = self._known.get(key) if key is not None else None
+        if self._shelf is None:
+            return None
+        entries = self._shelf.get(self._key(str(path)))
         if entries is None:
             return None
         return [_finding(path, entry) for entry in entries]
 
     def keep(self, found: Mapping[str, Sequence[Finding]]) -> None:
         """Keep the findings of the files ``found`` names (each with all its findings), for
-        those that did not change since :meth:`RuleCache.begin`."""
-        if self._folder is None or self._stored:
+        those that did not change since the run began."""
+        if self._shelf is None or self._stored:
             return
         self._stored = True
         new: dict[str, list[Entry]] = {}
         for name, findings in found.items():
-            key = self._keys.get(name)
-            if key is not None and key not in self._known and self.states[name] == file_state(name):
+            key = self._key(name)
+            if key is not None and self.seen.unchanged(name):
                 new[key] = [_entry(f) for f in findings]
-        self.store.store(self._folder, self._packs, new)
+        self._shelf.put(new)
 
 
 @cache
 def _code_digest() -> str:
     """The source of this package's modules (the rules and everything they use), and the
-    Python that runs them; computed once per process."""
+    Python that runs them; computed once per process; empty if a module cannot be read."""
     digest = hashlib.sha256(sys.version.encode())
     package = Path(__file__).resolve().parents[1]
-    for path in sorted(package.rglob("*.py")):
-        if "__pycache__" not in path.parts:
-            digest.update(f"\0{path.relative_to(package).as_posix()}\0".encode())
-            digest.update(path.read_bytes())
+    try:
+        for path in sorted(package.rglob("*.py")):
+            if "__pycache__" not in path.parts:
+                digest.update(f"\0{path.relative_to(package).as_posix()}\0".encode())
+                digest.update(path.read_bytes())
+    except OSError:
+        return ""
     return digest.hexdigest()
 
 
-def _context(kubernetes_version: str, per_file: Sequence[str]) -> str:
+def _context(kubernetes_version: str, per_file: Sequence[str], code: str) -> str:
     """Everything the kept findings depend on besides a file: the format, the Kubernetes
     version, this package's code and the one-file checks."""
-    text = json.dumps([FORMAT, kubernetes_version, sorted(per_file), _code_digest()])
+    text = json.dumps([FORMAT, kubernetes_version, sorted(per_file), code])
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

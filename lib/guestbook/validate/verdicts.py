@@ -8,7 +8,7 @@ only the files it has no verdict for. The rules still see every file.
 
 Layout, under the tools folder (``.tools/cache/kubeconform/``, gitignored)::
 
-    <context>/<checksum>.json   # a pack: {file key: results}, named by its own SHA-256
+    <context>/<shard>/<checksum>.json   # a pack: {file key: results}, named by its SHA-256
 
 ``<context>`` is a digest of everything but the file (kubeconform's ``-v`` and the
 binary's identity, its command line without the files and ``-n``, the schema
@@ -25,21 +25,21 @@ import hashlib
 import json
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from guestbook.validate.kubeconform import Kubeconform, Result, Run, SchemaError
-from guestbook.validate.packs import FileState, Pack, PackStore, content_key, file_state
+from guestbook.validate.packs import PackStore, SeenFiles, Shelf, binary_identity
 from guestbook.validate.schemas.store import INDEX_FILE
 
-FORMAT = 1
+FORMAT = 2
 """Of keys and packs; part of every context, so a new format never reads an old pack."""
 MAX_CACHE_BYTES = 32 * 1024 * 1024
 """All packs together; a fleet of 1,000 environments needs about 1 MiB."""
 MAX_PACKS = 8
-"""Per context: more are merged into one, so a run reads a few files."""
+"""Per context: past it, all but the largest pack are merged into one, so a run reads a few."""
 
 Entry = list[Any]
 """One result, as stored: ``[kind, name, apiVersion, status, message, [[pointer, message]]]``."""
@@ -73,25 +73,27 @@ class VerdictCache:
         """Where the verdicts are kept."""
         return PackStore(self.folder, FORMAT, _valid_results, self.max_bytes, self.max_packs)
 
-    def start(self, kubeconform: Kubeconform, files: Sequence[str]) -> Verdicts:
-        """Results for ``files``: kept verdicts, and kubeconform started on the others."""
+    def start(
+        self, kubeconform: Kubeconform, files: Sequence[str], seen: SeenFiles | None = None
+    ) -> Verdicts:
+        """Results for ``files``: kept verdicts, and kubeconform started on the others.
+
+        ``seen`` has the files' states from before anything read them (taken now if not
+        given) and shares their digests with the run's other caches.
+        """
         version = _Version.start(kubeconform.binary)
-        states = {name: file_state(name) for name in dict.fromkeys(files)}  # before it reads
-        store = self.packs
-        folder = store.context(self._context(kubeconform, version.text()))
-        packs = store.read(folder) if folder is not None else []
-        if not packs:
+        seen = seen or SeenFiles.now(files)  # before kubeconform reads
+        shelf = self.packs.shelf(self._context(kubeconform, version.text()))
+        if shelf is None or shelf.empty():
             # Nothing to reuse: kubeconform starts at once, the files are hashed while it runs.
             run = kubeconform.start(files) if files else None
-            keys = {n: _file_key(n, s) if folder else None for n, s in states.items()}
-            return _CachedRun(store, folder, packs, files, states, keys, {}, files, run)
-        keys = {name: _file_key(name, state) for name, state in states.items()}
-        known: dict[str, list[Entry]] = {}
-        for pack in packs:
-            known.update(pack.entries)
-        missing = [name for name in files if keys[name] is None or keys[name] not in known]
+            if shelf is not None:
+                for name in files:
+                    _file_key(seen, name)
+            return _CachedRun(shelf, files, seen, files, run)
+        missing = [name for name in files if shelf.get(_file_key(seen, name)) is None]
         run = kubeconform.start(missing) if missing else None
-        return _CachedRun(store, folder, packs, files, states, keys, known, missing, run)
+        return _CachedRun(shelf, files, seen, missing, run)
 
     def _context(self, kubeconform: Kubeconform, version: str) -> str:
         command = kubeconform.command([])
@@ -101,7 +103,7 @@ class VerdictCache:
             index = (kubeconform.schemas.directory / INDEX_FILE).read_bytes()
         except OSError:
             index = b""
-        identity = _identity(kubeconform.binary)
+        identity = binary_identity(kubeconform.binary)
         digest = hashlib.sha256(json.dumps([FORMAT, version, identity, command]).encode())
         digest.update(index)
         return digest.hexdigest()[:32]
@@ -109,13 +111,9 @@ class VerdictCache:
 
 @dataclass
 class _CachedRun:
-    store: PackStore
-    folder: Path | None
-    packs: list[Pack]
+    shelf: Shelf | None
     files: Sequence[str]
-    states: Mapping[str, FileState | None]
-    keys: Mapping[str, str | None]
-    known: Mapping[str, list[Entry]]
+    seen: SeenFiles
     missing: Sequence[str]
     run: Run | None = None
     _done: bool = field(default=False)
@@ -128,16 +126,17 @@ class _CachedRun:
         results: list[Result] = []
         new: dict[str, list[Entry]] = {}
         for name in self.files:
-            key = self.keys[name]
             if name in fresh:
                 results.extend(fresh[name])
-                if key is not None and self.states[name] == file_state(name):
+                key = _file_key(self.seen, name) if self.shelf is not None else None
+                if key is not None and self.seen.unchanged(name):
                     new[key] = [_entry(r) for r in fresh[name]]
-            elif key is not None:
-                results.extend(_result(name, entry) for entry in self.known[key])
-        if self.folder is not None and not self._done:
+            elif self.shelf is not None:
+                kept = self.shelf.get(_file_key(self.seen, name))
+                results.extend(_result(name, entry) for entry in kept or [])
+        if self.shelf is not None and not self._done:
             self._done = True
-            self.store.store(self.folder, self.packs, new)
+            self.shelf.put(new)
         return results
 
     def stop(self) -> None:
@@ -145,9 +144,9 @@ class _CachedRun:
             self.run.stop()
 
 
-def _file_key(name: str, state: FileState | None) -> str | None:
+def _file_key(seen: SeenFiles, name: str) -> str | None:
     """The key of ``name``'s content and suffix, or None when it cannot be read whole."""
-    return content_key(name, state, f"{FORMAT}\0{_suffix(name)}\0")
+    return seen.key(name, f"verdict {FORMAT} {_suffix(name)}")
 
 
 def _suffix(name: str) -> str:
@@ -155,14 +154,6 @@ def _suffix(name: str) -> str:
     base = os.path.basename(name.rstrip("/"))
     dot = base.rfind(".")
     return base[dot:] if 0 < dot < len(base) - 1 else ""
-
-
-def _identity(binary: Path) -> list[int]:
-    try:
-        status = binary.stat()
-    except OSError:
-        return []
-    return [status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns]
 
 
 @dataclass
@@ -261,9 +252,13 @@ class _Plain:
 
 
 def verdicts(
-    kubeconform: Kubeconform, files: Sequence[str], cache: VerdictCache | None
+    kubeconform: Kubeconform,
+    files: Sequence[str],
+    cache: VerdictCache | None,
+    seen: SeenFiles | None = None,
 ) -> Verdicts:
-    """kubeconform's results for ``files``, from ``cache`` where it has them."""
+    """kubeconform's results for ``files``, from ``cache`` where it has them (``seen``: see
+    :meth:`VerdictCache.start`)."""
     if cache is None:
         return without_cache(kubeconform, files)
-    return cache.start(kubeconform, files)
+    return cache.start(kubeconform, files, seen)

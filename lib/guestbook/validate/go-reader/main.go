@@ -1,7 +1,8 @@
 // Command guestbook-reader reads Kubernetes manifest files for `guestbook validate`.
 //
 // It reads NUL-separated file names on stdin, parses the files concurrently with
-// gopkg.in/yaml.v3 and writes one JSON array to stdout, one entry per file, in order:
+// gopkg.in/yaml.v3 and writes one JSON array to stdout, one entry per file, in order, each
+// entry on a line of its own (so a caller can keep an entry's bytes without encoding it again):
 //
 //	{"documents": [[line, object, lines], ...]}  the file's documents, exactly as
 //	                                             guestbook's Python reader builds them
@@ -35,7 +36,7 @@ func main() {
 	out.WriteByte('[')
 	for i, result := range results {
 		if i > 0 {
-			out.WriteByte(',')
+			out.WriteString(",\n")
 		}
 		out.Write(result)
 	}
