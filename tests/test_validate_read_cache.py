@@ -96,3 +96,22 @@ def test_a_rebuilt_reader_reads_every_file_again(tmp_path: Path, read: list[list
     # Then it reads every file again, with the same report
     assert read == [sorted(MANIFESTS), sorted(MANIFESTS)]
     same(report, validate([folder], tools=tools, settings=NO_CACHE))
+
+
+def test_a_run_reads_nothing_kept_for_another_folder(tmp_path: Path) -> None:
+    # Given a folder validated with the cache, and its kept packs damaged
+    tools = tools_folder(tmp_path)
+    first = fixture_copies(tmp_path / "first", MANIFESTS)
+    validate([first], tools=tools)
+    kept = list((tools / "cache").glob("*/*/*/*.json"))
+    assert kept
+    for pack in kept:
+        pack.write_bytes(pack.read_bytes()[:-1])
+    # When another folder (a copy of the same files) is validated
+    second = fixture_copies(tmp_path / "second", MANIFESTS)
+    report = validate([second], tools=tools)
+    # Then the reader and the rules' packs of the first folder were not read (a damaged pack
+    # is removed when read), and the report is the one without the cache
+    for pack in kept:
+        assert pack.exists() or pack.parts[-4] == "kubeconform", pack
+    same(report, validate([second], tools=tools, settings=NO_CACHE))

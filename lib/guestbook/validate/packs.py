@@ -114,6 +114,15 @@ class SeenFiles:
             return None
         return hashlib.sha256(f"{salt}\0{digest}".encode()).hexdigest()[:32]
 
+    def scope(self) -> str:
+        """The folder every file of the run is in (absolute, links not resolved): caches that
+        grow with every file keep one context per scope, so a run never reads what was kept for
+        another project or another part of one."""
+        names = [os.path.abspath(name) for name in self.states]
+        if len(names) < 2:
+            return os.path.dirname(names[0]) if names else ""
+        return os.path.commonpath(names)
+
     def unchanged(self, name: str) -> bool:
         """Whether ``name`` is as it was when the run began (a result of it may be kept)."""
         state = self.states.get(name)

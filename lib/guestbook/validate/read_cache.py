@@ -6,12 +6,13 @@ in packs (see :mod:`.packs`) under the tools folder::
 
     .tools/cache/reader/<context>/<shard>/<checksum>.json
 
-``<context>`` is a digest of the format and the reader binary's identity (device, inode, size,
-modification time): a rebuilt reader never reads these packs. A later run starts the reader
-only on the files it has no entry for. Files the reader leaves to Python (YAML it does not
-take) are read by Python every run and not kept. As with the other caches, whatever goes
-wrong with it costs only time, and an entry is kept only for a file that did not change
-while it was read.
+``<context>`` is a digest of the format, the reader binary's identity (device, inode, size,
+modification time) and the folder the run's files are in (:meth:`~.packs.SeenFiles.scope`):
+a rebuilt reader never reads these packs, and a run reads nothing kept for other folders.
+A later run starts the reader only on the files it has no entry for. Files the reader leaves
+to Python (YAML it does not take) are read by Python every run and not kept. As with the
+other caches, whatever goes wrong with it costs only time, and an entry is kept only for a
+file that did not change while it was read.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class ReadCache:
 
         Without the reader's binary nothing is kept (Python reads every file)."""
         store = PackStore(self.folder, FORMAT, _valid, self.max_bytes, self.max_packs)
-        shelf = store.shelf(_context(reader)) if reader.binary.is_file() else None
+        shelf = store.shelf(_context(reader, seen)) if reader.binary.is_file() else None
         if shelf is None or shelf.empty():  # the reader starts at once; hashing comes later
             return CachedReading(shelf, files, seen, reader.start(files))
         missing = [f for f in files if shelf.get(_key(seen, f)) is None]
@@ -103,6 +104,6 @@ def _valid(kept: object) -> bool:
     return type(kept) is dict and kept.keys() == {"documents"} and valid_entry(kept["documents"])
 
 
-def _context(reader: Reader) -> str:
-    text = json.dumps([FORMAT, binary_identity(reader.binary)])
+def _context(reader: Reader, seen: SeenFiles) -> str:
+    text = json.dumps([FORMAT, binary_identity(reader.binary), seen.scope()])
     return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -9,7 +9,8 @@ findings are kept per file, under a key made of the file's name and content, in 
     .tools/cache/findings/<context>/<shard>/<checksum>.json
 
 ``<context>`` is a digest of the Kubernetes version, the source of this package's modules
-(the rules and what they use) and the list of one-file checks. A later run
+(the rules and what they use), the list of one-file checks and the folder the run's files are
+in (so a run reads nothing kept for other folders). A later run
 runs those checks only on the files it has nothing kept for; the checks over the whole set
 (references, selections, duplicates, the guestbook's flows) always see every file. A file
 whose state changed between :meth:`RuleCache.begin` (before it is read) and the end of the
@@ -80,7 +81,8 @@ class KeptFindings:
         self._loaded = True
         code = _code_digest()
         if code:
-            self._shelf = self.store.shelf(_context(kubernetes_version, per_file, code))
+            scope = self.seen.scope()
+            self._shelf = self.store.shelf(_context(kubernetes_version, per_file, code, scope))
         if self._shelf is not None:
             for name in self.seen.states:
                 self._shelf.get(self._key(name))
@@ -127,10 +129,10 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
-def _context(kubernetes_version: str, per_file: Sequence[str], code: str) -> str:
+def _context(kubernetes_version: str, per_file: Sequence[str], code: str, scope: str) -> str:
     """Everything the kept findings depend on besides a file: the format, the Kubernetes
-    version, this package's code and the one-file checks."""
-    text = json.dumps([FORMAT, kubernetes_version, sorted(per_file), code])
+    version, this package's code and the one-file checks; and the folder of the run's files."""
+    text = json.dumps([FORMAT, kubernetes_version, sorted(per_file), code, scope])
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

@@ -144,8 +144,8 @@ def run(
                 fresh.extend(docs)
             else:
                 findings.extend(previous)
-        unchanged = inventory_of(fresh)
-        tasks = [(unchanged if c in PER_FILE else everything, c) for c in CHECKS]
+        changed = inventory_of(fresh)
+        tasks = [(changed if c in PER_FILE else everything, c) for c in CHECKS]
         for per_file, finding in _findings(tasks):
             findings.append(finding)
             if per_file:
