@@ -65,3 +65,16 @@ def test_past_the_bound_of_packs_the_small_ones_merge_and_the_largest_stays(
     assert len(kept) <= 8
     assert largest in kept and largest.read_bytes() == written
     assert entries(kept) == {**large, **{f"a-{n}": str(n) for n in range(12)}}
+
+
+def test_the_scope_of_a_run_is_the_folder_its_files_are_in(tmp_path: Path) -> None:
+    from guestbook.validate.packs import SeenFiles
+
+    def scope(*names: str) -> str:
+        return SeenFiles.now(str(tmp_path / n) for n in names).scope()
+
+    # Given files in sub-folders of one folder, or in one, or one file
+    # Then the scope is the deepest folder holding them all, cut at a separator
+    assert scope("dist/env-1/a.yaml", "dist/env-2/b.yaml") == str(tmp_path / "dist")
+    assert scope("dist/ab/x.yaml", "dist/a/y.yaml") == str(tmp_path / "dist")
+    assert scope("dist/env-1/a.yaml") == str(tmp_path / "dist" / "env-1")

@@ -99,6 +99,7 @@ class SeenFiles:
 
     states: dict[str, FileState | None]
     _digests: dict[str, str | None] = field(default_factory=dict)
+    _scope: str | None = None
 
     @classmethod
     def now(cls, names: Iterable[str]) -> SeenFiles:
@@ -118,10 +119,12 @@ class SeenFiles:
         """The folder every file of the run is in (absolute, links not resolved): caches that
         grow with every file keep one context per scope, so a run never reads what was kept for
         another project or another part of one."""
-        names = [os.path.abspath(name) for name in self.states]
-        if len(names) < 2:
-            return os.path.dirname(names[0]) if names else ""
-        return os.path.commonpath(names)
+        if self._scope is None:
+            # The names' common prefix, cut after its last separator (string comparisons only:
+            # thousands of names), then made absolute once.
+            prefix = os.path.commonprefix(list(self.states))  # noqa: RUF071 (cut below)
+            self._scope = os.path.abspath(prefix[: prefix.rfind(os.sep) + 1] or os.curdir)
+        return self._scope
 
     def unchanged(self, name: str) -> bool:
         """Whether ``name`` is as it was when the run began (a result of it may be kept)."""
