@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from guestbook.errors import GuestbookError
 from guestbook.validate import validate
 from guestbook.validate.documents import find_files, read_documents
+from guestbook.validate.kubeconform import Kubeconform, Run
 from guestbook.validate.reader import FieldLines, Reader, _lines
+from guestbook.validate.settings import ValidateSettings
 from guestbook.validate.tools import reader_binary, tools_dir
 from tests.conftest import FIXTURES, ROOT
 
@@ -330,7 +332,7 @@ def test_a_failing_binary_exits_2_from_the_cli(tmp_path: Path) -> None:
 
 
 def test_the_reader_does_not_outlive_a_failing_setup(tmp_path: Path) -> None:
-    # Given a slow reader, and no kubeconform to start after it
+    # Given a slow reader, and no kubeconform
     tools = tmp_path / "tools"
     (tools / "schemas").parent.mkdir(parents=True)
     (tools / "schemas").symlink_to(tools_dir() / "schemas")
@@ -347,10 +349,34 @@ def test_the_reader_does_not_outlive_a_failing_setup(tmp_path: Path) -> None:
         # When validation fails for want of kubeconform
         with pytest.raises(GuestbookError, match="kubeconform not found"):
             validate([ROOT / "dist"], tools=tools)
-    # Then the reader has been ended, not left running
-    [reading] = started
-    assert reading.process is not None
-    assert reading.process.poll() is not None
+    # Then no reader is left running (none was started: kubeconform starts first)
+    assert all(r.process is None or r.process.poll() is not None for r in started)
+
+
+def test_kubeconform_does_not_outlive_a_failing_reader(tmp_path: Path) -> None:
+    # Given a kubeconform that takes its time, and a reader that fails
+    tools = tmp_path / "tools"
+    (tools / "schemas").parent.mkdir(parents=True)
+    (tools / "schemas").symlink_to(tools_dir() / "schemas")
+    _failing_reader(tools, "echo 'reader broke' >&2; exit 3")
+    slow = tools / "bin" / "kubeconform"
+    slow.write_text("#!/bin/sh\nexec sleep 60\n")
+    slow.chmod(0o755)
+    runs: list[Run] = []
+    original = Kubeconform.start
+
+    def start(self: Kubeconform, files: Sequence[str]) -> Run:
+        runs.append(run := original(self, files))
+        return run
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Kubeconform, "start", start)
+        # When validation fails on the reader's error
+        with pytest.raises(GuestbookError, match="reader broke"):
+            validate([ROOT / "dist"], tools=tools, settings=ValidateSettings(cache=False))
+    # Then kubeconform, started first, has been ended
+    [run] = runs
+    assert all(process.poll() is not None for process in run.processes)
 
 
 def test_a_large_list_reads_item_by_item_as_in_python(reader: Reader, tmp_path: Path) -> None:

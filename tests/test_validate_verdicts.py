@@ -213,6 +213,27 @@ def test_another_kubeconform_binary_does_not_reuse_verdicts(
     assert checked[1] == sorted(MANIFESTS)
 
 
+def test_kubeconform_written_over_in_place_does_not_reuse_verdicts(
+    tmp_path: Path, manifests: Path, checked: list[list[str]]
+) -> None:
+    # Given a tools folder with its own copy of kubeconform, and a validated folder
+    tools = tmp_path / "own-tools"
+    (tools / "bin").mkdir(parents=True)
+    (tools / "schemas").symlink_to(tools_dir() / "schemas")
+    shutil.copy2(tools_dir() / "bin" / "kubeconform", tools / "bin" / "kubeconform")
+    shutil.copy2(tools_dir() / "bin" / "guestbook-reader", tools / "bin" / "guestbook-reader")
+    validate([manifests], tools=tools)
+    # When the binary is written over in place (same inode and size), its time put back
+    binary = tools / "bin" / "kubeconform"
+    before = binary.stat()
+    binary.write_bytes(binary.read_bytes())
+    os.utime(binary, ns=(before.st_atime_ns, before.st_mtime_ns))
+    validate([manifests], tools=tools)
+    # Then its verdicts are its own (its change time tells)
+    assert binary.stat().st_ino == before.st_ino
+    assert checked[1] == sorted(MANIFESTS)
+
+
 def test_no_cache_neither_reads_nor_writes_it(
     tools: Path, manifests: Path, checked: list[list[str]]
 ) -> None:

@@ -133,12 +133,19 @@ class SeenFiles:
 
 
 def binary_identity(binary: Path) -> list[int]:
-    """What tells that a program file was replaced: device, inode, size and modification time."""
+    """What tells that a program file was replaced or written over: device, inode, size,
+    modification and change time (which no program can set back)."""
     try:
         status = binary.stat()
     except OSError:
         return []
-    return [status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns]
+    return [
+        status.st_dev,
+        status.st_ino,
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+    ]
 
 
 class Raw(bytes):

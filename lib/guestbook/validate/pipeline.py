@@ -91,10 +91,11 @@ def validate(
     custom = given.schemas
     # The files' states before anything reads them: what the caches keep is of what was read.
     seen = SeenFiles.now(names) if settings.cache else None
-    # Reading first: the rules wait for it, while kubeconform's results are needed last.
-    reading, kept = _start_reading(files, tools, seen, rules)
     run: Verdicts | None = None
+    reading: Reading | CachedReading | None = None
     try:
+        # kubeconform first: with the caches warm, the reader has little to do and the rules
+        # wait for it, while kubeconform's own start-up is most of a small run.
         # kubeconform would wait on a FIFO; read_documents reports it (and files over the bound).
         regular = [name for name, file in zip(names, files, strict=True) if is_readable_file(file)]
         if index is not None and regular:
@@ -103,6 +104,7 @@ def validate(
                 kubeconform_binary(tools), store, workers, custom_locations=custom.locations()
             )
             run = verdicts(kubeconform, regular, _cache(settings, tools), seen)
+        reading, kept = _start_reading(files, tools, seen, rules)
 
         _load_kept(kept, kubernetes_version)  # while the files are read
         tell(f"reading {len(files)} files")
@@ -119,9 +121,7 @@ def validate(
             complete = settings.completeness(files, _folder_files)
             findings.extend(_run_rules(everything, complete, kubernetes_version, kept))
 
-        if server is not None:
-            tell(f"API server: {len(everything)} objects")
-            findings.extend(_ask_server(everything, server))
+        findings.extend(_ask_server(everything, server, tell))
 
         if run is not None and index is not None:
             tell("kubeconform: waiting for results")
@@ -145,7 +145,8 @@ def validate(
             findings.extend(cel_findings(checked, custom_objects, cel_binary(tools)))
 
     finally:
-        reading.stop()
+        if reading is not None:
+            reading.stop()
         if run is not None:
             run.stop()
 
@@ -228,8 +229,14 @@ def _run_rules(
     return rules.run(documents, complete=complete, kubernetes_version=kubernetes_version, kept=kept)
 
 
-def _ask_server(documents: Sequence[Document], kubeconfig: Path) -> list[Finding]:
+def _ask_server(
+    documents: Sequence[Document], kubeconfig: Path | None, tell: Progress
+) -> list[Finding]:
+    """The API server's findings on ``documents`` (none without ``kubeconfig``)."""
+    if kubeconfig is None:
+        return []
     from guestbook.validate import kubeconfig as kube
     from guestbook.validate.server import ApiServer, server_findings
 
+    tell(f"API server: {len(documents)} objects")
     return server_findings(documents, ApiServer(kube.load(kubeconfig)))

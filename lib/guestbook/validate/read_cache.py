@@ -7,8 +7,9 @@ in packs (see :mod:`.packs`) under the tools folder::
     .tools/cache/reader/<context>/<shard>/<checksum>.json
 
 ``<context>`` is a digest of the format, the reader binary's identity (device, inode, size,
-modification time) and the folder the run's files are in (:meth:`~.packs.SeenFiles.scope`):
-a rebuilt reader never reads these packs, and a run reads nothing kept for other folders.
+modification and change time) and the folder the run's files are in
+(:meth:`~.packs.SeenFiles.scope`): a rebuilt reader never reads these packs, and a run reads
+nothing kept for other folders.
 A later run starts the reader only on the files it has no entry for. Files the reader leaves
 to Python (YAML it does not take) are read by Python every run and not kept. As with the
 other caches, whatever goes wrong with it costs only time, and an entry is kept only for a

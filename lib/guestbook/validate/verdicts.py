@@ -10,9 +10,10 @@ Layout, under the tools folder (``.tools/cache/kubeconform/``, gitignored)::
 
     <context>/<shard>/<checksum>.json   # a pack: {file key: results}, named by its SHA-256
 
-``<context>`` is a digest of everything but the file (kubeconform's ``-v`` and the
-binary's identity, its command line without the files and ``-n``, the schema
-index), so runs against another version or schema set never read these packs.
+``<context>`` is a digest of everything but the file (the kubeconform binary's identity:
+device, inode, size, modification and change time, see :func:`~.packs.binary_identity`; its
+command line without the files and ``-n``; the schema index), so runs against another
+kubeconform or schema set never read these packs.
 Each run that validated files writes one pack of the new verdicts (see :mod:`.packs`:
 whole packs only, bounded by :data:`MAX_PACKS` and :data:`MAX_CACHE_BYTES`). A file
 that changed while kubeconform read it is not kept. Whatever goes wrong with the
@@ -24,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +34,7 @@ from guestbook.validate.kubeconform import Kubeconform, Result, Run, SchemaError
 from guestbook.validate.packs import PackStore, SeenFiles, Shelf, binary_identity
 from guestbook.validate.schemas.store import INDEX_FILE
 
-FORMAT = 2
+FORMAT = 3
 """Of keys and packs; part of every context, so a new format never reads an old pack."""
 MAX_CACHE_BYTES = 32 * 1024 * 1024
 """All packs together; a fleet of 1,000 environments needs about 1 MiB."""
@@ -81,9 +81,8 @@ class VerdictCache:
         ``seen`` has the files' states from before anything read them (taken now if not
         given) and shares their digests with the run's other caches.
         """
-        version = _Version.start(kubeconform.binary)
         seen = seen or SeenFiles.now(files)  # before kubeconform reads
-        shelf = self.packs.shelf(self._context(kubeconform, version.text()))
+        shelf = self.packs.shelf(self._context(kubeconform))
         if shelf is None or shelf.empty():
             # Nothing to reuse: kubeconform starts at once, the files are hashed while it runs.
             run = kubeconform.start(files) if files else None
@@ -95,7 +94,7 @@ class VerdictCache:
         run = kubeconform.start(missing) if missing else None
         return _CachedRun(shelf, files, seen, missing, run)
 
-    def _context(self, kubeconform: Kubeconform, version: str) -> str:
+    def _context(self, kubeconform: Kubeconform) -> str:
         command = kubeconform.command([])
         workers = command.index("-n")
         del command[workers : workers + 2]  # more workers, the same verdicts
@@ -104,7 +103,7 @@ class VerdictCache:
         except OSError:
             index = b""
         identity = binary_identity(kubeconform.binary)
-        digest = hashlib.sha256(json.dumps([FORMAT, version, identity, command]).encode())
+        digest = hashlib.sha256(json.dumps([FORMAT, identity, command]).encode())
         digest.update(index)
         return digest.hexdigest()[:32]
 
@@ -154,38 +153,6 @@ def _suffix(name: str) -> str:
     base = os.path.basename(name.rstrip("/"))
     dot = base.rfind(".")
     return base[dot:] if 0 < dot < len(base) - 1 else ""
-
-
-@dataclass
-class _Version:
-    """``kubeconform -v``, asked while the files are hashed."""
-
-    process: subprocess.Popen[str] | None
-
-    @classmethod
-    def start(cls, binary: Path) -> _Version:
-        try:
-            process = subprocess.Popen(
-                [str(binary), "-v"],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                stdin=subprocess.DEVNULL,
-                text=True,
-            )
-        except OSError:
-            return cls(None)
-        return cls(process)
-
-    def text(self) -> str:
-        if self.process is None:
-            return ""
-        try:
-            out, _ = self.process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.communicate()
-            return ""
-        return out.strip()
 
 
 def _entry(result: Result) -> Entry:
