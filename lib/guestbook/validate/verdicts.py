@@ -84,11 +84,9 @@ class VerdictCache:
         seen = seen or SeenFiles.now(files)  # before kubeconform reads
         shelf = self.packs.shelf(self._context(kubeconform))
         if shelf is None or shelf.empty():
-            # Nothing to reuse: kubeconform starts at once, the files are hashed while it runs.
+            # Nothing to reuse: kubeconform starts at once; the files are hashed later, while it
+            # runs (by the run's other caches, or when its results are kept).
             run = kubeconform.start(files) if files else None
-            if shelf is not None:
-                for name in files:
-                    _file_key(seen, name)
             return _CachedRun(shelf, files, seen, files, run)
         missing = [name for name in files if shelf.get(_file_key(seen, name)) is None]
         run = kubeconform.start(missing) if missing else None
