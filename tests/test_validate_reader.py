@@ -282,6 +282,13 @@ def test_validation_reports_the_same_without_the_binary(tmp_path: Path) -> None:
     assert with_reader.findings
 
 
+def _schemas_only(tools: Path) -> Path:
+    """``tools``, made, with the schemas and no binaries."""
+    tools.mkdir(parents=True)
+    (tools / "schemas").symlink_to(tools_dir() / "schemas")
+    return tools
+
+
 def _failing_reader(folder: Path, script: str) -> Path:
     binary = folder / "bin" / "guestbook-reader"
     binary.parent.mkdir(parents=True, exist_ok=True)
@@ -333,9 +340,7 @@ def test_a_failing_binary_exits_2_from_the_cli(tmp_path: Path) -> None:
 
 def test_the_reader_does_not_outlive_a_failing_setup(tmp_path: Path) -> None:
     # Given a slow reader, and no kubeconform
-    tools = tmp_path / "tools"
-    (tools / "schemas").parent.mkdir(parents=True)
-    (tools / "schemas").symlink_to(tools_dir() / "schemas")
+    tools = _schemas_only(tmp_path / "tools")
     _failing_reader(tools, "exec sleep 60")
     started = []
     original = Reader.start
@@ -355,9 +360,7 @@ def test_the_reader_does_not_outlive_a_failing_setup(tmp_path: Path) -> None:
 
 def test_kubeconform_does_not_outlive_a_failing_reader(tmp_path: Path) -> None:
     # Given a kubeconform that takes its time, and a reader that fails
-    tools = tmp_path / "tools"
-    (tools / "schemas").parent.mkdir(parents=True)
-    (tools / "schemas").symlink_to(tools_dir() / "schemas")
+    tools = _schemas_only(tmp_path / "tools")
     _failing_reader(tools, "echo 'reader broke' >&2; exit 3")
     slow = tools / "bin" / "kubeconform"
     slow.write_text("#!/bin/sh\nexec sleep 60\n")

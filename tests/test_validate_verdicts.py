@@ -194,15 +194,20 @@ def widget_crd(folder: Path, size_type: str) -> Path:
     return path
 
 
+def own_binaries(tools: Path) -> Path:
+    """``tools``, made, with its own copies of kubeconform and guestbook-reader."""
+    (tools / "bin").mkdir(parents=True)
+    (tools / "schemas").symlink_to(tools_dir() / "schemas")
+    for name in ("kubeconform", "guestbook-reader"):
+        shutil.copy2(tools_dir() / "bin" / name, tools / "bin" / name)
+    return tools
+
+
 def test_another_kubeconform_binary_does_not_reuse_verdicts(
     tmp_path: Path, manifests: Path, checked: list[list[str]]
 ) -> None:
     # Given a tools folder with its own copy of kubeconform, and a validated folder
-    tools = tmp_path / "own-tools"
-    (tools / "bin").mkdir(parents=True)
-    (tools / "schemas").symlink_to(tools_dir() / "schemas")
-    shutil.copy2(tools_dir() / "bin" / "kubeconform", tools / "bin" / "kubeconform")
-    shutil.copy2(tools_dir() / "bin" / "guestbook-reader", tools / "bin" / "guestbook-reader")
+    tools = own_binaries(tmp_path / "own-tools")
     validate([manifests], tools=tools)
     # When kubeconform is installed again
     binary = tools / "bin" / "kubeconform"
@@ -217,11 +222,7 @@ def test_kubeconform_written_over_in_place_does_not_reuse_verdicts(
     tmp_path: Path, manifests: Path, checked: list[list[str]]
 ) -> None:
     # Given a tools folder with its own copy of kubeconform, and a validated folder
-    tools = tmp_path / "own-tools"
-    (tools / "bin").mkdir(parents=True)
-    (tools / "schemas").symlink_to(tools_dir() / "schemas")
-    shutil.copy2(tools_dir() / "bin" / "kubeconform", tools / "bin" / "kubeconform")
-    shutil.copy2(tools_dir() / "bin" / "guestbook-reader", tools / "bin" / "guestbook-reader")
+    tools = own_binaries(tmp_path / "own-tools")
     validate([manifests], tools=tools)
     # When the binary is written over in place (same inode and size), its time put back
     binary = tools / "bin" / "kubeconform"
