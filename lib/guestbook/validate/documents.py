@@ -82,18 +82,6 @@ def _identity(file: Path, status: os.stat_result | None) -> object:
     return (status.st_dev, status.st_ino)
 
 
-def is_readable_file(path: Path) -> bool:
-    """Whether ``path`` is a regular file (after symbolic links) within the size bound.
-
-    Anything else is reported by :func:`read_documents`; a FIFO would block its reader.
-    """
-    try:
-        status = path.stat()
-    except OSError:
-        return False
-    return stat.S_ISREG(status.st_mode) and status.st_size <= MAX_FILE_BYTES
-
-
 _FILE_TYPES = {
     stat.S_IFIFO: "a FIFO (named pipe)",
     stat.S_IFSOCK: "a socket",

@@ -16,7 +16,7 @@ from pathlib import Path
 from guestbook.errors import GuestbookError
 from guestbook.kubernetes import KUBERNETES_VERSION, SELECTABLE_KUBERNETES_VERSIONS
 from guestbook.validate.cel import cel_binary, cel_findings
-from guestbook.validate.documents import find_files, is_readable_file
+from guestbook.validate.documents import find_files
 from guestbook.validate.kubeconform import DEFAULT_WORKERS, Kubeconform, Result
 from guestbook.validate.model import Document, Finding, Report
 from guestbook.validate.packs import SeenFiles
@@ -90,21 +90,22 @@ def validate(
     given = given_crds(crds, store) if index is not None else GivenCrds(CrdSchemas())
     custom = given.schemas
     # The files' states before anything reads them: what the caches keep is of what was read.
-    seen = SeenFiles.now(names) if settings.cache else None
+    seen = SeenFiles.now(names)
     run: Verdicts | None = None
     reading: Reading | CachedReading | None = None
     try:
         # kubeconform first: with the caches warm, the reader has little to do and the rules
         # wait for it, while kubeconform's own start-up is most of a small run.
-        # kubeconform would wait on a FIFO; read_documents reports it (and files over the bound).
-        regular = [name for name, file in zip(names, files, strict=True) if is_readable_file(file)]
+        # kubeconform would wait on a FIFO; read_documents reports it (and files over the bound):
+        # a file has a state only if it is a regular file within the bound.
+        regular = [name for name in names if seen.states[name] is not None]
         if index is not None and regular:
             tell(f"kubeconform: {len(regular)} files against Kubernetes {kubernetes_version}")
             kubeconform = Kubeconform(
                 kubeconform_binary(tools), store, workers, custom_locations=custom.locations()
             )
             run = verdicts(kubeconform, regular, _cache(settings, tools), seen)
-        reading, kept = _start_reading(files, tools, seen, rules)
+        reading, kept = _start_reading(files, tools, seen if settings.cache else None, rules)
 
         _load_kept(kept, kubernetes_version)  # while the files are read
         tell(f"reading {len(files)} files")
