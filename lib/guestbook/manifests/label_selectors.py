@@ -115,7 +115,8 @@ def label_selector_problems(value: object, path: FieldPath) -> Iterator[tuple[Fi
 _PARSED_MAX = 4096
 """Selectors parsed and kept per process: the rules parse each selector several times, and a
 fleet repeats the same few."""
-_parsed: dict[tuple[bool, Hashable], Selector | None] = {}
+_parsed: dict[tuple[object, Hashable], Selector | None] = {}
+"""Parsed selectors, by parser and value (one table: the bound is for both parsers)."""
 
 
 def _frozen(value: object) -> Hashable:
@@ -130,13 +131,12 @@ def _frozen(value: object) -> Hashable:
 def _memo(parse: Callable[[object], Selector | None]) -> Callable[[object], Selector | None]:
     """``parse``, with its result kept for values equal to one it parsed (at most
     :data:`_PARSED_MAX`; then the kept ones are dropped)."""
-    label = parse is not _parse_map_selector
 
     def parsed(value: object) -> Selector | None:
         if not isinstance(value, Mapping):
             return None
         try:
-            key = (label, _frozen(value))
+            key = (parse, _frozen(value))
             hash(key)
         except TypeError:
             return parse(value)
