@@ -9,8 +9,10 @@ import pytest
 
 from guestbook.errors import GuestbookError
 from guestbook.validate.kubeconform import (
+    GO_GC_PERCENT,
     Kubeconform,
     SchemaError,
+    argument_budget,
     batches,
     leaf_errors,
     parse_result,
@@ -50,6 +52,38 @@ def test_output_that_is_not_json_is_a_setup_error(tmp_path: Path) -> None:
     # When it runs, then the user gets one message, not a traceback
     with pytest.raises(GuestbookError, match="kubeconform failed \\(exit 1\\)"):
         runner(tmp_path, fake).run(["a.yaml"])
+
+
+@pytest.mark.parametrize(
+    ("callers", "seen"), [(None, GO_GC_PERCENT), ("150", "150"), ("off", "off")]
+)
+def test_kubeconform_collects_garbage_less_often_unless_the_caller_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, callers: str | None, seen: str
+) -> None:
+    # Given a program in kubeconform's place that notes the GOGC it was started with
+    probe = tmp_path / "kubeconform"
+    probe.write_text(
+        '#!/bin/sh\nprintf %s "${GOGC-unset}" > "$(dirname "$0")/gogc"\necho \'{"resources":[]}\'\n'
+    )
+    probe.chmod(probe.stat().st_mode | stat.S_IEXEC)
+    if callers is None:
+        monkeypatch.delenv("GOGC", raising=False)
+    else:
+        monkeypatch.setenv("GOGC", callers)
+    # When it runs, then it had the caller's GOGC, or 400 when the caller set none
+    assert runner(tmp_path, probe).run(["a.yaml"]) == []
+    assert (tmp_path / "gogc").read_text() == seen
+
+
+def test_the_argument_budget_counts_the_environment_kubeconform_gets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given the environment without GOGC, then with one as long as the one added
+    monkeypatch.delenv("GOGC", raising=False)
+    added = argument_budget()
+    monkeypatch.setenv("GOGC", "x" * len(GO_GC_PERCENT))
+    # Then the budget is the same: GOGC=400 is counted when it is added
+    assert argument_budget() == added
 
 
 def test_leaf_errors_come_from_the_innermost_level_of_the_error_tree() -> None:

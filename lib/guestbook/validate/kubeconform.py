@@ -53,6 +53,22 @@ class Result:
     errors: tuple[SchemaError, ...] = ()
 
 
+GO_GC_PERCENT = "400"
+"""kubeconform's ``GOGC`` unless the caller's environment sets one: Go's collector runs when
+the heap has grown 400 % over what the last collection kept, not Go's default 100 %. At
+13,454 files that is 9 % less CPU (3.2 to 2.9 CPU-seconds) for 140 MB of memory instead of
+50 MB (docs/benchmarks.md); kubeconform keeps little alive between files, so the heap stays
+a small multiple of one worker's schemas and file."""
+
+
+def child_environment() -> dict[str, str]:
+    """The environment kubeconform runs in: this one, with :data:`GO_GC_PERCENT` as ``GOGC``
+    when this one sets none (a ``GOGC`` of the caller's is left as it is)."""
+    if "GOGC" in os.environ:
+        return dict(os.environ)
+    return {**os.environ, "GOGC": GO_GC_PERCENT}
+
+
 MIN_ARGUMENT_BYTES = 100_000
 """A command line's budget when the system does not say (every Unix allows more)."""
 MAX_ARGUMENT_BYTES = 2 * 1024 * 1024
@@ -63,7 +79,8 @@ _POINTER_BYTES = 8
 
 def argument_budget() -> int:
     """Bytes one command line may take: the system's limit for arguments and environment
-    together (``ARG_MAX``, at most :data:`MAX_ARGUMENT_BYTES`), less this environment.
+    together (``ARG_MAX``, at most :data:`MAX_ARGUMENT_BYTES`), less kubeconform's
+    environment (:func:`child_environment`).
 
     One kubeconform process per fleet matters: each process loads and compiles the
     schemas again (nine processes for 13,000 files cost 1.5 times the CPU of one).
@@ -75,7 +92,8 @@ def argument_budget() -> int:
     if limit <= 0:
         return MIN_ARGUMENT_BYTES
     environment = sum(
-        len(key) + len(value) + 2 + _POINTER_BYTES for key, value in os.environb.items()
+        len(os.fsencode(key)) + len(os.fsencode(value)) + 2 + _POINTER_BYTES
+        for key, value in child_environment().items()
     )
     return max(MIN_ARGUMENT_BYTES, min(limit, MAX_ARGUMENT_BYTES) - environment)
 
@@ -130,6 +148,7 @@ class Kubeconform:
                         stderr=subprocess.PIPE,
                         stdin=subprocess.DEVNULL,
                         text=True,
+                        env=child_environment(),
                     )
                 )
         except OSError as err:
