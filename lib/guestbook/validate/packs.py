@@ -99,6 +99,7 @@ class SeenFiles:
 
     states: dict[str, FileState | None]
     _digests: dict[str, str | None] = field(default_factory=dict)
+    _keys: dict[tuple[str, str], str | None] = field(default_factory=dict)
     _scope: str | None = None
 
     @classmethod
@@ -107,13 +108,21 @@ class SeenFiles:
         return cls({name: file_state(name) for name in dict.fromkeys(names)})
 
     def key(self, name: str, salt: str) -> str | None:
-        """A key of ``salt`` and ``name``'s content, or None when it cannot be read whole."""
+        """A key of ``salt`` and ``name``'s content, or None when it cannot be read whole
+        (made once per run: a cache asks for a file's key when it looks and when it keeps)."""
+        asked = (name, salt)
+        if asked in self._keys:
+            return self._keys[asked]
         if name not in self._digests:
             self._digests[name] = content_digest(name, self.states.get(name))
         digest = self._digests[name]
-        if digest is None:
-            return None
-        return hashlib.sha256(f"{salt}\0{digest}".encode()).hexdigest()[:32]
+        key = (
+            None
+            if digest is None
+            else hashlib.sha256(f"{salt}\0{digest}".encode()).hexdigest()[:32]
+        )
+        self._keys[asked] = key
+        return key
 
     def scope(self) -> str:
         """The folder every file of the run is in (absolute, links not resolved): caches that
