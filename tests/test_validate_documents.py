@@ -63,6 +63,30 @@ def test_the_same_file_named_twice_is_found_once_under_its_first_name(tmp_path: 
     assert files == [relative / "a.yaml", relative / "b.yaml"]
 
 
+def test_a_folder_is_expanded_as_rglob_finds_its_manifests(tmp_path: Path) -> None:
+    # Given hidden files, odd names, a folder named like a manifest, nesting, and a link to a
+    # folder (not entered, as rglob does not enter it)
+    for name in ("a.yaml", ".hidden.yml", "..yaml", ".yaml", "b.json", "c.txt", "d.", "e.YAML"):
+        (tmp_path / name).write_text("kind: ConfigMap\n")
+    (tmp_path / "dir.yaml").mkdir()
+    (tmp_path / "dir.yaml" / "inner.yaml").write_text("kind: Secret\n")
+    deep = tmp_path / "x" / ".y" / "z"
+    deep.mkdir(parents=True)
+    (deep / "deep.yml").write_text("kind: Secret\n")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    (outside / "out.yaml").write_text("kind: Secret\n")
+    (tmp_path / "linked").symlink_to(outside)
+    (tmp_path / "linked.yaml").symlink_to(outside / "out.yaml")
+    # When the folder is expanded, Then it gives what rglob gives, less the folders
+    expected = sorted(
+        p for p in tmp_path.rglob("*") if p.suffix in (".yaml", ".yml", ".json") and not p.is_dir()
+    )
+    assert find_files([tmp_path]) == expected
+    assert tmp_path / "dir.yaml" / "inner.yaml" in expected
+    assert tmp_path / "linked" / "out.yaml" not in expected
+
+
 def test_a_fifo_and_a_dangling_symlink_in_a_folder_are_found(tmp_path: Path) -> None:
     # Given a folder holding a FIFO and a symlink to nothing, both named like manifests
     os.mkfifo(tmp_path / "pipe.yaml")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+import pytest
 
 from guestbook.validate.limits import MAX_DEPTH, MAX_FILE_BYTES
 from guestbook.validate.tools import reader_binary
@@ -208,3 +211,69 @@ def test_a_symlink_loop_in_a_folder_ends_and_reads_each_file_once(tmp_path: Path
     # Then the run ends, each file read once
     assert run.returncode == 0, run.stdout + run.stderr
     assert "(1 file)" in run.stdout
+
+
+def _as_a_user(command: list[str]) -> list[str]:
+    """``command`` with file permissions applying to it: as root, under ``setpriv`` without
+    the two capabilities that let root read and enter any folder (util-linux)."""
+    if os.geteuid() != 0:
+        return command
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) is needed to drop root's right to read any folder")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", *command]
+
+
+BROKEN = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: 1\n"
+"""A manifest kubeconform rejects (a ConfigMap value that is not a string)."""
+
+
+@pytest.mark.parametrize(
+    ("mode", "where", "what"),
+    [
+        (0o000, "sub", "it is a folder that cannot be listed (Permission denied)"),
+        (0o111, "sub", "it is a folder that cannot be listed (Permission denied)"),
+        (0o444, "sub/broken.yaml", "cannot read file: Permission denied"),
+    ],
+    ids=["no-rights", "enter-only", "list-only"],
+)
+def test_a_folder_the_user_cannot_read_is_an_error_not_skipped(
+    tmp_path: Path, mode: int, where: str, what: str
+) -> None:
+    # Given a readable manifest and, in a subfolder the user cannot read, a broken one
+    (tmp_path / "ns.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n", encoding="utf-8"
+    )
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "broken.yaml").write_text(BROKEN, encoding="utf-8")
+    sub.chmod(mode)
+    try:
+        # When the folder is validated
+        command = _as_a_user([GUESTBOOK, "validate", "--no-cache", str(tmp_path)])
+        run = subprocess.run(command, capture_output=True, text=True, check=False, timeout=BOUND)
+    finally:
+        sub.chmod(0o755)
+    # Then the run fails, naming what it could not read, instead of passing unseen files
+    assert_clean_failure(run)
+    assert f"{tmp_path / where}:1: error [yaml]" in run.stdout
+    assert what in run.stdout
+    assert "let the user who validates read it" in run.stdout
+
+
+def test_a_given_folder_the_user_cannot_list_is_an_error(tmp_path: Path) -> None:
+    # Given a folder the user cannot list, holding a broken manifest
+    folder = tmp_path / "manifests"
+    folder.mkdir()
+    (folder / "broken.yaml").write_text(BROKEN, encoding="utf-8")
+    folder.chmod(0o000)
+    try:
+        # When it is validated
+        command = _as_a_user([GUESTBOOK, "validate", "--no-cache", str(folder)])
+        run = subprocess.run(command, capture_output=True, text=True, check=False, timeout=BOUND)
+    finally:
+        folder.chmod(0o755)
+    # Then it is an error, not "ok" on no objects
+    assert_clean_failure(run)
+    assert f"{folder}:1: error [yaml]" in run.stdout
+    assert "cannot be listed" in run.stdout

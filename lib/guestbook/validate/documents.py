@@ -32,17 +32,20 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
     """Expand folders (recursively) into manifest files; keep named files as given.
 
     Anything that is not a folder is kept, so that reading it says what it is (a FIFO,
-    a dangling symbolic link); only a path that does not exist at all is a
-    :class:`GuestbookError`. Each file comes once, under the first name it was found
-    by (a folder given twice, a file named again through a symbolic or hard link).
+    a dangling symbolic link); so is a folder that cannot be listed, and a file whose
+    status cannot be read: its manifests would otherwise go unchecked without a word.
+    Only a path that does not exist at all is a :class:`GuestbookError`. Each file comes
+    once, under the first name it was found by (a folder given twice, a file named again
+    through a symbolic or hard link).
     """
     first: dict[object, Path] = {}
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in MANIFEST_SUFFIXES)
+            unlisted: set[Path] = set()
+            found = sorted(_manifests_under(path, unlisted))
             for file in found:
                 status = _status_of_found(file)  # one stat: a folder named *.yaml, and who
-                if status is None or not stat.S_ISDIR(status.st_mode):
+                if status is None or not stat.S_ISDIR(status.st_mode) or file in unlisted:
                     first.setdefault(_identity(file, status), file)
         elif path.exists() or path.is_symlink():
             first.setdefault(_identity(path, _status(path)), path)
@@ -54,16 +57,47 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
 _MISSING_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
 
 
+def _manifests_under(folder: Path, unlisted: set[Path]) -> Iterator[Path]:
+    """What ``folder.rglob("*")`` finds whose name has a manifest suffix (folders reached
+    through a symbolic link are not entered), and each folder under it, ``folder`` included,
+    that cannot be listed, which is also added to ``unlisted``. ``rglob`` skips such a
+    folder without a word, and a validator would then pass files it never saw."""
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            with os.scandir(current) as listing:
+                entries = list(listing)
+        except OSError as err:
+            if err.errno not in _MISSING_ERRNOS:  # not merely gone since it was listed
+                unlisted.add(current)
+                yield current
+            continue
+        for entry in entries:
+            path = current / entry.name
+            try:
+                inside = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                inside = False  # its status cannot be read: reading it says why
+            if inside:
+                pending.append(path)
+            if _suffix(entry.name) in MANIFEST_SUFFIXES:
+                yield path
+
+
+def _suffix(name: str) -> str:
+    """``PurePath(name).suffix``, without building a path."""
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
+
+
 def _status_of_found(file: Path) -> os.stat_result | None:
-    """``file``'s status after symbolic links, None if it is gone or a dangling link; other
-    errors are raised, as ``Path.is_dir`` raises them."""
+    """``file``'s status after symbolic links, None if it is gone, a dangling link, or its
+    status cannot be read (a folder that can be listed but not searched): then it is kept
+    as a file, and reading it says what is wrong."""
     try:
         return file.stat()
-    except OSError as err:
-        if err.errno not in _MISSING_ERRNOS:
-            raise
-        return None
-    except ValueError:
+    except (OSError, ValueError):
         return None
 
 
@@ -92,7 +126,11 @@ _FILE_TYPES = {
 
 
 class _UnreadableError(Exception):
-    """Why a file cannot be read as text, in words for the finding."""
+    """Why a file cannot be read as text, in words for the finding, and how to fix it."""
+
+    def __init__(self, why: str, hint: str = "") -> None:
+        super().__init__(why)
+        self.hint = hint or _READ_HINT
 
 
 def _read_text(path: Path) -> str:
@@ -111,6 +149,14 @@ def _read_text(path: Path) -> str:
             ) from None
         raise _UnreadableError("it was deleted while being read") from None
     except OSError as err:
+        if os.path.isdir(path):
+            raise _UnreadableError(
+                f"it is a folder that cannot be listed ({err.strerror or err}): its manifests "
+                "were not checked",
+                _PERMISSION_HINT,
+            ) from None
+        if err.errno in (errno.EACCES, errno.EPERM):
+            raise _UnreadableError(err.strerror or str(err), _PERMISSION_HINT) from None
         raise _UnreadableError(err.strerror or str(err)) from None
     with open(fd, "rb") as file:
         status = os.fstat(fd)
@@ -132,6 +178,10 @@ def _read_text(path: Path) -> str:
 
 
 _READ_HINT = "name only regular files of YAML or JSON manifests"
+_PERMISSION_HINT = (
+    "let the user who validates read it (and enter a folder), or exclude it (`exclude` in the "
+    "configuration file)"
+)
 
 
 def _yaml_finding(
@@ -239,7 +289,7 @@ def _parse_documents(path: Path) -> tuple[list[Document], list[Finding]]:
     try:
         text = _read_text(path)
     except _UnreadableError as err:
-        return [], [_yaml_finding(path, 1, f"cannot read file: {err}", _READ_HINT)]
+        return [], [_yaml_finding(path, 1, f"cannot read file: {err}", err.hint)]
     text, escape = read_as_kubectl(text, UniqueKeyLoader)
     if escape is not None:
         hint = "write the character itself: kubectl reads no \\/ escape"
