@@ -47,6 +47,17 @@ def by_kind_name(manifests: list[dict[str, Any]]) -> dict[tuple[str, str], dict[
     return {(m["kind"], m["metadata"]["name"]): m for m in manifests}
 
 
+def as_a_user(command: list[str]) -> list[str]:
+    """``command`` with file permissions applying to it: as root, under ``setpriv`` (util-linux)
+    without the two capabilities that let root read, write and enter any folder."""
+    if os.geteuid() != 0:
+        return command
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) is needed to drop root's right to any folder")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", *command]
+
+
 def read_tree(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` by relative path, with its bytes."""
     return {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -13,6 +12,7 @@ import pytest
 
 from guestbook.validate.limits import MAX_DEPTH, MAX_FILE_BYTES
 from guestbook.validate.tools import reader_binary
+from tests.conftest import as_a_user
 from tests.test_validate_documents import alias_bomb
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -213,17 +213,6 @@ def test_a_symlink_loop_in_a_folder_ends_and_reads_each_file_once(tmp_path: Path
     assert "(1 file)" in run.stdout
 
 
-def _as_a_user(command: list[str]) -> list[str]:
-    """``command`` with file permissions applying to it: as root, under ``setpriv`` without
-    the two capabilities that let root read and enter any folder (util-linux)."""
-    if os.geteuid() != 0:
-        return command
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("setpriv (util-linux) is needed to drop root's right to read any folder")
-    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", *command]
-
-
 BROKEN = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: 1\n"
 """A manifest kubeconform rejects (a ConfigMap value that is not a string)."""
 
@@ -250,7 +239,7 @@ def test_a_folder_the_user_cannot_read_is_an_error_not_skipped(
     sub.chmod(mode)
     try:
         # When the folder is validated
-        command = _as_a_user([GUESTBOOK, "validate", "--no-cache", str(tmp_path)])
+        command = as_a_user([GUESTBOOK, "validate", "--no-cache", str(tmp_path)])
         run = subprocess.run(command, capture_output=True, text=True, check=False, timeout=BOUND)
     finally:
         sub.chmod(0o755)
@@ -269,7 +258,7 @@ def test_a_given_folder_the_user_cannot_list_is_an_error(tmp_path: Path) -> None
     folder.chmod(0o000)
     try:
         # When it is validated
-        command = _as_a_user([GUESTBOOK, "validate", "--no-cache", str(folder)])
+        command = as_a_user([GUESTBOOK, "validate", "--no-cache", str(folder)])
         run = subprocess.run(command, capture_output=True, text=True, check=False, timeout=BOUND)
     finally:
         folder.chmod(0o755)
