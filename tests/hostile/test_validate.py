@@ -266,3 +266,24 @@ def test_a_given_folder_the_user_cannot_list_is_an_error(tmp_path: Path) -> None
     assert_clean_failure(run)
     assert f"{folder}:1: error [yaml]" in run.stdout
     assert "cannot be listed" in run.stdout
+
+
+@pytest.mark.parametrize("named", ["manifests", "manifests/broken.yaml"])
+def test_a_path_under_a_folder_the_user_cannot_enter_is_an_error(
+    tmp_path: Path, named: str
+) -> None:
+    # Given a folder and a file named inside a folder the user cannot enter
+    locked = tmp_path / "locked"
+    (locked / "manifests").mkdir(parents=True)
+    (locked / "manifests" / "broken.yaml").write_text(BROKEN, encoding="utf-8")
+    locked.chmod(0o000)
+    try:
+        # When it is validated
+        command = as_a_user([GUESTBOOK, "validate", "--no-cache", str(locked / named)])
+        run = subprocess.run(command, capture_output=True, text=True, check=False, timeout=BOUND)
+    finally:
+        locked.chmod(0o755)
+    # Then it is an error naming it (not a traceback, not "no such file")
+    assert_clean_failure(run)
+    assert f"{locked / named}:1: error [yaml]" in run.stdout
+    assert "cannot read file: Permission denied" in run.stdout

@@ -40,18 +40,31 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
     """
     first: dict[object, Path] = {}
     for path in paths:
-        if path.is_dir():
+        given = _given_status(path)
+        if given is not None and stat.S_ISDIR(given.st_mode):
             unlisted: set[Path] = set()
             found = sorted(_manifests_under(path, unlisted))
             for file in found:
                 status = _status_of_found(file)  # one stat: a folder named *.yaml, and who
                 if status is None or not stat.S_ISDIR(status.st_mode) or file in unlisted:
                     first.setdefault(_identity(file, status), file)
-        elif path.exists() or path.is_symlink():
-            first.setdefault(_identity(path, _status(path)), path)
         else:
-            raise GuestbookError(f"{path}: no such file or folder")
+            first.setdefault(_identity(path, given), path)
     return list(first.values())
+
+
+def _given_status(path: Path) -> os.stat_result | None:
+    """The status of a path the user named, after symbolic links; None when it cannot be
+    read (a dangling link, a folder above it that cannot be entered): it is then kept, and
+    reading it says why. A path that does not exist at all is a :class:`GuestbookError`."""
+    try:
+        return os.stat(path)
+    except OSError as err:
+        if err.errno in _MISSING_ERRNOS and not os.path.islink(path):
+            raise GuestbookError(f"{path}: no such file or folder") from None
+        return None
+    except ValueError:  # a NUL in the name
+        raise GuestbookError(f"{path!r}: not a valid path") from None
 
 
 _MISSING_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
@@ -98,13 +111,6 @@ def _status_of_found(file: Path) -> os.stat_result | None:
     try:
         return file.stat()
     except (OSError, ValueError):
-        return None
-
-
-def _status(file: Path) -> os.stat_result | None:
-    try:
-        return file.stat()
-    except OSError:
         return None
 
 
