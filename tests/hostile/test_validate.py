@@ -287,3 +287,29 @@ def test_a_path_under_a_folder_the_user_cannot_enter_is_an_error(
     assert_clean_failure(run)
     assert f"{locked / named}:1: error [yaml]" in run.stdout
     assert "cannot read file: Permission denied" in run.stdout
+
+
+def test_a_complete_folder_the_user_cannot_enter_is_a_message_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    # Given a configuration declaring complete a folder inside one the user cannot enter
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "ns.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n", encoding="utf-8"
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.guestbook.validate]\ncomplete = ["locked/x"]\n', encoding="utf-8"
+    )
+    (tmp_path / "locked" / "x").mkdir(parents=True)
+    (tmp_path / "locked").chmod(0o000)
+    try:
+        # When the other folder is validated
+        command = as_a_user([GUESTBOOK, "validate", "--no-cache", "deploy"])
+        run = subprocess.run(
+            command, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=BOUND
+        )
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+    # Then one message naming the folder, exit 2
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stderr == "error: locked/x: Permission denied\n"
