@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 GUESTBOOK = str(Path(sys.executable).with_name("guestbook"))
 BOUND = 60
 """Seconds after which a run counts as hung (a guard, not a measurement)."""
+BROKEN = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: 1\n"
+"""A manifest kubeconform rejects (a ConfigMap value that is not a string)."""
+NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n"
 
 
 def validate(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -204,8 +207,7 @@ def test_a_symlink_loop_in_a_folder_ends_and_reads_each_file_once(tmp_path: Path
     # Given a folder whose subfolder links back to it
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "up").symlink_to("..")
-    namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n"
-    (tmp_path / "ns.yaml").write_text(namespace, encoding="utf-8")
+    (tmp_path / "ns.yaml").write_text(NAMESPACE, encoding="utf-8")
     # When it is validated
     run = validate(tmp_path)
     # Then the run ends, each file read once
@@ -213,8 +215,19 @@ def test_a_symlink_loop_in_a_folder_ends_and_reads_each_file_once(tmp_path: Path
     assert "(1 file)" in run.stdout
 
 
-BROKEN = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: 1\n"
-"""A manifest kubeconform rejects (a ConfigMap value that is not a string)."""
+def validate_locked(
+    locked: Path, mode: int, *args: str | Path, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    """``guestbook validate --no-cache ARGS`` as a user (:func:`~tests.conftest.as_a_user`)
+    while the folder ``locked`` has the mode ``mode``."""
+    command = as_a_user([GUESTBOOK, "validate", "--no-cache", *map(str, args)])
+    locked.chmod(mode)
+    try:
+        return subprocess.run(
+            command, cwd=cwd, capture_output=True, text=True, check=False, timeout=BOUND
+        )
+    finally:
+        locked.chmod(0o755)
 
 
 @pytest.mark.parametrize(
@@ -230,19 +243,12 @@ def test_a_folder_the_user_cannot_read_is_an_error_not_skipped(
     tmp_path: Path, mode: int, where: str, what: str
 ) -> None:
     # Given a readable manifest and, in a subfolder the user cannot read, a broken one
-    (tmp_path / "ns.yaml").write_text(
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n", encoding="utf-8"
-    )
+    (tmp_path / "ns.yaml").write_text(NAMESPACE, encoding="utf-8")
     sub = tmp_path / "sub"
     sub.mkdir()
     (sub / "broken.yaml").write_text(BROKEN, encoding="utf-8")
-    sub.chmod(mode)
-    try:
-        # When the folder is validated
-        command = as_a_user([GUESTBOOK, "validate", "--no-cache", str(tmp_path)])
-        run = subprocess.run(command, capture_output=True, text=True, check=False, timeout=BOUND)
-    finally:
-        sub.chmod(0o755)
+    # When the folder is validated
+    run = validate_locked(sub, mode, tmp_path)
     # Then the run fails, naming what it could not read, instead of passing unseen files
     assert_clean_failure(run)
     assert f"{tmp_path / where}:1: error [yaml]" in run.stdout
@@ -255,13 +261,8 @@ def test_a_given_folder_the_user_cannot_list_is_an_error(tmp_path: Path) -> None
     folder = tmp_path / "manifests"
     folder.mkdir()
     (folder / "broken.yaml").write_text(BROKEN, encoding="utf-8")
-    folder.chmod(0o000)
-    try:
-        # When it is validated
-        command = as_a_user([GUESTBOOK, "validate", "--no-cache", str(folder)])
-        run = subprocess.run(command, capture_output=True, text=True, check=False, timeout=BOUND)
-    finally:
-        folder.chmod(0o755)
+    # When it is validated
+    run = validate_locked(folder, 0o000, folder)
     # Then it is an error, not "ok" on no objects
     assert_clean_failure(run)
     assert f"{folder}:1: error [yaml]" in run.stdout
@@ -276,13 +277,8 @@ def test_a_path_under_a_folder_the_user_cannot_enter_is_an_error(
     locked = tmp_path / "locked"
     (locked / "manifests").mkdir(parents=True)
     (locked / "manifests" / "broken.yaml").write_text(BROKEN, encoding="utf-8")
-    locked.chmod(0o000)
-    try:
-        # When it is validated
-        command = as_a_user([GUESTBOOK, "validate", "--no-cache", str(locked / named)])
-        run = subprocess.run(command, capture_output=True, text=True, check=False, timeout=BOUND)
-    finally:
-        locked.chmod(0o755)
+    # When it is validated
+    run = validate_locked(locked, 0o000, locked / named)
     # Then it is an error naming it (not a traceback, not "no such file")
     assert_clean_failure(run)
     assert f"{locked / named}:1: error [yaml]" in run.stdout
@@ -294,22 +290,13 @@ def test_a_complete_folder_the_user_cannot_enter_is_a_message_not_a_traceback(
 ) -> None:
     # Given a configuration declaring complete a folder inside one the user cannot enter
     (tmp_path / "deploy").mkdir()
-    (tmp_path / "deploy" / "ns.yaml").write_text(
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n", encoding="utf-8"
-    )
+    (tmp_path / "deploy" / "ns.yaml").write_text(NAMESPACE, encoding="utf-8")
     (tmp_path / "pyproject.toml").write_text(
         '[tool.guestbook.validate]\ncomplete = ["locked/x"]\n', encoding="utf-8"
     )
     (tmp_path / "locked" / "x").mkdir(parents=True)
-    (tmp_path / "locked").chmod(0o000)
-    try:
-        # When the other folder is validated
-        command = as_a_user([GUESTBOOK, "validate", "--no-cache", "deploy"])
-        run = subprocess.run(
-            command, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=BOUND
-        )
-    finally:
-        (tmp_path / "locked").chmod(0o755)
+    # When the other folder is validated
+    run = validate_locked(tmp_path / "locked", 0o000, "deploy", cwd=tmp_path)
     # Then one message naming the folder, exit 2
     assert run.returncode == 2, run.stdout + run.stderr
     assert run.stderr == "error: locked/x: Permission denied\n"
