@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,34 @@ def test_the_scope_of_a_run_is_the_folder_its_files_are_in(tmp_path: Path) -> No
     assert scope("dist/env-1/a.yaml", "dist/env-2/b.yaml") == str(tmp_path / "dist")
     assert scope("dist/ab/x.yaml", "dist/a/y.yaml") == str(tmp_path / "dist")
     assert scope("dist/env-1/a.yaml") == str(tmp_path / "dist" / "env-1")
+
+
+def test_the_number_of_packs_is_bounded_least_recently_used_first(tmp_path: Path) -> None:
+    # Given a cache of at most three packs, and five runs in five contexts, one after another
+    bounded = PackStore(tmp_path, FORMAT, lambda entry: isinstance(entry, str), 1 << 20, 8, 3)
+    for number in range(5):
+        shelf = bounded.shelf(f"context-{number}")
+        assert shelf is not None
+        shelf.put({f"a{number}": "kept"})
+        for pack in tmp_path.glob(f"context-{number}/*/*.json"):  # distinct times, oldest first
+            os.utime(pack, (1_000_000 + number, 1_000_000 + number))
+    # Then the three newest packs stay, and the older contexts are gone, folders and all
+    assert sorted(p.parent.parent.name for p in tmp_path.glob("*/*/*.json")) == [
+        "context-2",
+        "context-3",
+        "context-4",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["context-2", "context-3", "context-4"]
+
+
+def test_shards_and_contexts_left_empty_are_removed(tmp_path: Path) -> None:
+    # Given a context whose only pack is over the bytes bound, and an empty context and shard
+    small = PackStore(tmp_path, FORMAT, lambda entry: isinstance(entry, str), 10, 8)
+    (tmp_path / "abandoned" / "a").mkdir(parents=True)
+    (tmp_path / "other" / "b").mkdir(parents=True)
+    shelf = small.shelf("current")
+    assert shelf is not None
+    # When a run keeps an entry larger than the whole cache may be
+    shelf.put({"a1": "x" * 100})
+    # Then no pack stays, and no folder either
+    assert list(tmp_path.iterdir()) == []

@@ -41,6 +41,11 @@ from guestbook.validate.limits import MAX_FILE_BYTES
 
 STALE_TEMPORARY_SECONDS = 3600
 """A temporary file this old was left by a process that died; it is removed."""
+MAX_PACK_FILES = 512
+"""Packs per cache, all contexts together, besides its bytes: every run that writes walks the
+whole cache to keep it within its bounds, so the walk stays short even when many small runs
+(one folder each, as a corpus validated file by file) leave tiny packs (a context of 1,000
+environments has at most 16 shards of 8 packs)."""
 _SUFFIX = ".json"
 _READ_CHUNK = 1 << 20
 
@@ -186,6 +191,8 @@ class PackStore:
     max_bytes: int
     max_packs: int
     """Per shard."""
+    max_files: int = MAX_PACK_FILES
+    """Packs in all."""
 
     def shelf(self, context: str) -> Shelf | None:
         """The context's packs, its folder made if needed; None if the cache cannot be used."""
@@ -224,27 +231,35 @@ class PackStore:
             self._write_pack(folder, new)
 
     def _bound(self) -> None:
-        """Remove the least recently used packs (and dead temporaries) until the cache fits."""
-        files: list[tuple[float, int, Path]] = []
+        """Remove the least recently used packs (and dead temporaries) until the cache fits
+        in :attr:`max_bytes` and :attr:`max_files`, then the shards and contexts left empty
+        (else every context ever used would stay, and each run would walk them all)."""
+        files: list[tuple[float, int, str]] = []
         now = time.time()
-        for context in _folders(self.folder):
-            for shard in _folders(context):
-                for item in _entries(shard):
+        folders: list[str] = []
+        for context in _subfolders(str(self.folder)):
+            for shard in _subfolders(context):
+                for item in _scan(shard):
                     try:
-                        status = item.lstat()
+                        status = item.stat(follow_symlinks=False)
                     except OSError:
                         continue
                     if item.name.startswith("."):
                         if now - status.st_mtime > STALE_TEMPORARY_SECONDS:
-                            _remove(item)
-                    elif item.suffix == _SUFFIX and stat.S_ISREG(status.st_mode):
-                        files.append((status.st_mtime, status.st_size, item))
-        total = sum(size for _, size, _ in files)
+                            _remove(Path(item.path))
+                    elif item.name.endswith(_SUFFIX) and stat.S_ISREG(status.st_mode):
+                        files.append((status.st_mtime, status.st_size, item.path))
+                folders.append(shard)
+            folders.append(context)
+        total, count = sum(size for _, size, _ in files), len(files)
         for _, size, path in sorted(files):
-            if total <= self.max_bytes:
+            if total <= self.max_bytes and count <= self.max_files:
                 break
-            _remove(path)
-            total -= size
+            _remove(Path(path))
+            total, count = total - size, count - 1
+        for folder in folders:  # shards before their context; one in use is not empty
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
 
     def _read_pack(self, path: Path) -> Pack | None:
         data = read_cache_file(path, self.max_bytes)
@@ -371,6 +386,24 @@ def _folders(folder: Path) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             if stat.S_ISDIR(path.lstat().st_mode):
                 yield path
+
+
+def _scan(folder: str) -> list[os.DirEntry[str]]:
+    """``folder``'s entries (none if it cannot be listed): a cache walk of many small folders
+    costs one listing each, and a ``stat`` only where the kind is not known from it."""
+    try:
+        with os.scandir(folder) as listing:
+            return list(listing)
+    except OSError:
+        return []
+
+
+def _subfolders(folder: str) -> Iterator[str]:
+    """The sub-folders of ``folder`` that are not links, as paths."""
+    for entry in _scan(folder):
+        with contextlib.suppress(OSError):
+            if entry.is_dir(follow_symlinks=False):
+                yield entry.path
 
 
 def _entries(folder: Path) -> Iterator[Path]:
