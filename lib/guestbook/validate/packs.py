@@ -204,12 +204,11 @@ class PackStore:
     def _read(self, folder: Path) -> list[Pack]:
         """The whole, intact packs of ``folder``; damaged ones are removed."""
         packs = []
-        for path in _entries(folder):
-            if path.suffix != _SUFFIX or path.name.startswith("."):
-                continue
-            pack = self._read_pack(path)
-            if pack is not None:
-                packs.append(pack)
+        for entry in _scan(str(folder)):
+            if _is_pack_name(entry.name):
+                pack = self._read_pack(Path(entry.path))
+                if pack is not None:
+                    packs.append(pack)
         return packs
 
     def _store(self, folder: Path, packs: list[Pack], new: Mapping[str, Any]) -> None:
@@ -247,7 +246,7 @@ class PackStore:
                     if item.name.startswith("."):
                         if now - status.st_mtime > STALE_TEMPORARY_SECONDS:
                             _remove(Path(item.path))
-                    elif item.name.endswith(_SUFFIX) and stat.S_ISREG(status.st_mode):
+                    elif _is_pack_name(item.name) and stat.S_ISREG(status.st_mode):
                         files.append((status.st_mtime, status.st_size, item.path))
                 folders.append(shard)
             folders.append(context)
@@ -329,9 +328,9 @@ class Shelf:
     def empty(self) -> bool:
         """Whether no shard holds a pack (then a run need not hash its files first)."""
         return not any(
-            p.suffix == _SUFFIX and not p.name.startswith(".")
-            for shard in _folders(self.folder)
-            for p in _entries(shard)
+            _is_pack_name(entry.name)
+            for shard in _subfolders(str(self.folder))
+            for entry in _scan(shard)
         )
 
     def get(self, key: str | None) -> Any | None:
@@ -380,17 +379,9 @@ def _own_folders(*folders: Path) -> bool:
     return True
 
 
-def _folders(folder: Path) -> Iterator[Path]:
-    """The sub-folders of ``folder`` that are not links."""
-    for path in _entries(folder):
-        with contextlib.suppress(OSError):
-            if stat.S_ISDIR(path.lstat().st_mode):
-                yield path
-
-
 def _scan(folder: str) -> list[os.DirEntry[str]]:
-    """``folder``'s entries (none if it cannot be listed): a cache walk of many small folders
-    costs one listing each, and a ``stat`` only where the kind is not known from it."""
+    """``folder``'s entries (none if it cannot be listed): a walk of many small folders costs
+    one listing each, and a ``stat`` only where the kind is not known from it."""
     try:
         with os.scandir(folder) as listing:
             return list(listing)
@@ -406,11 +397,9 @@ def _subfolders(folder: str) -> Iterator[str]:
                 yield entry.path
 
 
-def _entries(folder: Path) -> Iterator[Path]:
-    try:
-        yield from folder.iterdir()
-    except OSError:
-        return
+def _is_pack_name(name: str) -> bool:
+    """Whether ``name`` is a pack's (a temporary one starts with a dot)."""
+    return name.endswith(_SUFFIX) and not name.startswith(".")
 
 
 def _checksum(data: bytes) -> str:
