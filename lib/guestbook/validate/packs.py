@@ -342,7 +342,8 @@ class Shelf:
 
     def put(self, new: Mapping[str, Any]) -> None:
         """Keep ``new`` (key: entry), marking the packs read as used, and keep the cache within
-        its bound. Never raises: a cache not written costs time only."""
+        its bounds (walking it only when there is something to keep). Never raises: a cache not
+        written costs time only."""
         by_shard: dict[str, dict[str, Any]] = {}
         for key, entry in new.items():
             by_shard.setdefault(key[:1], {})[key] = entry
@@ -355,7 +356,8 @@ class Shelf:
                 for pack in packs:  # used now: the last to go when the cache is over its bound
                     with contextlib.suppress(OSError):
                         os.utime(pack.path)
-            self.store._bound()
+            if new:  # only a run that writes can take the cache past its bounds
+                self.store._bound()
 
     def _packs(self, shard: str) -> list[Pack]:
         if shard not in self._shards:
