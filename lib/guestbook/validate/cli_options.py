@@ -98,9 +98,9 @@ OPTIONS: tuple[Option, ...] = (
         "no_cache",
         ("--no-cache",),
         "flag",
-        "Run kubeconform and every rule on every file instead of reusing kubeconform's "
-        "verdicts and the one-file rules' findings on files unchanged since an earlier run "
-        "(kept in the tools folder).",
+        "Read, run kubeconform and run every rule on every file instead of reusing what "
+        "guestbook-reader read, kubeconform's verdicts and the one-file rules' findings on "
+        "files unchanged since an earlier run (kept in the tools folder).",
     ),
     Option(
         "explain",
